@@ -1,0 +1,1 @@
+"""The ``mcatlas`` command line: thin click commands that parse, call and print."""

@@ -1,0 +1,102 @@
+"""The ``mcatlas`` entry point: the click group, global options and error handling.
+
+Every command lives in a module of this package that registers itself on the group below; each
+is thin (parse, call into ``metaanalysis`` or ``simulators``, print). Heavy libraries (torch,
+altair, vl-convert, dask) are imported inside the commands that need them, so ``mcatlas
+validate`` and ``mcatlas matrix --format csv`` start fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from simulators.errors import UserError
+
+#: modules that add commands to :data:`main` (a module not written yet is skipped)
+COMMAND_MODULES: tuple[str, ...] = (
+    "cli.annotations_cmds",
+    "cli.simulation_cmds",
+    "cli.profile_cmds",
+    "cli.evidence_cmds",
+    "cli.atlas_cmds",
+)
+
+
+@dataclass
+class Context:
+    """What the global options give every command (``click.pass_obj``)."""
+
+    annotations: Path | None
+    db: str | None
+    quiet: bool
+    debug: bool
+
+    @property
+    def progress(self) -> bool:
+        """Show progress bars: on a terminal and not ``--quiet``."""
+        return not self.quiet and sys.stderr.isatty()
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mcatlas")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "0+unknown"
+
+
+class _Group(click.Group):
+    """A group that turns :class:`UserError` into one line on stderr and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context):  # noqa: D102
+        try:
+            return super().invoke(ctx)
+        except UserError as exc:
+            obj = ctx.obj
+            if isinstance(obj, Context) and obj.debug:
+                raise
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--annotations",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="MCATLAS_ANNOTATIONS",
+    help="Annotation directory (default: the repository's annotations/).",
+)
+@click.option(
+    "--db",
+    envvar="MCATLAS_DB",
+    help="SQLAlchemy URL of the store (default: SQLite under .mcatlas/ here; env MCATLAS_DB).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars or chatter.")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks for errors.")
+@click.version_option(version=_version(), prog_name="mcatlas")
+@click.pass_context
+def main(ctx: click.Context, annotations: Path | None, db: str | None, quiet: bool, debug: bool):
+    """mcatlas, the Model Collapse Atlas: annotated papers, re-executed setups, meta-analysis."""
+    ctx.obj = Context(annotations=annotations, db=db, quiet=quiet, debug=debug)
+
+
+def _register_commands() -> None:
+    for module in COMMAND_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+
+
+_register_commands()
+
+if __name__ == "__main__":  # pragma: no cover
+    main(prog_name=os.path.basename(sys.argv[0]))

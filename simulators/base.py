@@ -1,0 +1,99 @@
+"""The contract between the model-fitting loop (``simulators.engine``) and a model family.
+
+A *family* (``discrete``, ``gaussian``, ``lm``, ...) knows its truth, how to fit, how to sample
+and how to measure. The *engine* owns the loop and the data policies. Every array carries a
+leading seed axis of length S: one call handles all seeds, with no Python loop over seeds.
+
+Batches
+    A batch is a dict ``{name: array}`` whose arrays all have shape ``(S, m, ...)``: S seeds,
+    m samples. The engine only ever slices (``[:, a:b]``), concatenates (along axis 1) and
+    gathers (per-seed indices along axis 1) batches, so a family may carry anything per sample
+    (regression carries its design rows ``x`` beside the labels ``y``). Arrays are numpy arrays
+    for ``backend = "numpy"`` families and torch tensors for ``backend = "torch"`` ones.
+
+Summaries
+    ``summarize(batch)`` turns a batch into what ``fit`` consumes. For families with exact
+    sufficient statistics (``additive = True``: Gaussian moments, discrete counts, regression
+    normal equations) the summary is a dict of arrays with a leading seed axis, and summaries of
+    disjoint batches *add* (``combine`` sums them), so ``accumulate`` keeps a running summary and
+    its cost per iteration does not grow with the pool. Families without them (KDE, neural
+    models) have ``additive = False``: the summary is the batch itself and the engine keeps the
+    accumulated pool in preallocated arrays.
+
+Iteration t (1-based) fits model t on the training set of iteration t; iteration 1 always fits on
+n real samples. ``measure(model, metrics)`` returns, per requested metric, an array of shape (S,)
+of floats (``inf`` and ``nan`` are values, not errors: degenerate states are results).
+
+Randomness
+    The engine creates one generator per run (``numpy.random.Generator`` or
+    ``torch.Generator``) from the run's seeds and passes it to every call that draws. Same
+    arguments and seeds give identical output.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar, Mapping
+
+from pydantic import BaseModel, ConfigDict
+
+Batch = dict[str, Any]
+Summary = dict[str, Any]
+
+
+class FamilyParams(BaseModel):
+    """Base class of every family's typed parameter model: unknown fields are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Family(ABC):
+    """One model family. Subclasses set the class attributes and implement the methods."""
+
+    #: registry name, also the ``simulator`` of a setup and ``mcatlas run NAME``
+    name: ClassVar[str]
+    #: typed parameters with defaults (validated, printed, hashed, changed one field at a time)
+    Params: ClassVar[type[FamilyParams]]
+    #: the metrics (ids of ``simulators.vocabulary.METRICS``) this family reports
+    metrics: ClassVar[tuple[str, ...]]
+    #: ``"numpy"`` (CPU only) or ``"torch"`` (``device`` may be ``"cuda"``)
+    backend: ClassVar[str] = "numpy"
+    #: whether summaries are exact additive sufficient statistics
+    additive: ClassVar[bool] = False
+    #: one line for ``mcatlas simulators``
+    summary_line: ClassVar[str] = ""
+
+    def __init__(self, params: FamilyParams, seeds: int, rng: Any, device: str = "cpu") -> None:
+        """Build the truth (per seed where it is random), held-out data and fixed designs."""
+        self.params = params
+        self.seeds = seeds
+        self.device = device
+
+    @property
+    def n(self) -> int:
+        """Samples per iteration (every family has an ``n`` parameter)."""
+        return int(self.params.n)  # type: ignore[attr-defined]
+
+    @abstractmethod
+    def real(self, n: int, rng: Any) -> Batch:
+        """Draw n fresh real samples per seed from the truth."""
+
+    def summarize(self, batch: Batch) -> Summary:
+        """What ``fit`` consumes; the batch itself unless the family is additive."""
+        return batch
+
+    def combine(self, a: Summary, b: Summary) -> Summary:
+        """Summary of the union of two disjoint batches (only called when ``additive``)."""
+        return {k: a[k] + b[k] for k in a}
+
+    @abstractmethod
+    def fit(self, summary: Summary, previous: Any | None, rng: Any) -> Any:
+        """Fit a model per seed; ``previous`` is the last model (for warm starts) or None."""
+
+    @abstractmethod
+    def sample(self, model: Any, n: int, rng: Any) -> Batch:
+        """Draw n synthetic samples per seed from the fitted model."""
+
+    @abstractmethod
+    def measure(self, model: Any, metrics: tuple[str, ...]) -> Mapping[str, Any]:
+        """Each requested metric as an array of shape (S,) (numpy or torch)."""
