@@ -1,12 +1,37 @@
 """Simulators: the batched model-fitting loop, its data policies, the model families, the
 metrics and the verdict rules that make a collapse profile.
 
-Public API (filled in by ``simulators.engine`` and ``simulators.profile``)::
+Public API::
 
     simulators.run(name, *, policy="replace", seeds=..., iterations=..., device="cpu",
                    metrics=None, real_fraction=None, **params) -> pandas.DataFrame
-    simulators.profile(frame) -> Profile
-    simulators.available() -> list of (name, parameters, defaults, metrics)
+    simulators.profile(frame, ...) -> the collapse profile of one run
+    simulators.available() -> the simulators with their parameters, defaults and metrics
 
-Importing this package is cheap: numpy, pandas and torch are imported when first needed.
+Importing this package is cheap: the engine (numpy, pandas) and the verdict rules are imported
+on first use, and torch only by the torch-based families when they run.
 """
+
+from __future__ import annotations
+
+from typing import Any
+
+# public name -> (module, attribute)
+_LAZY = {
+    "run": ("simulators.engine", "run"),
+    "available": ("simulators.engine", "available"),
+    "profile": ("simulators.verdicts", "profile"),
+    "scaling_profile": ("simulators.verdicts", "scaling_profile"),
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attribute = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'simulators' has no attribute {name!r}") from None
+    import importlib
+
+    return getattr(importlib.import_module(module), attribute)
