@@ -1,0 +1,359 @@
+"""Safe, bounded YAML loading that remembers where every value came from.
+
+Annotation files arrive by pull request, so the loader treats them as hostile input:
+
+* It is a :class:`yaml.SafeLoader` subclass: no Python objects are ever constructed. Beyond
+  that, *any* tag other than the plain YAML types (str, int, float, bool, null, map, seq and the
+  implicit timestamp) is rejected, explicit ``!!binary``/``!!set``/``!!omap``/local ``!tags``
+  included, so a file means the same thing in every YAML library.
+* Input is bounded: a file larger than :data:`MAX_BYTES` is refused before parsing; a document
+  with more than :data:`MAX_ALIASES` aliases, nested deeper than :data:`MAX_DEPTH`, or whose
+  aliases would expand to more than :data:`MAX_NODES` nodes (the "billion laughs" bomb) is
+  refused while composing, before anything is built. Each error names the bound.
+* Duplicate keys inside one mapping are reported (plain PyYAML silently keeps the last), as are
+  merge keys (``<<``), which would make duplicate detection ambiguous.
+* Mappings load as :class:`LineDict` and sequences as :class:`LineList`: ordinary ``dict``/``list``
+  subclasses that carry the 1-based line of each key/item and the source text of scalar values.
+  Validation maps a pydantic error location back to ``FILE:LINE`` with :func:`line_of`, and
+  :func:`quote_hint` explains YAML 1.1's traps (``2310.10010`` is a float, ``no`` a boolean).
+
+Problems that do not stop loading (duplicate keys, non-string keys) are collected in
+:attr:`LoadResult.problems`; fatal ones raise :class:`YamlLoadError` with a line number.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+#: largest annotation file accepted, in bytes (a paper record is a few KiB)
+MAX_BYTES = 1_000_000
+#: most aliases (``*name``) accepted in one document
+MAX_ALIASES = 100
+#: deepest nesting of mappings/sequences accepted
+MAX_DEPTH = 50
+#: most nodes a document may expand to once aliases are followed
+MAX_NODES = 100_000
+
+_TAG = "tag:yaml.org,2002:"
+#: the only tags a node may carry (explicitly or by implicit resolution)
+ALLOWED_TAGS = frozenset(
+    _TAG + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+)
+
+
+class YamlLoadError(Exception):
+    """A file that cannot be loaded at all; ``line`` is 1-based or None."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+@dataclass(frozen=True)
+class LoadProblem:
+    """A problem found while loading that does not prevent using the document."""
+
+    line: int
+    field: str
+    message: str
+
+
+class LineDict(dict):
+    """A dict that remembers the line of each key and the source text of scalar values."""
+
+    line: int = 1
+    key_lines: dict[Any, int]
+    raw: dict[Any, str]
+
+
+class LineList(list):
+    """A list that remembers the line of each item and the source text of scalar items."""
+
+    line: int = 1
+    item_lines: list[int]
+    raw: dict[int, str]
+
+
+def _line(node: Node) -> int:
+    return node.start_mark.line + 1
+
+
+class BoundedSafeLoader(yaml.SafeLoader):
+    """SafeLoader with line tracking, duplicate-key detection, tag whitelist and size bounds."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self.problems: list[LoadProblem] = []
+        self._aliases = 0
+        self._depth = 0
+        self._path: list[str] = []
+
+    # -- composing (bounds) ---------------------------------------------------------------
+    def compose_node(self, parent: Node | None, index: Any) -> Node:  # noqa: D102
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                mark = self.peek_event().start_mark
+                raise YamlLoadError(
+                    f"more than {MAX_ALIASES} aliases (*name) in one document; refused "
+                    f"(limit {MAX_ALIASES}, a guard against alias bombs)",
+                    mark.line + 1,
+                )
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise YamlLoadError(
+                    f"nesting deeper than {MAX_DEPTH} levels; refused (limit {MAX_DEPTH})",
+                    mark.line + 1,
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def compose_document(self) -> Node:  # noqa: D102
+        node = super().compose_document()
+        _check_expansion(node)
+        return node
+
+    # -- constructing ---------------------------------------------------------------------
+    def construct_object(self, node: Node, deep: bool = False) -> Any:  # noqa: D102
+        if node.tag not in ALLOWED_TAGS:
+            raise YamlLoadError(
+                f"YAML tag {node.tag!r} is not allowed (only plain strings, numbers, booleans, "
+                "null, mappings and lists; tags are rejected, never executed)",
+                _line(node),
+            )
+        return super().construct_object(node, deep=deep)
+
+    def construct_yaml_map(self, node: MappingNode):  # noqa: D102
+        data = LineDict()
+        data.line = _line(node)
+        data.key_lines = {}
+        data.raw = {}
+        yield data
+        for key_node, value_node in node.value:
+            if key_node.tag == _TAG + "merge":
+                self.problems.append(
+                    LoadProblem(_line(key_node), "<<", "merge keys (<<) are not supported")
+                )
+                continue
+            if not isinstance(key_node, ScalarNode):
+                raise YamlLoadError("mapping keys must be plain strings", _line(key_node))
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, str):
+                self.problems.append(
+                    LoadProblem(
+                        _line(key_node),
+                        key_node.value,
+                        f"key {key_node.value!r} was read by YAML as {_describe(key)}; "
+                        f"quote it: \"{key_node.value}\"",
+                    )
+                )
+                key = key_node.value
+            if key in data:
+                self.problems.append(
+                    LoadProblem(
+                        _line(key_node),
+                        key,
+                        f"duplicate key (first on line {data.key_lines[key]}); "
+                        "each key may appear once in a mapping",
+                    )
+                )
+                continue
+            data[key] = self.construct_object(value_node, deep=True)
+            data.key_lines[key] = _line(key_node)
+            if isinstance(value_node, ScalarNode):
+                data.raw[key] = value_node.value
+
+    def construct_yaml_seq(self, node: SequenceNode):  # noqa: D102
+        data = LineList()
+        data.line = _line(node)
+        data.item_lines = []
+        data.raw = {}
+        yield data
+        for i, child in enumerate(node.value):
+            data.append(self.construct_object(child, deep=True))
+            data.item_lines.append(_line(child))
+            if isinstance(child, ScalarNode):
+                data.raw[i] = child.value
+
+
+BoundedSafeLoader.add_constructor(_TAG + "map", BoundedSafeLoader.construct_yaml_map)
+BoundedSafeLoader.add_constructor(_TAG + "seq", BoundedSafeLoader.construct_yaml_seq)
+
+
+def _check_expansion(root: Node | None) -> None:
+    """Refuse documents whose aliases expand to more than MAX_NODES nodes (memoised, O(nodes))."""
+    if root is None:
+        return
+    sizes: dict[int, int] = {}
+    # iterative post-order walk; shared (aliased) nodes are counted once per reference
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    visiting: set[int] = set()
+    while stack:
+        node, done = stack.pop()
+        if id(node) in sizes:
+            continue
+        if not done and id(node) in visiting:
+            raise YamlLoadError("recursive alias (a node contains itself); refused", _line(node))
+        children: list[Node]
+        if isinstance(node, SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, MappingNode):
+            children = [n for pair in node.value for n in pair]
+        else:
+            sizes[id(node)] = 1
+            continue
+        if done:
+            total = 1 + sum(sizes[id(c)] for c in children)
+            if total > MAX_NODES:
+                raise YamlLoadError(
+                    f"document expands to more than {MAX_NODES} nodes through aliases; refused "
+                    f"(limit {MAX_NODES}, a guard against alias bombs)",
+                    _line(node),
+                )
+            sizes[id(node)] = total
+        else:
+            visiting.add(id(node))
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in sizes)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {value}"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if value is None:
+        return "null"
+    return f"a {type(value).__name__}"
+
+
+@dataclass
+class LoadResult:
+    """A loaded document (``None`` when empty) and the non-fatal problems found on the way."""
+
+    data: Any
+    problems: list[LoadProblem] = field(default_factory=list)
+
+
+def load_text(text: str) -> LoadResult:
+    """Load one YAML document from text; raises :class:`YamlLoadError` (with line) when unusable."""
+    loader = BoundedSafeLoader(text)
+    try:
+        try:
+            if not loader.check_node():  # empty stream
+                return LoadResult(None, loader.problems)
+            node = loader.get_node()
+            if loader.check_event(yaml.DocumentStartEvent):
+                mark = loader.peek_event().start_mark
+                raise YamlLoadError(
+                    "more than one YAML document (---) in the file; put one record per file",
+                    mark.line + 1,
+                )
+            data = loader.construct_document(node) if node is not None else None
+            return LoadResult(data, loader.problems)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark is not None else None
+            problem = exc.problem or "invalid YAML"
+            context = f" {exc.context}" if exc.context else ""
+            if exc.context_mark is not None and mark is not None and exc.context_mark.line != mark.line:
+                context += f" started on line {exc.context_mark.line + 1}"
+            raise YamlLoadError(f"YAML syntax error: {problem}{context}", line) from None
+        except yaml.YAMLError as exc:
+            raise YamlLoadError(f"YAML error: {str(exc).splitlines()[0]}") from None
+        except RecursionError:
+            raise YamlLoadError(
+                f"nesting too deep to parse (limit {MAX_DEPTH} levels)"
+            ) from None
+        except (TypeError, ValueError) as exc:  # e.g. an impossible timestamp
+            raise YamlLoadError(f"cannot read a value: {exc}") from None
+    finally:
+        loader.dispose()
+
+
+def load_file(path: Path) -> LoadResult:
+    """Load one YAML file, refusing files over :data:`MAX_BYTES` and non-UTF-8 text."""
+    try:
+        size = os.stat(path).st_size
+    except OSError as exc:
+        raise YamlLoadError(f"cannot read file: {exc.strerror}") from None
+    if size > MAX_BYTES:
+        raise YamlLoadError(
+            f"file is {size} bytes, larger than the limit of {MAX_BYTES} bytes; refused"
+        )
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise YamlLoadError(f"cannot read file: {exc.strerror}") from None
+    if len(raw) > MAX_BYTES:  # grew since stat
+        raise YamlLoadError(f"file is larger than the limit of {MAX_BYTES} bytes; refused")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise YamlLoadError("file is not valid UTF-8 text", line) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return load_text(text)
+
+
+def line_of(data: Any, loc: tuple[Any, ...]) -> int:
+    """The line of the deepest part of ``loc`` (a pydantic error location) found in ``data``."""
+    line = getattr(data, "line", 1)
+    obj = data
+    for part in loc:
+        if isinstance(obj, LineDict) and part in obj:
+            line = obj.key_lines.get(part, line)
+            obj = obj[part]
+        elif isinstance(obj, LineList) and isinstance(part, int) and 0 <= part < len(obj):
+            line = obj.item_lines[part]
+            obj = obj[part]
+        else:
+            break
+    return line
+
+
+def raw_of(data: Any, loc: tuple[Any, ...]) -> str | None:
+    """The source text of the scalar at ``loc`` (as written in the file), if there is one."""
+    obj = data
+    for part in loc[:-1]:
+        try:
+            obj = obj[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    if not loc:
+        return None
+    last = loc[-1]
+    raw = getattr(obj, "raw", None)
+    if isinstance(raw, dict):
+        return raw.get(last)
+    return None
+
+
+def quote_hint(value: Any, raw: str | None) -> str | None:
+    """If YAML turned an intended string into a number/bool/date, say so and how to quote it."""
+    if isinstance(value, bool) or isinstance(value, (int, float)) or _is_date(value):
+        shown = raw if raw is not None else str(value)
+        return (
+            f"YAML read the unquoted value {shown} as {_describe(value)}"
+            if not _is_date(value)
+            else f"YAML read the unquoted value {shown} as a date"
+        ) + f"; quote it: \"{shown}\""
+    return None
+
+
+def _is_date(value: Any) -> bool:
+    import datetime
+
+    return isinstance(value, (datetime.date, datetime.datetime))
