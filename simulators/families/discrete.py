@@ -1,0 +1,154 @@
+"""``discrete``: fit a categorical distribution by its empirical frequencies, sample, repeat.
+
+Shumailov et al. (arXiv 2305.17493) show that this Markov chain (a Wright-Fisher process in
+population genetics) loses outcomes and is absorbed in a single one in finite time under
+``replace``. Truth: ``categories`` outcomes with probabilities ``uniform`` or ``zipf`` (p_i
+proportional to (i+1)^-zipf_exponent, so outcome 0 is the most common). Fit: MLE frequencies
+counts / total. Batches carry the outcome labels ``x`` (S, m) int64; summaries are the per-seed
+counts, exact and additive, so ``accumulate`` adds counts.
+
+Backend: numpy (counting and sampling are a few integer array operations).
+
+Sampling from a fitted model is exact integer arithmetic: the model keeps its integer counts,
+and a draw is a uniform integer u in [0, total) mapped to the first outcome whose cumulative
+count exceeds u, so an outcome with zero count can never be drawn (no floating-point leaks).
+
+Metrics (truth p, model q, both exact):
+
+``population_risk``   cross-entropy -sum_i p_i log q_i (``inf`` once a true outcome has q_i = 0).
+``kl_to_truth``       KL(p || q) = population_risk - H(p) (``inf`` likewise).
+``entropy``           -sum_i q_i log q_i.
+``support_size``      number of outcomes with q_i > 0.
+``tail_mass_ratio``   q(T) / p(T) for the truth's tail T: the rarest outcomes of the truth whose
+                      total truth probability is at most 1% (the discrete analogue of "outside the
+                      central 99%"), or the single rarest outcome if it alone exceeds 1% (e.g. the
+                      uniform truth; ties go to the highest index).
+``variance_ratio``    (1 - sum q_i^2) / (1 - sum p_i^2): the trace of the covariance of the one-hot
+                      encoding under q relative to p (the Gini-Simpson index); 0 when collapsed.
+``mean_sq_error``     sum_i (q_i - p_i)^2, the squared error of the probability vector.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Mapping
+
+import numpy as np
+from pydantic import Field
+
+from ..base import Batch, Family, FamilyParams, Summary
+from ..registry import register
+
+TAIL_MASS = 0.01  #: the truth's tail holds at most this much probability (at least one outcome)
+
+
+class DiscreteParams(FamilyParams):
+    categories: int = Field(10, ge=2, le=1_000_000, description="number of outcomes")
+    init: Literal["uniform", "zipf"] = Field("uniform", description="the truth's shape")
+    zipf_exponent: float = Field(1.0, gt=0, description="p_i proportional to (i+1)^-exponent (init zipf)")
+    n: int = Field(100, ge=1, description="samples per iteration")
+
+
+def truth_probabilities(params: DiscreteParams) -> np.ndarray:
+    """The true probability vector."""
+    k = params.categories
+    if params.init == "uniform":
+        return np.full(k, 1.0 / k)
+    w = np.arange(1, k + 1, dtype=np.float64) ** (-params.zipf_exponent)
+    return w / w.sum()
+
+
+def tail_outcomes(p: np.ndarray, mass: float = TAIL_MASS) -> np.ndarray:
+    """Indices of the truth's tail: its rarest outcomes with total probability <= mass (>= 1)."""
+    order = np.lexsort((-np.arange(p.size), p))  # ascending p; among ties the highest index first
+    cumulative = np.cumsum(p[order])
+    count = max(1, int(np.searchsorted(cumulative, mass * (1 + 1e-12), side="right")))
+    return np.sort(order[:count])
+
+
+@register
+class Discrete(Family):
+    """Categorical distribution fitted by frequencies."""
+
+    name = "discrete"
+    Params = DiscreteParams
+    metrics = (
+        "population_risk",
+        "kl_to_truth",
+        "entropy",
+        "support_size",
+        "tail_mass_ratio",
+        "variance_ratio",
+        "mean_sq_error",
+    )
+    backend = "numpy"
+    additive = True
+    summary_line = "categorical distribution, MLE frequencies (uniform | zipf truth)"
+
+    def __init__(self, params: DiscreteParams, seeds: int, rng: Any, device: str = "cpu") -> None:
+        super().__init__(params, seeds, rng, device)
+        self.p = truth_probabilities(params)
+        self.cdf = np.cumsum(self.p)
+        self.tail = tail_outcomes(self.p)
+        self.tail_p = float(self.p[self.tail].sum())
+        self.entropy_p = float(-np.sum(self.p * np.log(self.p)))
+        self.simpson_p = 1.0 - float(np.sum(self.p**2))
+
+    def real(self, n: int, rng: Any) -> Batch:
+        u = rng.random((self.seeds, n))
+        x = np.searchsorted(self.cdf, u, side="right")
+        return {"x": np.minimum(x, self.params.categories - 1).astype(np.int64)}
+
+    def summarize(self, batch: Batch) -> Summary:
+        x = batch["x"]
+        k = self.params.categories
+        offsets = (np.arange(x.shape[0]) * k)[:, None]
+        counts = np.bincount((x + offsets).ravel(), minlength=x.shape[0] * k)
+        return {"counts": counts.reshape(x.shape[0], k).astype(np.int64)}
+
+    def fit(self, summary: Summary, previous: Any, rng: Any) -> dict[str, np.ndarray]:
+        counts = summary["counts"].copy()
+        total = counts.sum(axis=1)
+        return {"counts": counts, "total": total, "q": counts / total[:, None]}
+
+    def sample(self, model: Mapping[str, np.ndarray], n: int, rng: Any) -> Batch:
+        counts, total = model["counts"], model["total"]
+        S, k = counts.shape
+        # offset each seed's integer cumulative counts so one searchsorted serves all seeds
+        starts = np.concatenate([[0], np.cumsum(total)[:-1]])
+        cumulative = (np.cumsum(counts, axis=1) + starts[:, None]).ravel()
+        u = rng.integers(0, total[:, None], size=(S, n)) + starts[:, None]
+        flat = np.searchsorted(cumulative, u, side="right")
+        return {"x": (flat - (np.arange(S) * k)[:, None]).astype(np.int64)}
+
+    def measure(self, model: Mapping[str, np.ndarray], metrics: tuple[str, ...]) -> dict[str, np.ndarray]:
+        q = model["q"]
+        p = self.p
+        out: dict[str, np.ndarray] = {}
+        with np.errstate(divide="ignore"):
+            logq = np.log(q)
+        risk = -np.sum(p * np.where(q > 0, logq, -np.inf), axis=1)
+        out["population_risk"] = risk
+        out["kl_to_truth"] = risk - self.entropy_p
+        out["entropy"] = -np.sum(q * np.where(q > 0, logq, 0.0), axis=1)
+        out["support_size"] = (q > 0).sum(axis=1).astype(np.float64)
+        out["tail_mass_ratio"] = q[:, self.tail].sum(axis=1) / self.tail_p
+        out["variance_ratio"] = (1.0 - np.sum(q * q, axis=1)) / self.simpson_p
+        out["mean_sq_error"] = np.sum((q - p) ** 2, axis=1)
+        return {m: out[m] for m in metrics}
+
+
+def expected_fixation_time(n: int, start: int | None = None) -> float:
+    """Exact expected number of resampling steps until a two-outcome Wright-Fisher chain with
+    population n (binomial transitions) is absorbed, starting from ``start`` copies (default n/2).
+
+    Solves (I - Q) tau = 1 on the transient states 1..n-1 of the binomial transition matrix.
+    Used by the tests; kept here so notebooks can compare too.
+    """
+    from scipy.stats import binom
+
+    states = np.arange(1, n)
+    Q = binom.pmf(states[None, :], n, states[:, None] / n)
+    tau = np.linalg.solve(np.eye(n - 1) - Q, np.ones(n - 1))
+    start = n // 2 if start is None else start
+    return float(tau[start - 1]) if 0 < start < n else 0.0
+
