@@ -361,7 +361,8 @@ def _type_name(annotation: Any) -> str:
     if origin is typing.Annotated:
         return _type_name(typing.get_args(annotation)[0])
     if origin in (tuple, list):
-        return "list"
+        args = [a for a in typing.get_args(annotation) if a is not Ellipsis]
+        return f"list[{_type_name(args[0])}]" if args else "list"
     return getattr(annotation, "__name__", str(annotation))
 
 

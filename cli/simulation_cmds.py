@@ -1,0 +1,183 @@
+"""``mcatlas simulators`` and ``mcatlas run``: list the simulators, run one of them.
+
+Thin by design: arguments are parsed here and everything else (validation with one-line errors,
+the loop, the per-iteration summary) is :mod:`simulators.engine`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cli.main import Context, main
+from simulators.errors import UserError
+
+OUT_FORMATS = (".csv", ".parquet", ".json")
+
+
+def parse_params(items: tuple[str, ...]) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs; values are YAML scalars (or flow lists) read with the safe loader."""
+    import yaml
+
+    params: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UserError(f"--param {item!r}: expected KEY=VALUE")
+        if key in params:
+            raise UserError(f"--param {key!r} given twice")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else raw
+        except yaml.YAMLError:
+            raise UserError(f"--param {key}: cannot read value {raw!r}") from None
+        if isinstance(value, dict):
+            raise UserError(f"--param {key}: expected a number, a word or a [list], got a mapping")
+        params[key] = value
+    return params
+
+
+def parse_seeds(text: str) -> int | list[int]:
+    """``S`` (seed ids 0..S-1) or a comma-separated list of seed ids."""
+    try:
+        if "," in text:
+            return [int(part) for part in text.split(",") if part.strip()]
+        return int(text)
+    except ValueError:
+        raise UserError(f"--seeds {text!r}: expected a count or a comma-separated list of ints") from None
+
+
+def _print_simulators(entries: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_lines=True)
+    for column in ("simulator", "backend", "parameters (default)", "metrics"):
+        table.add_column(column, overflow="fold")
+    for entry in entries:
+        params = "\n".join(f"{p['name']}: {p['type']} = {p['default']!r}" for p in entry["params"])
+        table.add_row(f"{entry['name']}\n{entry['summary']}", entry["backend"], params, "\n".join(entry["metrics"]))
+    Console().print(table)
+
+
+@main.command("simulators")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def simulators_cmd(fmt: str) -> None:
+    """List the simulators with their parameters, defaults and metrics."""
+    from simulators.engine import available
+
+    entries = available()
+    if fmt == "json":
+        click.echo(json.dumps(entries, indent=2))
+    else:
+        _print_simulators(entries)
+
+
+def _fmt(value: float) -> str:
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return f"{value:.4g}"
+
+
+def _print_summary(frame: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from simulators.engine import summarize_frame
+
+    summary = summarize_frame(frame)
+    metrics = list(dict.fromkeys(frame["metric"]))
+    table = Table(title=f"mean [95% CI] over {frame['seed'].nunique()} seeds")
+    table.add_column("iteration", justify="right")
+    for metric in metrics:
+        table.add_column(metric, justify="right")
+    cells = {(r.iteration, r.metric): r for r in summary.itertuples()}
+    for iteration in sorted(summary["iteration"].unique()):
+        row = [str(iteration)]
+        for metric in metrics:
+            r = cells[(iteration, metric)]
+            ci = "" if math.isnan(r.ci_low) else f" [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]"
+            row.append(_fmt(r.mean) + ci)
+        table.add_row(*row)
+    Console(width=max(120, 30 * (len(metrics) + 1)) if not sys.stdout.isatty() else None).print(table)
+
+
+def write_frame(frame: Any, path: Path) -> None:
+    """Save the tidy per-seed frame; the format follows the extension."""
+    suffix = path.suffix.lower()
+    if suffix not in OUT_FORMATS:
+        raise UserError(f"--out {path}: unknown extension {suffix or '(none)'!r}; valid choices: {', '.join(OUT_FORMATS)}")
+    if suffix == ".csv":
+        frame.to_csv(path, index=False)
+    elif suffix == ".parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_json(path, orient="records", indent=1)
+
+
+@main.command("run")
+@click.argument("simulator")
+@click.option("--policy", default="replace", show_default=True, help="replace | accumulate | accumulate-subsample | mix | fresh")
+@click.option("--real-fraction", type=float, default=None, help="Fraction of real data (mix, fresh).")
+@click.option("--seeds", default="10", show_default=True, help="Number of seeds S (ids 0..S-1) or a list 0,3,7.")
+@click.option("--iterations", type=int, default=10, show_default=True)
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A simulator parameter (repeatable).")
+@click.option("--metrics", default=None, help="Comma-separated metrics (default: all the simulator reports).")
+@click.option("--device", default="cpu", show_default=True, help="cpu | cuda (torch simulators only)")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Save the per-seed table (.csv, .parquet, .json).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None, help="Print: table (per-iteration mean and CI; default without --out), csv or json (per-seed rows).")
+@click.pass_obj
+def run_cmd(
+    obj: Context,
+    simulator: str,
+    policy: str,
+    real_fraction: float | None,
+    seeds: str,
+    iterations: int,
+    params: tuple[str, ...],
+    metrics: str | None,
+    device: str,
+    out: Path | None,
+    fmt: str | None,
+) -> None:
+    """Run SIMULATOR under a data policy and print or save its per-seed metrics."""
+    from simulators.engine import execute, resolve
+
+    config = resolve(
+        simulator,
+        policy=policy,
+        seeds=parse_seeds(seeds),
+        iterations=iterations,
+        device=device,
+        metrics=metrics,
+        real_fraction=real_fraction,
+        **parse_params(params),
+    )
+    if out is not None and out.suffix.lower() not in OUT_FORMATS:
+        write_frame(None, out)  # raises the one-line error before any work
+    if obj is not None and obj.progress:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            task = bar.add_task(f"{config.simulator} {config.policy}", total=config.iterations)
+            frame = execute(config, progress=lambda t, total: bar.update(task, completed=t))
+    else:
+        frame = execute(config)
+    if out is not None:
+        write_frame(frame, out)
+        if obj is None or not obj.quiet:
+            click.echo(f"wrote {len(frame)} rows to {out}", err=True)
+    fmt = fmt or (None if out is not None else "table")
+    if fmt == "table":
+        _print_summary(frame)
+    elif fmt == "csv":
+        click.echo(frame.to_csv(index=False), nl=False)
+    elif fmt == "json":
+        click.echo(frame.to_json(orient="records"))
