@@ -25,7 +25,7 @@ Infinite and missing values
 
 Rules (each threshold is a field of :class:`Thresholds`; defaults in brackets)
     ``any-risk-increase``
-        Per seed d = risk(T) - risk(1). Collapse when the CI of the mean of d lies above
+        Per seed d = risk(T) - risk(1) (``population_risk``). Collapse when the CI of the mean of d lies above
         ``risk_increase_min`` [0]: population risk at T is significantly above iteration 1's.
     ``catastrophic-risk``
         Collapse when (a) the risk is infinite in a significant share of seeds: the CI lower
@@ -61,26 +61,34 @@ Rules (each threshold is a field of :class:`Thresholds`; defaults in brackets)
         Needs T >= ``trend_min_iterations`` [8]. Caveat: when (a) only just holds, (b) is weak
         evidence, so a converging trajectory whose late growth is barely detectable can be called
         diverging (at about the rate of false positives of (a), 2.5%).
+    ``collapsing-variance``, ``tail-disappearance``, ``hallucinated-data``,
+    ``mode-entanglement`` use the *median* over seeds (the typical run), the risk rules the mean
+    (population risk is an expectation over the training randomness, as in Gerstgrasser et al.).
+    Why: under collapse these per-seed quantities are extremely skewed. Variance ratios are
+    multiplicative (with the unbiased Gaussian estimator their mean stays 1 while almost every
+    run collapses, Shumailov et al., arXiv 2305.17493); a collapsed Gaussian whose mean drifted
+    into the tail region, or a categorical fixed on a rare outcome, has a tail-mass ratio of up to
+    1/(tail mass), so a few such seeds make the mean tail ratio rise while the tails of the
+    typical run are gone. The median is also robust to one seed whose variance is exactly 0.
     ``collapsing-variance``
-        On the geometric mean over seeds of ``variance_ratio`` (the mean of log ratios: variance
-        ratios are multiplicative, and their arithmetic mean is dominated by rare seeds - with
-        the unbiased Gaussian estimator it stays 1 while almost every run collapses, Shumailov
-        et al., arXiv 2305.17493): collapse when (a) its CI upper bound at T is below
-        ``variance_floor`` [0.1], or (b) log variance ratio keeps falling towards -inf (ratio
-        towards zero): the ``diverging-risk`` trend test with the sign reversed.
+        On the median over seeds of ``variance_ratio``: collapse when (a) its CI upper bound at T
+        is below ``variance_floor`` [0.1], or (b) the median log variance ratio keeps falling
+        (towards -inf, i.e. the ratio towards zero): the ``diverging-risk`` trend test with the
+        sign reversed.
     ``tail-disappearance``
-        Relative to iteration 1, not to 1.0: the statistic is the ratio of seed means
+        Relative to iteration 1, not to 1.0: the statistic is the ratio of seed medians
         tail_mass_ratio(T) / tail_mass_ratio(1), collapse when its CI upper bound is below
         ``tail_ratio_max`` [1]. Why iteration 1: a single finite-sample fit on real data already
         under-represents tails (the MLE variance is biased low; a categorical MLE gives unseen
         outcomes zero mass); that is estimation error, not the effect of training on generated
-        data, which is what the definition is about. The raw ratio at T is in the reason.
+        data, which is what the definition is about. The raw medians are in the reason. If the
+        median at iteration 1 is 0, there is no tail to lose: ``not-measured``.
     ``hallucinated-data``
-        Per seed d = hallucinated_mass(T) - hallucinated_mass(1); collapse when the CI of the mean
-        of d lies above ``hallucination_increase_min`` [0].
+        Per seed d = hallucinated_mass(T) - hallucinated_mass(1); collapse when the CI of the
+        median of d lies above ``hallucination_increase_min`` [0].
     ``mode-entanglement``
-        Per seed d = mode_overlap(T) - mode_overlap(1); collapse when the CI of the mean of d lies
-        above ``overlap_increase_min`` [0].
+        Per seed d = mode_overlap(T) - mode_overlap(1); collapse when the CI of the median of d
+        lies above ``overlap_increase_min`` [0].
     ``scaling-law-change``
         Not measurable on one run (it needs a sweep over n): ``not-measured``, unless the result
         of :func:`scaling_profile` is passed as ``profile(..., scaling=...)``.
@@ -163,11 +171,11 @@ class Thresholds(BaseModel):
         1.0, gt=0, description="trend tests: growth flattening faster than t^-p is a plateau"
     )
     variance_floor: float = Field(
-        0.1, gt=0, lt=1, description="collapsing-variance: CI high of the geometric-mean "
-        "variance ratio below this"
+        0.1, gt=0, lt=1, description="collapsing-variance: CI high of the median variance "
+        "ratio below this"
     )
     tail_ratio_max: float = Field(
-        1.0, gt=0, le=1, description="tail-disappearance: CI high of tail ratio(T)/tail ratio(1) "
+        1.0, gt=0, le=1, description="tail-disappearance: CI high of median tail ratio(T)/(1) "
         "below this"
     )
     hallucination_increase_min: float = Field(
@@ -334,6 +342,10 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}"
 
 
+def _pct(x: float) -> str:
+    return "nan" if math.isnan(x) else f"{100 * x:.3g}%"
+
+
 def _ci_text(low: float, high: float, level: float) -> str:
     return f"{round(level * 100):g}% CI {_fmt(low)} to {_fmt(high)}"
 
@@ -350,6 +362,34 @@ def _weighted_means(W: np.ndarray, X: np.ndarray) -> np.ndarray:
     out = np.where(pos & ~neg, np.inf, out)
     out = np.where(neg & ~pos, -np.inf, out)
     out = np.where(pos & neg, np.nan, out)
+    return out
+
+
+def _weighted_medians(W: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Seed medians of X (S, K) under count weights W (R, S) -> (R, K); NaN left out, inf kept.
+
+    The median of a resample is the midpoint of its lower and upper median (order statistics,
+    so +-inf values need no arithmetic unless they are the median). One pass per column: a
+    sort of the S values and a cumulative sum of the (R, S) counts in that order.
+    """
+    R, S = W.shape
+    K = X.shape[1]
+    out = np.empty((R, K))
+    rows = np.arange(R)
+    for k in range(K):
+        col = X[:, k]
+        order = np.argsort(col)  # NaN last
+        xs = col[order]
+        ws = W[:, order] * (~np.isnan(xs))[None, :]
+        cw = np.cumsum(ws, axis=1)
+        total = cw[:, -1]
+        lo = np.argmax(cw >= np.ceil(total / 2)[:, None] - 1e-9, axis=1)
+        hi = np.argmax(cw >= (np.floor(total / 2) + 1)[:, None] - 1e-9, axis=1)
+        a, b = xs[lo], xs[hi]
+        with np.errstate(invalid="ignore"):
+            med = np.where(a == b, a, (a + b) / 2)
+        med[total <= 0] = np.nan
+        out[rows, k] = med
     return out
 
 
@@ -449,8 +489,13 @@ class _Run:
         point = _weighted_means(np.ones((1, self.S)), X)[0]
         return point, _weighted_means(self.W, X)
 
-    def est(self, X: np.ndarray) -> _Est:
-        point, boot = self.means(X)
+    def medians(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(point (K,), bootstrap (R, K)) seed medians of X (S, K)."""
+        point = _weighted_medians(np.ones((1, self.S)), X)[0]
+        return point, _weighted_medians(self.W, X)
+
+    def est(self, X: np.ndarray, stat: str = "mean") -> _Est:
+        point, boot = self.means(X) if stat == "mean" else self.medians(X)
         low, high = _quantiles(boot, self.th.ci_level)
         return _Est(point, low, high)
 
@@ -462,8 +507,9 @@ class _Run:
         k = min(T - m + 1, self.th.max_checkpoints)
         return np.unique(np.round(np.linspace(m, T, k)).astype(int))
 
-    def trend(self, X: np.ndarray, sign: float) -> dict[str, Any]:
-        """The trend test of ``diverging-risk`` on seed means of X (S, T), at every checkpoint.
+    def trend(self, point: np.ndarray, boot: np.ndarray, sign: float) -> dict[str, Any]:
+        """The trend test of ``diverging-risk`` on a seed-statistic trajectory (point (T,),
+        bootstrap (R, T)), at every checkpoint.
 
         ``sign`` = +1 tests "keeps growing", -1 "keeps falling". Returns per checkpoint the slope
         over the last half (sign-adjusted) with CI, the flattening contrast D with CI, and
@@ -487,7 +533,6 @@ class _Run:
             ratio = _power_integral(x[i2[0]], x[i2[-1]], p) / _power_integral(x[i1[0]], x[i1[-1]], p)
             C_d[i2, j] += g2
             C_d[i1, j] -= ratio * g1
-        point, boot = self.means(X)
         allm = np.vstack([point[None, :], boot])
         bad = ~np.isfinite(allm)
         allm0 = np.where(bad, 0.0, allm)
@@ -540,9 +585,10 @@ def _absent(definition: str, metric: str) -> Verdict:
 
 
 def _increase_rule(
-    run: _Run, definition: str, metric: str, minimum: float, what: str
+    run: _Run, definition: str, metric: str, minimum: float, what: str, stat: str = "mean"
 ) -> Verdict:
-    """Collapse when the seed-mean of metric(t) - metric(1) at T is significantly > minimum."""
+    """Collapse when the seed mean (or median) of metric(T) - metric(1) is significantly above
+    ``minimum``."""
     if not run.has(metric):
         return _absent(definition, metric)
     if run.T < 2:
@@ -550,9 +596,9 @@ def _increase_rule(
     X = run.arrays[metric]
     with np.errstate(invalid="ignore"):
         D = X - X[:, :1]
-    e = run.est(D)
+    e = run.est(D, stat)
     s, lo, hi = e.point[-1], e.low[-1], e.high[-1]
-    name = f"mean {metric}(T) - {metric}(1)"
+    name = f"{stat} over seeds of {metric}(T) - {metric}(1)"
     if math.isnan(s):
         return _not_measured(definition, f"{metric} has no usable paired values at iterations "
                              f"{run.first} and {run.last}")
@@ -614,7 +660,8 @@ def _catastrophic(run: _Run, baseline: Any) -> Verdict:
     inf_e, inf_holds = _inf_share(run, R)
     b = _baseline_values(run, baseline)
     ci_inf = _ci_text(inf_e.low[-1], inf_e.high[-1], th.ci_level)
-    inf_text = f"{_fmt(inf_e.point[-1])} of seeds have infinite risk at iteration {run.last} ({ci_inf})"
+    inf_text = (f"risk is infinite in {_pct(inf_e.point[-1])} of seeds at iteration {run.last} "
+                f"({ci_inf} for the share)")
     if inf_holds[-1]:
         return Verdict(
             d, COLLAPSE, inf_e.point[-1], inf_e.low[-1], inf_e.high[-1],
@@ -624,8 +671,8 @@ def _catastrophic(run: _Run, baseline: Any) -> Verdict:
     if b is None:
         return Verdict(
             d, NO_COLLAPSE, inf_e.point[-1], inf_e.low[-1], inf_e.high[-1], None,
-            f"risk stays finite ({inf_text}); no trivial baseline given, so only the infinite "
-            "case was tested",
+            f"risk not significantly infinite ({inf_text}); no trivial baseline given, so only "
+            "the infinite case was tested",
             "share of seeds with infinite risk at T",
         )
     # gap closed: G_t = (R_t - R_1) / (b - R_1), seed means under the same resample
@@ -670,15 +717,23 @@ def _diverging(run: _Run) -> Verdict:
         return Verdict(
             d, COLLAPSE, inf_e.point[-1], inf_e.low[-1], inf_e.high[-1],
             _reached(inf_holds, run.iterations),
-            f"risk diverged to infinity in {_fmt(inf_e.point[-1])} of seeds ({ci})",
+            f"risk diverged to infinity in {_pct(inf_e.point[-1])} of seeds ({ci} for the share)",
             "share of seeds with infinite risk at T",
         )
     if run.T < th.trend_min_iterations:
         return _not_measured(d, f"the trend test needs at least {th.trend_min_iterations} "
                              f"iterations, the run has {run.T}")
-    tr = run.trend(R, +1.0)
+    # the trend is of the seeds whose risk stays finite (the infinite ones were tested above)
+    infinite = np.isinf(R).any(axis=1)
+    Rf = np.where(infinite[:, None], np.nan, R)
+    tr = run.trend(*run.means(Rf), +1.0)
     holds = run.expand(tr["holds"], tr["lengths"])
-    return _trend_verdict(run, d, tr, holds, "mean risk", "growing")
+    v = _trend_verdict(run, d, tr, holds, "mean risk", "growing")
+    if infinite.any():
+        v = Verdict(v.definition, v.verdict, v.statistic, v.ci_low, v.ci_high, v.iteration,
+                    f"{v.reason} ({int(infinite.sum())} of {run.S} seeds with infinite risk "
+                    "left out of the trend)", v.statistic_name)
+    return v
 
 
 def _trend_verdict(run: _Run, d: str, tr: dict[str, Any], holds: np.ndarray, what: str,
@@ -715,16 +770,17 @@ def _collapsing_variance(run: _Run) -> Verdict:
     V = run.arrays[metric]
     with np.errstate(divide="ignore", invalid="ignore"):
         L = np.where(V >= 0, np.log(np.where(V >= 0, V, 1.0)), np.nan)
-    e = run.est(L)
-    gm, lo, hi = np.exp(e.point), np.exp(e.low), np.exp(e.high)
+    pt, boot = run.medians(L)
+    low, high = _quantiles(boot, th.ci_level)
+    gm, lo, hi = np.exp(pt), np.exp(low), np.exp(high)
     if math.isnan(gm[-1]):
         return _not_measured(d, f"{metric} has no usable value at iteration {run.last}")
     floor_holds = hi < th.variance_floor
-    name = "geometric mean over seeds of variance_ratio at T"
+    name = "median over seeds of variance_ratio at T"
     ci = _ci_text(lo[-1], hi[-1], th.ci_level)
-    head = f"geometric-mean variance ratio {_fmt(gm[-1])} at iteration {run.last} ({ci})"
+    head = f"median variance ratio {_fmt(gm[-1])} at iteration {run.last} ({ci})"
     if run.T >= th.trend_min_iterations:
-        tr = run.trend(L, -1.0)
+        tr = run.trend(pt, boot, -1.0)
         trend_holds = run.expand(tr["holds"], tr["lengths"])
     else:
         tr, trend_holds = None, np.zeros(run.T, dtype=bool)
@@ -737,7 +793,7 @@ def _collapsing_variance(run: _Run) -> Verdict:
         return Verdict(d, NO_COLLAPSE, gm[-1], lo[-1], hi[-1], None,
                        f"{head}: not below the floor {_fmt(th.variance_floor)}; too few "
                        f"iterations ({run.T}) for the trend test", name)
-    sub = _trend_verdict(run, d, tr, trend_holds, "mean log variance ratio", "falling")
+    sub = _trend_verdict(run, d, tr, trend_holds, "median log variance ratio", "falling")
     if trend_holds[-1]:
         return Verdict(d, COLLAPSE, gm[-1], lo[-1], hi[-1], iteration,
                        f"{head}: {sub.reason}", name)
@@ -753,7 +809,7 @@ def _tail(run: _Run) -> Verdict:
         return _not_measured(d, "needs at least 2 iterations")
     th = run.th
     A = run.arrays[metric]
-    pt, boot = run.means(A)
+    pt, boot = run.medians(A)
     if not (pt[0] > 0) or not math.isfinite(pt[0]):
         return _not_measured(d, f"the tail mass ratio at iteration {run.first} is {_fmt(pt[0])}: "
                              "no tail left to lose relative to the real-data fit")
@@ -763,7 +819,7 @@ def _tail(run: _Run) -> Verdict:
     low, high = _quantiles(rel_b, th.ci_level)
     holds = high < th.tail_ratio_max
     ci = _ci_text(low[-1], high[-1], th.ci_level)
-    raw = f"raw tail mass ratio {_fmt(pt[-1])} at iteration {run.last}, {_fmt(pt[0])} at {run.first}"
+    raw = f"median tail mass ratio {_fmt(pt[-1])} at iteration {run.last}, {_fmt(pt[0])} at {run.first}"
     if holds[-1]:
         verdict = COLLAPSE
         reason = (f"tail mass fell to {_fmt(rel[-1])} of iteration {run.first}'s ({ci}, below "
@@ -774,7 +830,7 @@ def _tail(run: _Run) -> Verdict:
                   f"significantly below {_fmt(th.tail_ratio_max)}); {raw}")
     return Verdict(d, verdict, float(rel[-1]), float(low[-1]), float(high[-1]),
                    _reached(holds, run.iterations), reason,
-                   "mean tail_mass_ratio(T) / mean tail_mass_ratio(1)")
+                   "median tail_mass_ratio(T) / median tail_mass_ratio(1)")
 
 
 def _scaling_single(scaling: "ScalingProfile | None") -> Verdict:
@@ -803,16 +859,17 @@ def profile(
     rules = {
         "catastrophic-risk": lambda: _catastrophic(run, baseline),
         "any-risk-increase": lambda: _increase_rule(
-            run, "any-risk-increase", "population_risk", th.risk_increase_min, "mean risk"),
+            run, "any-risk-increase", "population_risk", th.risk_increase_min, "mean risk", "mean"),
         "diverging-risk": lambda: _diverging(run),
         "scaling-law-change": lambda: _scaling_single(scaling),
         "collapsing-variance": lambda: _collapsing_variance(run),
         "mode-entanglement": lambda: _increase_rule(
-            run, "mode-entanglement", "mode_overlap", th.overlap_increase_min, "mean mode overlap"),
+            run, "mode-entanglement", "mode_overlap", th.overlap_increase_min,
+            "median mode overlap", "median"),
         "tail-disappearance": lambda: _tail(run),
         "hallucinated-data": lambda: _increase_rule(
             run, "hallucinated-data", "hallucinated_mass", th.hallucination_increase_min,
-            "mean hallucinated mass"),
+            "median hallucinated mass", "median"),
     }
     verdicts = tuple(rules[d]() for d in DEFINITIONS)
     return Profile(verdicts=verdicts, thresholds=th, seeds=run.S, iterations=run.last)
