@@ -17,6 +17,9 @@ from simulators.errors import UserError
 
 #: the repository's annotations directory (beside the metaanalysis package)
 REPO_ANNOTATIONS = Path(__file__).resolve().parent.parent / "annotations"
+DEFINITIONS_FILE = "definitions.yaml"
+REALISM_FILE = "realism.yaml"
+PAPERS_DIR = "papers"
 DB_DIR = ".mcatlas"
 DB_FILE = "mcatlas.db"
 
@@ -42,3 +45,13 @@ def default_db_url() -> str:
 def db_url(explicit: str | None = None) -> str:
     """``explicit`` (``--db``), else ``MCATLAS_DB``, else :func:`default_db_url`."""
     return explicit or os.environ.get("MCATLAS_DB") or default_db_url()
+
+
+def paper_files(root: Path) -> list[Path]:
+    """The paper files (``papers/*.yaml``) of an annotations directory, sorted by name."""
+    papers = Path(root) / PAPERS_DIR
+    if not papers.is_dir():
+        return []
+    return sorted(
+        p for p in papers.iterdir() if p.suffix in (".yaml", ".yml") and not p.name.startswith(".")
+    )

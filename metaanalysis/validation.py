@@ -41,9 +41,7 @@ from simulators.vocabulary import (
 from . import yamlio
 from .records import DefinitionsFile, Paper, RealismFile
 
-DEFINITIONS_FILE = "definitions.yaml"
-REALISM_FILE = "realism.yaml"
-PAPERS_DIR = "papers"
+from .paths import DEFINITIONS_FILE, PAPERS_DIR, REALISM_FILE, paper_files
 
 
 @dataclass(frozen=True, order=True)
@@ -569,14 +567,6 @@ def _check_papers(paths: Iterable[Path], realism: RealismFile | None, result: Va
         if display_path(path) not in bad:
             result.papers.append(paper)
             result.files[paper.key] = path
-
-
-def paper_files(root: Path) -> list[Path]:
-    """The paper files of an annotations directory, sorted by name."""
-    papers = root / PAPERS_DIR
-    if not papers.is_dir():
-        return []
-    return sorted(p for p in papers.iterdir() if p.suffix in (".yaml", ".yml") and not p.name.startswith("."))
 
 
 def validate_directory(root: Path) -> ValidationResult:

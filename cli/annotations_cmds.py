@@ -1,0 +1,255 @@
+"""Commands on the annotation database: validate, schema, papers, show, matrix, db sync.
+
+Thin: parse, call into :mod:`metaanalysis`, print. Imports of ``metaanalysis`` modules happen
+inside the commands, so registering these commands costs nothing for the others; charts
+(altair, vl-convert) are imported only for ``matrix --out FILE.html|.svg|.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cli.main import Context, main
+from simulators.errors import UserError
+from simulators.vocabulary import DEFINITIONS, EXPLICIT_DEFINITION, POLICIES, USAGES
+
+
+def _root(obj: Context) -> Path:
+    from metaanalysis.paths import annotations_dir
+
+    return annotations_dir(obj.annotations)
+
+
+def _index(obj: Context) -> Any:
+    """An engine on the store, synced with the annotations if they changed."""
+    from metaanalysis.paths import db_url
+    from metaanalysis.store import open_index
+
+    return open_index(db_url(obj.db), _root(obj))
+
+
+def _gh_escape(text: str, prop: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if prop:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+def _print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for c in columns:
+        table.add_column(c, overflow="fold")
+    for r in rows:
+        table.add_row(*r)
+    Console().print(table)
+
+
+# -- validate / schema ---------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
+    help="text: FILE:LINE: field: message; json: one document; github: workflow annotations.",
+)
+@click.pass_obj
+def validate(obj: Context, paths: tuple[Path, ...], fmt: str) -> None:
+    """Check annotation files (no PATH: the whole annotations directory).
+
+    Every problem is printed, one line each; exit status 1 if there is any, else 0 with a
+    one-line summary.
+    """
+    from metaanalysis.paths import REPO_ANNOTATIONS
+    from metaanalysis.validation import validate_directory, validate_paths
+
+    if paths:
+        bundled = obj.annotations or (REPO_ANNOTATIONS if REPO_ANNOTATIONS.is_dir() else None)
+        result = validate_paths(paths, bundled)
+    else:
+        result = validate_directory(_root(obj))
+    if fmt == "json":
+        click.echo(json.dumps({
+            "ok": result.ok,
+            "files": result.checked_files,
+            "papers": len(result.papers),
+            "skipped": result.skipped,
+            "problems": [p.as_dict() for p in result.problems],
+        }, indent=2))
+    else:
+        for p in result.problems:
+            if fmt == "github":
+                title = f",title={_gh_escape(p.field, True)}" if p.field else ""
+                click.echo(f"::error file={_gh_escape(p.file, True)},line={p.line}{title}::{_gh_escape(p.message)}")
+            else:
+                click.echo(str(p))
+        click.echo(result.summary(), err=bool(result.problems))
+    if result.problems:
+        sys.exit(1)
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of a paper record (annotations/paper.schema.json)."""
+    from metaanalysis.records import paper_json_schema_text
+
+    click.echo(paper_json_schema_text(), nl=False)
+
+
+# -- db ------------------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """The SQL index (SQLite under .mcatlas/ by default; --db URL or MCATLAS_DB)."""
+
+
+@db.command("sync")
+@click.pass_obj
+def db_sync(obj: Context) -> None:
+    """Rebuild the index from the YAML files, in one transaction."""
+    from metaanalysis.paths import db_url
+    from metaanalysis.store import engine, sync
+
+    url = db_url(obj.db)
+    result = sync(engine(url), _root(obj))
+    if not obj.quiet:
+        click.echo(f"synced {len(result.papers)} papers into {_safe_url(url)}")
+
+
+def _safe_url(url: str) -> str:
+    """The URL without a password."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url
+
+
+# -- papers / show -------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--definition", type=click.Choice(DEFINITIONS), help="Papers that use this definition.")
+@click.option("--usage", type=click.Choice(USAGES), help="explicit | implicit (with --definition: of it).")
+@click.option("--explicit", type=click.Choice(EXPLICIT_DEFINITION), help="Explicit-definition flag.")
+@click.option("--year", type=int, help="Release year.")
+@click.option("--policy", type=click.Choice(POLICIES), help="Papers that study this data policy.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json", "bibtex"]), default="table", show_default=True
+)
+@click.pass_obj
+def papers(obj: Context, definition: str | None, usage: str | None, explicit: str | None,
+           year: int | None, policy: str | None, fmt: str) -> None:
+    """List papers, filtered by definition, usage, explicit flag, year or data policy."""
+    from metaanalysis.queries import find_papers
+
+    found = find_papers(_index(obj), definition=definition, usage=usage, explicit=explicit, year=year, policy=policy)
+    if fmt == "bibtex":
+        from metaanalysis.bibtex import bibliography
+
+        click.echo(bibliography(found), nl=False)
+        return
+    if fmt == "json":
+        click.echo(json.dumps([p.model_dump(exclude_none=True) for p in found], indent=2, ensure_ascii=False))
+        return
+    columns = ["key", "year", "month", "label", "explicit_definition", "definitions", "data_policies",
+               "arxiv", "doi", "title", "authors"]
+    rows = [
+        [p.key, str(p.year), str(p.month or ""), p.label, p.explicit_definition,
+         ";".join(f"{d}:{u}" for d, u in p.definitions_in_order().items()),
+         ";".join(p.data_policies), p.arxiv or "", p.doi or "", p.title, "; ".join(p.authors)]
+        for p in found
+    ]
+    if fmt == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+        return
+    short = [0, 1, 3, 4, 5, 6]
+    _print_table(f"{len(found)} paper(s)", [columns[i] for i in short], [[r[i] for i in short] for r in rows])
+
+
+@main.command()
+@click.argument("key")
+@click.pass_obj
+def show(obj: Context, key: str) -> None:
+    """One paper in full: identification, definitions, policies, claims, setups, realism."""
+    from metaanalysis.queries import get_paper, paper_text
+    from metaanalysis.store import paper_files_of
+
+    eng = _index(obj)
+    paper = get_paper(eng, key)
+    click.echo(paper_text(paper, paper_files_of(eng).get(paper.key)))
+
+
+# -- matrix --------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--summary", is_flag=True, help="Counts per definition and per family instead of the matrix.")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to a file: .html (self-contained, offline), .svg, .png (chart) or .csv, .json (data).",
+)
+@click.pass_obj
+def matrix(obj: Context, fmt: str, summary: bool, out: Path | None) -> None:
+    """The definition-vs-paper matrix: papers in figure order, definitions grouped by family."""
+    from metaanalysis.matrix import build_matrix, rich_table, summary_text
+    from metaanalysis.store import read_papers
+
+    m = build_matrix(read_papers(_index(obj)))
+    if out is not None:
+        suffix = out.suffix.lower()
+        if suffix == ".csv":
+            out.write_text(m.to_csv(), encoding="utf-8")
+        elif suffix == ".json":
+            out.write_text(m.to_json(), encoding="utf-8")
+        elif suffix in (".html", ".svg", ".png"):
+            from metaanalysis.charts_matrix import save_matrix_chart
+
+            save_matrix_chart(m, out)
+        else:
+            raise UserError(f"{out}: unknown output format {suffix!r}; use .html, .svg, .png, .csv or .json")
+        if not obj.quiet:
+            click.echo(f"wrote {out}", err=True)
+        return
+    if summary:
+        s = m.summary()
+        if fmt == "json":
+            click.echo(json.dumps(s, indent=2))
+        elif fmt == "csv":
+            import csv
+
+            writer = csv.writer(sys.stdout, lineterminator="\n")
+            writer.writerow(["level", "name", "family", "explicit", "implicit", "total"])
+            for x in s["definitions"]:
+                writer.writerow(["definition", x["definition"], x["family"], x["explicit"], x["implicit"], x["total"]])
+            for x in s["families"]:
+                writer.writerow(["family", x["family"], x["family"], x["explicit"], x["implicit"], x["total"]])
+        else:
+            click.echo(summary_text(s))
+        return
+    if fmt == "csv":
+        click.echo(m.to_csv(), nl=False)
+    elif fmt == "json":
+        click.echo(m.to_json(), nl=False)
+    else:
+        from rich.console import Console
+
+        console = Console()
+        if not console.is_terminal:  # piped: do not squeeze the table into 80 columns
+            console = Console(width=160)
+        console.print(rich_table(m))
