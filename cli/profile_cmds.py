@@ -1,0 +1,163 @@
+"""``mcatlas profile``: the collapse profile of a run (a saved run file, or run arguments).
+
+Thin by design: the run file is read by :func:`simulators.verdicts.read_run`, a run is made by
+:mod:`simulators.engine` (the options are those of ``mcatlas run``, parsed by the same helpers),
+and the verdicts come from :func:`simulators.verdicts.profile`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cli.main import Context, main
+from simulators.errors import UserError
+
+OUT_FORMATS = (".csv", ".json")
+_STYLE = {"collapse": "bold red", "no-collapse": "green", "not-measured": "dim"}
+
+
+def parse_thresholds(items: tuple[str, ...]) -> dict[str, Any]:
+    """``NAME=VALUE`` threshold overrides (names: the fields of ``verdicts.Thresholds``)."""
+    from simulators.verdicts import Thresholds
+
+    out: dict[str, Any] = {}
+    valid = ", ".join(Thresholds.model_fields)
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise UserError(f"--threshold {item!r}: expected NAME=VALUE")
+        if key not in Thresholds.model_fields:
+            raise UserError(f"--threshold {key!r}: unknown threshold; valid names: {valid}")
+        out[key] = raw.strip()
+    return out
+
+
+def _fmt(x: float) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return f"{x:.4g}"
+
+
+def _print_table(prof: Any, title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    level = round(prof.thresholds.ci_level * 100)
+    table = Table(title=title, show_lines=True)
+    table.add_column("definition", no_wrap=True)
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("statistic", justify="right")
+    table.add_column(f"{level:g}% CI", justify="right")
+    table.add_column("iteration", justify="right")
+    table.add_column("reason", overflow="fold")
+    for v in prof.verdicts:
+        ci = "" if math.isnan(v.ci_low) else f"[{_fmt(v.ci_low)}, {_fmt(v.ci_high)}]"
+        table.add_row(
+            v.definition,
+            f"[{_STYLE[v.verdict]}]{v.verdict}[/]",
+            _fmt(v.statistic),
+            ci,
+            "" if v.iteration is None else str(v.iteration),
+            v.reason,
+        )
+    Console(width=160 if not sys.stdout.isatty() else None).print(table)
+
+
+@main.command("profile")
+@click.argument("simulator", required=False)
+@click.option("--run", "run_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A saved run (.csv, .parquet, .json: the tidy per-seed table of mcatlas run).")
+@click.option("--policy", default="replace", show_default=True,
+              help="replace | accumulate | accumulate-subsample | mix | fresh")
+@click.option("--real-fraction", type=float, default=None, help="Fraction of real data (mix, fresh).")
+@click.option("--seeds", default="10", show_default=True,
+              help="Number of seeds S (ids 0..S-1) or a list 0,3,7.")
+@click.option("--iterations", type=int, default=10, show_default=True)
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="A simulator parameter (repeatable).")
+@click.option("--device", default="cpu", show_default=True, help="cpu | cuda (torch simulators only)")
+@click.option("--baseline", type=float, default=None,
+              help="Trivial risk (of a model that ignores the data) for catastrophic-risk.")
+@click.option("--threshold", "thresholds", multiple=True, metavar="NAME=VALUE",
+              help="Override a verdict threshold (repeatable), e.g. variance_floor=0.05.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None,
+              help="Print: table (default without --out), csv or json.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Save the profile (.csv: one row per definition; .json: with thresholds).")
+@click.pass_obj
+def profile_cmd(
+    obj: Context | None,
+    simulator: str | None,
+    run_file: Path | None,
+    policy: str,
+    real_fraction: float | None,
+    seeds: str,
+    iterations: int,
+    params: tuple[str, ...],
+    device: str,
+    baseline: float | None,
+    thresholds: tuple[str, ...],
+    fmt: str | None,
+    out: Path | None,
+) -> None:
+    """The collapse profile (a verdict per definition) of a run: --run FILE, or SIMULATOR with
+    the options of mcatlas run."""
+    from simulators.verdicts import profile, read_run, thresholds_from
+
+    th = thresholds_from(parse_thresholds(thresholds))
+    if out is not None and out.suffix.lower() not in OUT_FORMATS:
+        raise UserError(f"--out {out}: unknown extension {out.suffix or '(none)'!r}; valid "
+                        f"choices: {', '.join(OUT_FORMATS)}")
+    if (simulator is None) == (run_file is None):
+        raise UserError("give either a SIMULATOR to run or --run FILE (a saved run), not both"
+                        if simulator else "give a SIMULATOR to run or --run FILE (a saved run)")
+    if run_file is not None:
+        frame = read_run(run_file)
+        title = f"collapse profile of {run_file}"
+    else:
+        from cli.simulation_cmds import parse_params, parse_seeds
+        from simulators.engine import execute, resolve
+
+        config = resolve(
+            simulator,
+            policy=policy,
+            seeds=parse_seeds(seeds),
+            iterations=iterations,
+            device=device,
+            real_fraction=real_fraction,
+            **parse_params(params),
+        )
+        if obj is not None and obj.progress:
+            from rich.progress import Progress
+
+            with Progress(transient=True) as bar:
+                task = bar.add_task(f"{config.simulator} {config.policy}", total=config.iterations)
+                frame = execute(config, progress=lambda t, total: bar.update(task, completed=t))
+        else:
+            frame = execute(config)
+        title = f"collapse profile of {config.simulator} {config.policy}"
+    prof = profile(frame, thresholds=th, baseline=baseline)
+    title += f" ({prof.seeds} seeds, {prof.iterations} iterations)"
+    if out is not None:
+        if out.suffix.lower() == ".csv":
+            prof.to_frame().to_csv(out, index=False)
+        else:
+            out.write_text(prof.to_json(indent=1) + "\n", encoding="utf-8")
+        if obj is None or not obj.quiet:
+            click.echo(f"wrote the profile to {out}", err=True)
+    fmt = fmt or (None if out is not None else "table")
+    if fmt == "table":
+        _print_table(prof, title)
+    elif fmt == "csv":
+        click.echo(prof.to_frame().to_csv(index=False), nl=False)
+    elif fmt == "json":
+        click.echo(prof.to_json(indent=1))
