@@ -1,0 +1,190 @@
+"""The definition-vs-paper matrix as an altair chart (the information of the position paper's
+Figure 2: Schaeffer, Kazdan, Arulandu & Koyejo, arXiv 2503.03150).
+
+Layout: papers along x in matrix order (release order, as labelled); above the grid a row with
+each paper's explicit-definition flag; below it one block per family of definitions (population
+risk, scaling, distribution), definitions in vocabulary order. A cell is coloured by usage with
+two colour-blind-safe colours (Okabe-Ito blue for explicit, orange for implicit; unused cells
+light grey) and carries the letter E or I, so it reads in greyscale too. Tooltips give the paper,
+its key, the definition, its family and the usage.
+
+Evidence overlay (later issue): :func:`cell_records` copies any ``D:published``/``D:realistic``
+extra columns of the matrix into each cell's record as ``published``/``realistic`` and adds them
+to the tooltip; a later chart can mark them without changing the data path.
+
+altair and vl-convert are imported inside the functions (never on the CLI's fast paths).
+HTML output is self-contained: ``vl_convert.vegalite_to_html(..., bundle=True)`` inlines the
+Vega libraries, so the file works offline from ``file://``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from simulators.errors import UserError
+from simulators.vocabulary import DEFINITION_FAMILIES, DEFINITIONS
+
+from .matrix import MARKS, Matrix
+
+#: Okabe & Ito's colour-blind-safe palette: blue (explicit), orange (implicit)
+USAGE_COLOURS = {"explicit": "#0072B2", "implicit": "#E69F00", "not used": "#F0F0F0"}
+FLAG_COLOURS = {"yes": "#4D4D4D", "no": "#BDBDBD", "n/a": "#FFFFFF"}
+CAPTION = (
+    "Each column is a paper (in release order), each row a definition of model collapse, grouped "
+    "by family. E: the paper uses the definition explicitly; I: implicitly. The top row says whether "
+    "the paper states an explicit definition of model collapse at all. Annotations after Schaeffer et "
+    "al., arXiv 2503.03150, Figure 2."
+)
+
+
+def cell_records(matrix: Matrix) -> list[dict[str, Any]]:
+    """One record per (paper, definition) cell, unused cells included (long format)."""
+    out = []
+    for i, row in enumerate(matrix.rows):
+        for d in DEFINITIONS:
+            usage = row.cells.get(d, "")
+            rec = {
+                "order": i,
+                "paper": row.label,
+                "key": row.key,
+                "column": _column_id(i, row.label),
+                "definition": d,
+                "family": DEFINITION_FAMILIES[d],
+                "usage": usage or "not used",
+                "mark": MARKS[usage],
+            }
+            for kind in ("published", "realistic"):
+                col = f"{d}:{kind}"
+                if col in matrix.extra_columns:
+                    rec[kind] = row.extra.get(col, "")
+            out.append(rec)
+    return out
+
+
+def flag_records(matrix: Matrix) -> list[dict[str, Any]]:
+    """One record per paper for the explicit-definition row."""
+    return [
+        {
+            "order": i,
+            "paper": r.label,
+            "key": r.key,
+            "column": _column_id(i, r.label),
+            "explicit_definition": r.explicit_definition,
+            "row": "explicit definition",
+        }
+        for i, r in enumerate(matrix.rows)
+    ]
+
+
+def _column_id(i: int, label: str) -> str:
+    # Labels can repeat (two "Dohmatob et al. (2024 Feb)" papers): the x field must be unique,
+    # the axis shows the label through labelExpr.
+    return f"{i:03d}|{label}"
+
+
+def matrix_chart(matrix: Matrix, title: str | None = None) -> Any:
+    """The altair chart (a vertical concatenation: the flag row, then one block per family)."""
+    import altair as alt
+
+    if not matrix.rows:
+        raise UserError("the matrix has no papers to draw")
+    cells = cell_records(matrix)
+    columns = [_column_id(i, r.label) for i, r in enumerate(matrix.rows)]
+    width = max(300, 22 * len(columns))
+    x_hidden = alt.X("column:N", sort=columns, axis=None, title=None)
+    x_labelled = alt.X(
+        "column:N", sort=columns, title=None,
+        axis=alt.Axis(labelAngle=-60, labelExpr="split(datum.value, '|')[1]", labelLimit=220),
+    )
+
+    flags = alt.Chart(alt.Data(values=flag_records(matrix))).encode(
+        x=x_hidden,
+        y=alt.Y("row:N", title=None, axis=alt.Axis(labelFontWeight="bold")),
+        tooltip=[alt.Tooltip("paper:N"), alt.Tooltip("key:N"),
+                 alt.Tooltip("explicit_definition:N", title="explicit definition")],
+    )
+    flag_layer = alt.layer(
+        flags.mark_rect(stroke="white", strokeWidth=1).encode(
+            color=alt.Color(
+                "explicit_definition:N", title="explicit definition",
+                scale=alt.Scale(domain=list(FLAG_COLOURS), range=list(FLAG_COLOURS.values())),
+                legend=None,  # the cells spell yes / no / n/a
+            )
+        ),
+        flags.mark_text(fontSize=9).encode(
+            text="explicit_definition:N",
+            color=alt.condition("datum.explicit_definition == 'yes'", alt.value("white"), alt.value("black")),
+        ),
+    ).properties(width=width, height=20)
+
+    tooltip = [alt.Tooltip("paper:N"), alt.Tooltip("key:N"), alt.Tooltip("definition:N"),
+               alt.Tooltip("family:N"), alt.Tooltip("usage:N")]
+    if any("published" in c for c in cells):
+        tooltip += [alt.Tooltip("published:N", title="re-executed, as published"),
+                    alt.Tooltip("realistic:N", title="re-executed, realistic")]
+
+    blocks = []
+    families = matrix.families()
+    for n, (family, defs) in enumerate(families):
+        last = n == len(families) - 1
+        data = [c for c in cells if c["family"] == family]
+        base = alt.Chart(alt.Data(values=data)).encode(
+            x=x_labelled if last else x_hidden,
+            y=alt.Y("definition:N", sort=defs, title=family, axis=alt.Axis(titleFontWeight="bold")),
+            tooltip=tooltip,
+        )
+        block = alt.layer(
+            base.mark_rect(stroke="white", strokeWidth=1).encode(
+                color=alt.Color(
+                    "usage:N", title="usage",
+                    scale=alt.Scale(domain=list(USAGE_COLOURS), range=list(USAGE_COLOURS.values())),
+                    legend=alt.Legend(orient="right") if n == 0 else None,
+                )
+            ),
+            base.mark_text(fontSize=10, fontWeight="bold").encode(
+                text="mark:N",
+                color=alt.condition("datum.usage == 'explicit'", alt.value("white"), alt.value("black")),
+            ),
+        ).properties(width=width, height=20 * len(defs))
+        blocks.append(block)
+
+    n_papers = len(matrix.rows)
+    chart = alt.vconcat(flag_layer, *blocks, spacing=6).resolve_scale(color="independent").properties(
+        title=alt.TitleParams(
+            title or f"Definitions of model collapse used by {n_papers} papers",
+            subtitle=_wrap(CAPTION, 110),
+            anchor="start",
+        )
+    ).configure_view(stroke=None).configure_axis(labelFontSize=10, titleFontSize=11)
+    return chart
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width)
+
+
+def matrix_spec(matrix: Matrix) -> dict[str, Any]:
+    """The Vega-Lite specification (a dict) of :func:`matrix_chart`."""
+    return matrix_chart(matrix).to_dict()
+
+
+def save_matrix_chart(matrix: Matrix, out: Path) -> Path:
+    """Write the chart as .html (self-contained), .svg or .png, by the file's extension."""
+    import vl_convert as vlc
+
+    out = Path(out)
+    spec = matrix_spec(matrix)
+    suffix = out.suffix.lower()
+    if suffix == ".html":
+        html = vlc.vegalite_to_html(spec, bundle=True)
+        out.write_text(html, encoding="utf-8")
+    elif suffix == ".svg":
+        out.write_text(vlc.vegalite_to_svg(spec), encoding="utf-8")
+    elif suffix == ".png":
+        out.write_bytes(vlc.vegalite_to_png(spec, scale=2))
+    else:
+        raise UserError(f"{out}: unknown chart format {suffix!r}; use .html, .svg or .png")
+    return out
