@@ -1,0 +1,398 @@
+"""The verdict rules on synthetic trajectories whose answer is known (no engine needed).
+
+Every frame is built from a fixed numpy seed. Each case is designed so that the quantity a rule
+tests is many standard errors (over seeds) away from the rule's boundary, so the verdict does
+not hinge on the bootstrap's luck; the comments give the numbers. Where the truth is exactly on
+the null (a flat trajectory), the assertion is the 95% coverage of the interval, with the seed
+fixed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulators.errors import UserError
+from simulators.verdicts import (
+    PROFILE_COLUMNS,
+    Profile,
+    Thresholds,
+    _weighted_means,
+    _weighted_medians,
+    profile,
+    read_run,
+    scaling_profile,
+)
+from simulators.vocabulary import DEFINITIONS, VERDICTS
+
+COLLAPSE, NO_COLLAPSE, NOT_MEASURED = VERDICTS
+
+
+def tidy(**metrics: np.ndarray) -> pd.DataFrame:
+    """A tidy run frame from (S, T) arrays, one per metric (iterations 1..T, seeds 0..S-1)."""
+    parts = []
+    for name, arr in metrics.items():
+        S, T = arr.shape
+        it, sd = np.meshgrid(np.arange(1, T + 1), np.arange(S))
+        parts.append(pd.DataFrame({"iteration": it.ravel(), "seed": sd.ravel(),
+                                   "metric": name, "value": arr.ravel().astype(float)}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def t_axis(T: int) -> np.ndarray:
+    return np.arange(1, T + 1, dtype=float)
+
+
+# ----------------------------------------------------------------------------- the bootstrap
+
+
+def test_weighted_means_match_explicit_resampling_with_inf_and_nan():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(6, 4))
+    X[1, 1] = np.nan
+    X[2, 2] = np.inf
+    X[3, 3], X[4, 3] = np.inf, -np.inf
+    W = rng.multinomial(6, np.full(6, 1 / 6), size=300).astype(float)
+    got = _weighted_means(W, X)
+    for r in range(300):
+        for k in range(4):
+            v = np.repeat(X[:, k], W[r].astype(int))
+            v = v[~np.isnan(v)]
+            with np.errstate(invalid="ignore"):
+                ref = v.mean() if len(v) else np.nan
+            assert (np.isnan(ref) and np.isnan(got[r, k])) or ref == pytest.approx(got[r, k])
+
+
+def test_weighted_medians_match_explicit_resampling():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(7, 3))
+    X[2, 1] = np.nan
+    X[0, 2] = np.inf
+    W = rng.multinomial(7, np.full(7, 1 / 7), size=300).astype(float)
+    got = _weighted_medians(W, X)
+    for r in range(300):
+        for k in range(3):
+            v = np.repeat(X[:, k], W[r].astype(int))
+            v = v[~np.isnan(v)]
+            ref = np.median(v) if len(v) else np.nan
+            assert (np.isnan(ref) and np.isnan(got[r, k])) or ref == pytest.approx(got[r, k])
+
+
+def test_profile_is_reproducible_and_complete():
+    rng = np.random.default_rng(2)
+    frame = tidy(population_risk=t_axis(20) + rng.normal(size=(10, 20)))
+    a, b = profile(frame), profile(frame)
+    assert a.to_dict() == b.to_dict()
+    assert [v.definition for v in a.verdicts] == list(DEFINITIONS)
+    assert all(v.verdict in VERDICTS for v in a.verdicts)
+    other = profile(frame, thresholds={"bootstrap_seed": 7})
+    assert other["any-risk-increase"].ci_low != a["any-risk-increase"].ci_low
+
+
+# ----------------------------------------------------------------------------- population risk
+
+
+def test_linear_growth_diverges():
+    # Replace-style regression: a 10-dim random walk, risk = squared norm, E risk = t.
+    # Last-half growth W_T^2 - W_{T/2}^2 has mean T/2 = 50 and, per coordinate pair of a walk,
+    # variance 1.5 T^2 (cov(W_s^2, W_t^2) = 2 s^2), so per seed sd ~ 1.22 T / sqrt(d) ~ 39:
+    # over 40 seeds the growth is ~8 SE above 0.
+    rng = np.random.default_rng(3)
+    S, T, d = 40, 100, 10
+    walk = np.cumsum(rng.normal(size=(S, T, d)) / math.sqrt(d), axis=1)
+    risk = (walk**2).sum(axis=2)
+    p = profile(tidy(population_risk=risk))
+    v = p["diverging-risk"]
+    assert v.verdict == COLLAPSE, v.reason
+    assert v.ci_low > 0 and v.statistic == pytest.approx(1.0, rel=0.5)
+    assert v.iteration is not None and v.iteration <= T
+    assert p.verdict("any-risk-increase") == COLLAPSE
+
+
+def test_accumulate_type_bounded_risk_does_not_diverge():
+    # Accumulate-style: steps of sd 1/t, risk = squared norm, E risk = sum_k 1/k^2 -> pi^2/6.
+    # The expected last-half growth is ~1/T = 0.01; per seed its sd is ~2 |e_{T/2}| sqrt(1/T)
+    # ~ 2 * 1.28 * 0.1 / sqrt(d) ~ 0.08: over 40 seeds z ~ 0.01 / (0.08 / 6.3) ~ 0.8, not
+    # significant (the same holds for the engine's accumulate regression).
+    rng = np.random.default_rng(4)
+    S, T, d = 40, 100, 10
+    steps = rng.normal(size=(S, T, d)) / math.sqrt(d) / t_axis(T)[None, :, None]
+    risk = (np.cumsum(steps, axis=1) ** 2).sum(axis=2)
+    p = profile(tidy(population_risk=risk))
+    assert p.verdict("diverging-risk") == NO_COLLAPSE, p["diverging-risk"].reason
+    assert p["diverging-risk"].iteration is None
+
+
+def test_saturating_low_noise_is_levelling_off():
+    # 1 - 1/k^2-type saturation, with so little noise that the late growth IS significant:
+    # the flattening test must say no. Last doubling grows 1/50 - 1/100 = 0.01, the one before
+    # 1/25 - 1/50 = 0.02: D = -0.01 with an SE of ~3e-4 (noise sd 0.002 per point, 30 seeds).
+    rng = np.random.default_rng(5)
+    S, T = 30, 100
+    risk = np.cumsum(1 / t_axis(T) ** 2)[None, :] + rng.normal(0, 0.002, size=(S, T))
+    v = profile(tidy(population_risk=risk))["diverging-risk"]
+    assert v.verdict == NO_COLLAPSE
+    assert v.ci_low > 0, "the late growth is significant: it is the flattening that decides"
+    assert "levelling off" in v.reason
+
+
+def test_infinite_risk_is_catastrophic_and_diverging():
+    rng = np.random.default_rng(6)
+    S, T = 30, 40
+    risk = 1 + rng.random((S, T))
+    risk[:, 10:] = np.inf  # every seed loses an outcome at iteration 11
+    p = profile(tidy(population_risk=risk))
+    assert p.verdict("catastrophic-risk") == COLLAPSE
+    assert p["catastrophic-risk"].statistic == 1.0
+    assert p["catastrophic-risk"].iteration == 11
+    assert p.verdict("diverging-risk") == COLLAPSE
+    assert p.verdict("any-risk-increase") == COLLAPSE
+    assert math.isinf(p["any-risk-increase"].statistic)
+    json.loads(p.to_json())  # strict JSON despite inf
+
+
+def test_one_infinite_seed_is_not_significant():
+    # 1 of 30 seeds: a resample misses it with probability (29/30)^30 = 0.36 > 0.025, so the CI
+    # of the share of infinite seeds starts at 0.
+    S, T = 30, 20
+    risk = np.ones((S, T))
+    risk[0, 5:] = np.inf
+    p = profile(tidy(population_risk=risk))
+    v = p["catastrophic-risk"]
+    assert v.verdict == NO_COLLAPSE and v.ci_low == 0
+    assert "only the infinite case" in v.reason
+    # the trend is of the finite seeds and says so
+    assert "left out" in p["diverging-risk"].reason
+
+
+def test_trivial_baseline_from_argument_attrs_or_rows():
+    rng = np.random.default_rng(7)
+    S, T = 20, 30
+    # risk climbs from 0.1 to the baseline 10 (with noise sd 0.1: G's SE ~ 0.003)
+    risk = np.linspace(0.1, 10.0, T)[None, :] + rng.normal(0, 0.1, size=(S, T))
+    frame = tidy(population_risk=risk)
+    assert profile(frame).verdict("catastrophic-risk") == NO_COLLAPSE
+    v = profile(frame, baseline=10.0)["catastrophic-risk"]
+    assert v.verdict == COLLAPSE and v.statistic == pytest.approx(1.0, abs=0.02)
+    # G_t = (t-1)/(T-1) on this line: the CI low reaches 0.9 just before iteration 0.9*29 + 1
+    assert 26 <= v.iteration <= 28
+    with_attrs = frame.copy()
+    with_attrs.attrs["trivial_risk"] = 10.0
+    assert profile(with_attrs).verdict("catastrophic-risk") == COLLAPSE
+    with_rows = pd.concat([frame, tidy(trivial_risk=np.full((S, T), 10.0))], ignore_index=True)
+    assert profile(with_rows).verdict("catastrophic-risk") == COLLAPSE
+    # per-seed baseline, far above: a quarter of the gap closed
+    far = {s: 40.0 for s in range(S)}
+    assert profile(frame, baseline=far).verdict("catastrophic-risk") == NO_COLLAPSE
+
+
+def test_first_fit_already_trivial_is_not_measured():
+    p = profile(tidy(population_risk=np.full((5, 10), 3.0)), baseline=2.0)
+    assert p.verdict("catastrophic-risk") == NOT_MEASURED
+
+
+# ----------------------------------------------------------------------------- distribution
+
+
+def test_geometric_variance_decay_collapses():
+    # log variance: random walk with drift -0.1 per iteration (MLE Gaussian, n ~ 20): at T = 60
+    # the median log ratio is -6 (sd 0.3 sqrt(60) = 2.3 per seed), far below log 0.1 = -2.3.
+    rng = np.random.default_rng(8)
+    V = np.exp(np.cumsum(rng.normal(-0.1, 0.3, size=(30, 60)), axis=1))
+    v = profile(tidy(variance_ratio=V))["collapsing-variance"]
+    assert v.verdict == COLLAPSE and v.ci_high < 0.1
+    assert "below the floor" in v.reason
+
+
+def test_slow_variance_decay_collapses_by_trend():
+    # drift -0.02 per iteration: at T = 60 the median ratio is e^-1.2 = 0.3, above the floor,
+    # but log variance falls at a constant rate (never flattening): the trend rule decides.
+    # Noise sd 0.05 per point: the last-half slope's SE ~ 2e-4 over 30 seeds vs 0.02.
+    rng = np.random.default_rng(9)
+    L = -0.02 * t_axis(60)[None, :] + rng.normal(0, 0.05, size=(30, 60))
+    v = profile(tidy(variance_ratio=np.exp(L)))["collapsing-variance"]
+    assert v.verdict == COLLAPSE and v.statistic > 0.1
+    assert "keeps falling" in v.reason
+
+
+def test_flat_or_plateauing_variance_does_not_collapse():
+    rng = np.random.default_rng(10)
+    flat = np.exp(rng.normal(0, 0.1, size=(30, 60)))
+    assert profile(tidy(variance_ratio=flat)).verdict("collapsing-variance") == NO_COLLAPSE
+    plateau = (0.5 + 0.5 * np.exp(-t_axis(60) / 5))[None, :] * np.exp(rng.normal(0, 0.05, (30, 60)))
+    assert profile(tidy(variance_ratio=plateau)).verdict("collapsing-variance") == NO_COLLAPSE
+
+
+def test_unbiased_style_variance_collapses_by_median_not_mean():
+    # Products of chi2_{n-1}/(n-1) (n = 10): E = 1 at every t, but log drifts by
+    # digamma(4.5) + log(2/9) = -0.117 per iteration, so the typical seed collapses.
+    rng = np.random.default_rng(11)
+    n, S, T = 10, 50, 60
+    V = np.cumprod(rng.chisquare(n - 1, size=(S, T)) / (n - 1), axis=1)
+    v = profile(tidy(variance_ratio=V))["collapsing-variance"]
+    assert v.verdict == COLLAPSE
+
+
+def test_tail_ratio_falling_collapses_relative_to_iteration_1():
+    rng = np.random.default_rng(12)
+    S, T = 30, 40
+    falling = np.exp(-0.05 * t_axis(T))[None, :] * np.exp(rng.normal(0, 0.1, size=(S, T)))
+    v = profile(tidy(tail_mass_ratio=falling))["tail-disappearance"]
+    assert v.verdict == COLLAPSE and v.ci_high < 1
+    assert v.statistic == pytest.approx(math.exp(-0.05 * 39), rel=0.1)
+    # constant 0.8: below 1.0, but the real-data fit already had 0.8: no recursion effect
+    steady = 0.8 * np.exp(rng.normal(0, 0.05, size=(S, T)))
+    assert profile(tidy(tail_mass_ratio=steady)).verdict("tail-disappearance") == NO_COLLAPSE
+
+
+def test_tail_ratio_uses_the_typical_seed():
+    # 27 of 30 seeds lose their tails; 3 drift into the tail region (ratio 100): the mean rises
+    # to ~10, the median falls to 0.
+    S, T = 30, 20
+    A = np.ones((S, T))
+    A[:, 10:] = 0.0
+    A[:3, 10:] = 100.0
+    assert profile(tidy(tail_mass_ratio=A)).verdict("tail-disappearance") == COLLAPSE
+
+
+@pytest.mark.parametrize(
+    ("metric", "definition"),
+    [("hallucinated_mass", "hallucinated-data"), ("mode_overlap", "mode-entanglement")],
+)
+def test_rising_mass_collapses_flat_does_not(metric, definition):
+    rng = np.random.default_rng(13)
+    S, T = 30, 30
+    # rise of 0.29 over the run vs noise sd 0.02 per point: z ~ 0.29 / (0.028/sqrt(30)) ~ 50
+    rising = 0.01 * t_axis(T)[None, :] + rng.normal(0, 0.02, size=(S, T))
+    v = profile(tidy(**{metric: rising}))[definition]
+    assert v.verdict == COLLAPSE and v.statistic == pytest.approx(0.29, abs=0.03)
+    flat = 0.1 + rng.normal(0, 0.02, size=(S, T))
+    assert profile(tidy(**{metric: flat})).verdict(definition) == NO_COLLAPSE
+
+
+def test_missing_metrics_are_not_measured():
+    p = profile(tidy(population_risk=np.ones((5, 10))))
+    for d, metric in [("collapsing-variance", "variance_ratio"),
+                      ("tail-disappearance", "tail_mass_ratio"),
+                      ("hallucinated-data", "hallucinated_mass"),
+                      ("mode-entanglement", "mode_overlap")]:
+        assert p.verdict(d) == NOT_MEASURED and metric in p[d].reason
+    assert p.verdict("scaling-law-change") == NOT_MEASURED
+    assert "sweep over n" in p["scaling-law-change"].reason
+    # and the risk rules when risk is absent
+    q = profile(tidy(variance_ratio=np.ones((5, 10))))
+    for d in ("catastrophic-risk", "any-risk-increase", "diverging-risk"):
+        assert q.verdict(d) == NOT_MEASURED
+
+
+def test_nan_values_are_left_out():
+    rng = np.random.default_rng(14)
+    risk = t_axis(30)[None, :] + rng.normal(0, 0.5, size=(20, 30))
+    risk[:5, -1] = np.nan  # five seeds not measured at T
+    v = profile(tidy(population_risk=risk))["any-risk-increase"]
+    assert v.verdict == COLLAPSE and v.statistic == pytest.approx(29, abs=1)
+    all_nan = profile(tidy(tail_mass_ratio=np.full((4, 10), np.nan)))
+    assert all_nan.verdict("tail-disappearance") == NOT_MEASURED
+
+
+def test_too_short_runs():
+    p = profile(tidy(population_risk=np.ones((5, 1)), variance_ratio=np.ones((5, 1))))
+    assert p.verdict("any-risk-increase") == NOT_MEASURED
+    assert p.verdict("diverging-risk") == NOT_MEASURED
+    assert "at least 8" in profile(tidy(population_risk=np.ones((5, 5))))["diverging-risk"].reason
+
+
+# ----------------------------------------------------------------------------- output, input
+
+
+def test_to_frame_and_dict_round_trip():
+    rng = np.random.default_rng(15)
+    p = profile(tidy(population_risk=t_axis(20) + rng.normal(size=(8, 20)),
+                     variance_ratio=np.exp(rng.normal(size=(8, 20)))))
+    frame = p.to_frame()
+    assert tuple(frame.columns) == PROFILE_COLUMNS
+    assert list(frame["definition"]) == list(DEFINITIONS)
+    back = Profile.from_dict(json.loads(p.to_json()))
+    assert back.to_dict() == p.to_dict()
+    assert back.thresholds == p.thresholds == Thresholds()
+
+
+def test_bad_frames_and_thresholds_are_user_errors():
+    with pytest.raises(UserError, match="missing column"):
+        profile(pd.DataFrame({"iteration": [1], "seed": [0], "value": [1.0]}))
+    dup = tidy(population_risk=np.ones((2, 3)))
+    with pytest.raises(UserError, match="more than one value"):
+        profile(pd.concat([dup, dup]))
+    with pytest.raises(UserError, match="variance_floor"):
+        profile(dup, thresholds={"variance_floor": 2})
+    with pytest.raises(UserError, match="baseline"):
+        profile(dup, baseline=[1.0, 2.0, 3.0])
+
+
+def test_read_run_formats(tmp_path):
+    S, T = 4, 12
+    risk = np.ones((S, T))
+    risk[:, 6:] = np.inf
+    frame = tidy(population_risk=risk)
+    frame.to_csv(tmp_path / "r.csv", index=False)
+    frame.to_parquet(tmp_path / "r.parquet", index=False)
+    rows = [{**r, "value": "inf" if math.isinf(r["value"]) else r["value"]}
+            for r in frame.to_dict(orient="records")]
+    (tmp_path / "r.json").write_text(json.dumps(rows))
+    for name in ("r.csv", "r.parquet", "r.json"):
+        got = read_run(tmp_path / name)
+        assert np.isposinf(got["value"]).sum() == S * (T - 6)
+        assert profile(got).verdict("catastrophic-risk") == COLLAPSE
+    with pytest.raises(UserError, match="extension"):
+        read_run(tmp_path / "r.txt")
+    (tmp_path / "bad.json").write_text('{"x": 1}')
+    with pytest.raises(UserError, match="list of rows"):
+        read_run(tmp_path / "bad.json")
+
+
+# ----------------------------------------------------------------------------- scaling law
+
+
+def _sweep(exponent_T: float, seed: int, S: int = 20, T: int = 5):
+    """Runs over n: risk(1) = 1/n, risk(T) = 5 n^-exponent_T, lognormal noise sd 0.1."""
+    rng = np.random.default_rng(seed)
+    frames = {}
+    for n in (50, 100, 200, 400, 800):
+        risk = np.empty((S, T))
+        risk[:, :] = np.geomspace(1.0 / n, 5 * n ** -exponent_T, T)[None, :]
+        risk *= np.exp(rng.normal(0, 0.1, size=(S, T)))
+        frames[n] = tidy(population_risk=risk)
+    return frames
+
+
+def test_scaling_exponents_equal_vs_different():
+    # Noise sd 0.1 per seed -> SE of log mean ~ 0.1/sqrt(20) = 0.022; the slope over five
+    # doublings of n has SE ~ 0.022 * sqrt(2) / 2.2 ~ 0.015 for the difference.
+    same = scaling_profile(_sweep(1.0, 16))
+    assert same.reference_exponent == pytest.approx(-1.0, abs=0.05)
+    assert same.exponent == pytest.approx(-1.0, abs=0.05)
+    assert same.verdict.verdict == NO_COLLAPSE
+    assert same.difference_ci[0] < 0 < same.difference_ci[1]
+    changed = scaling_profile(_sweep(0.5, 17))
+    assert changed.exponent == pytest.approx(-0.5, abs=0.05)
+    assert changed.verdict.verdict == COLLAPSE
+    assert changed.difference_ci[0] > 0.3
+    assert changed.to_frame().shape == (10, 5)
+    json.dumps(changed.to_dict(), allow_nan=False)
+    # the verdict goes into a single run's profile
+    p = profile(_sweep(0.5, 17)[800], scaling=changed)
+    assert p.verdict("scaling-law-change") == COLLAPSE
+
+
+def test_scaling_with_separate_reference_runs():
+    policy = _sweep(0.5, 18)
+    reference = _sweep(0.5, 19)  # its last iteration also scales as n^-0.5: same law
+    assert scaling_profile(policy, reference).verdict.verdict == NO_COLLAPSE
+    with pytest.raises(UserError, match="reference run for n"):
+        scaling_profile(policy, {50: reference[50]})
+    with pytest.raises(UserError, match="2 or more"):
+        scaling_profile({50: policy[50]})
