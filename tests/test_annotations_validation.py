@@ -1,0 +1,213 @@
+"""Validation of annotation files: each class of error, with its file and line, and the bounds
+that protect against hostile input (alias bombs, huge files, deep nesting, tags)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from metaanalysis import yamlio
+from metaanalysis.validation import validate_directory, validate_paths
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "annotations"
+GOOD = FIXTURES / "good"
+BAD = FIXTURES / "bad"
+
+
+def problems_of(name: str) -> list:
+    result = validate_paths([BAD / name], GOOD)
+    assert not result.ok, f"{name} should not validate"
+    return result.problems
+
+
+def test_good_fixture_directory_is_valid():
+    result = validate_directory(GOOD)
+    assert result.problems == []
+    assert sorted(p.key for p in result.papers) == [
+        "example2025none", "gerstgrasser2024model", "shumailov2023curse", "shumailov2024ai"
+    ]
+    assert result.definitions is not None and result.realism is not None
+
+
+# (file, expected line, expected field, a fragment of the message)
+CASES = [
+    ("syntax-error.yaml", 3, "", "YAML syntax error"),
+    ("not-mapping.yaml", 1, "", "must be a mapping"),
+    ("empty.yaml", 1, "", "empty file"),
+    ("duplicate-key.yaml", 8, "year", "duplicate key (first on line 4)"),
+    ("unknown-field.yaml", 8, "titel", "unknown field (did you mean title?)"),
+    ("key-mismatch.yaml", 1, "key", "differs from the file name"),
+    ("python-tag.yaml", 8, "", "not allowed"),
+    ("unknown-policy.yaml", 8, "data_policies[1]", "did you mean accumulate?"),
+    ("alias-bomb.yaml", None, "", "limit 100000"),
+]
+
+
+@pytest.mark.parametrize("name,line,field,fragment", CASES)
+def test_each_error_class_is_reported_with_file_and_line(name, line, field, fragment):
+    problems = problems_of(name)
+    assert len(problems) == 1, [str(p) for p in problems]
+    p = problems[0]
+    assert p.file.endswith(name)
+    if line is not None:
+        assert p.line == line
+    assert p.field == field
+    assert fragment in p.message
+    assert "\n" not in str(p)
+
+
+def test_wrong_types_and_values():
+    by_field = {p.field: p for p in problems_of("wrong-type.yaml")}
+    assert set(by_field) == {"authors", "year", "month"}
+    assert by_field["authors"].line == 3 and "must be a list" in by_field["authors"].message
+    assert by_field["year"].line == 4 and "integer" in by_field["year"].message
+    assert by_field["month"].line == 5 and "12" in by_field["month"].message
+
+
+def test_unknown_definition_id_and_usage():
+    by_field = {p.field: p for p in problems_of("unknown-definition.yaml")}
+    assert "did you mean collapsing-variance?" in by_field["definitions.collapsing-varaince"].message
+    assert by_field["definitions.collapsing-varaince"].line == 8
+    assert "'sometimes'" in by_field["definitions.tail-disappearance"].message
+    assert "explicit, implicit" in by_field["definitions.tail-disappearance"].message
+
+
+def test_yaml_11_traps_ask_for_quotes():
+    by_field = {p.field: p for p in problems_of("unquoted-arxiv.yaml")}
+    arxiv = by_field["arxiv"]
+    assert arxiv.line == 8
+    assert "2310.10010" in arxiv.message and "quote it" in arxiv.message
+    flag = by_field["explicit_definition"]
+    assert "boolean False" in flag.message and 'quote it: "no"' in flag.message
+
+
+def test_unquoted_boolean_key_is_reported(tmp_path):
+    text = (GOOD / "papers" / "gerstgrasser2024model.yaml").read_text()
+    path = tmp_path / "gerstgrasser2024model.yaml"
+    path.write_text(text.replace("definitions:\n", "definitions:\n  no: explicit\n"))
+    problems = validate_paths([path], GOOD).problems
+    assert any(p.field == "no" and "quote it" in p.message for p in problems), problems
+
+
+def test_setup_claim_and_realism_cross_checks():
+    problems = problems_of("bad-setup.yaml")
+    text = "\n".join(str(p) for p in problems)
+    expected = {
+        "claims[1].id": "duplicate claim id 'c1'",
+        "setups[0].simulator": "unknown simulator 'gausian'",
+        "setups[0].policy": "needs real_fraction",
+        "setups[0].reproduces[0]": "no claim 'c2'",
+        "setups[1].name": "duplicate setup name 's1'",
+        "setups[1].params.bandwidth": "unknown parameter",
+        "setups[1].real_fraction": "applies only to policies mix and fresh",
+        "realism.data-propagation.level": "unknown level 'sometimes'",
+        "realism.realism-of-everything": "unknown realism dimension",
+    }
+    by_field = {p.field: p.message for p in problems}
+    for field, fragment in expected.items():
+        assert field in by_field, text
+        assert fragment in by_field[field], text
+    # the unknown parameter message lists the valid ones (the Gaussian family's own model)
+    from simulators import registry
+
+    valid = list(registry.get("gaussian").Params.model_fields)
+    assert ", ".join(valid) in by_field["setups[1].params.bandwidth"]
+
+
+def test_params_with_bad_values_are_errors(tmp_path):
+    text = (GOOD / "papers" / "shumailov2023curse.yaml").read_text()
+    path = tmp_path / "shumailov2023curse.yaml"
+    path.write_text(text.replace("params: {dim: 1, n: 100}", "params: {dim: 0, n: 100}"))
+    problems = validate_paths([path], GOOD).problems
+    assert [p.field for p in problems] == ["setups[0].params.dim"]
+    expected_line = text.splitlines().index("    params: {dim: 1, n: 100}") + 1
+    assert problems[0].line == expected_line
+
+
+def test_same_arxiv_in_two_files_names_both():
+    result = validate_paths([BAD / "dup"], GOOD)
+    assert len(result.problems) == 1
+    p = result.problems[0]
+    assert p.field == "arxiv" and p.file.endswith("second.yaml") and "first.yaml" in p.message
+
+
+def test_same_key_doi_and_figure_row_across_directories(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    shutil.copy(GOOD / "papers" / "shumailov2024ai.yaml", a)
+    shutil.copy(GOOD / "papers" / "shumailov2024ai.yaml", b)
+    fields = sorted(p.field for p in validate_paths([a, b], GOOD).problems)
+    assert fields == ["doi", "figure_order", "key"]
+
+
+def test_oversized_file_is_refused_before_parsing(tmp_path):
+    big = tmp_path / "big.yaml"
+    with open(big, "w") as fh:
+        fh.write("key: big\nnotes: \"")
+        fh.write("x" * (yamlio.MAX_BYTES + 10))
+        fh.write("\"\n")
+    problems = validate_paths([big], GOOD).problems
+    assert len(problems) == 1
+    assert f"limit of {yamlio.MAX_BYTES} bytes" in problems[0].message
+
+
+def test_deep_nesting_and_many_aliases_are_refused():
+    with pytest.raises(yamlio.YamlLoadError, match="nesting deeper"):
+        yamlio.load_text("a: " + "[" * 5000 + "]" * 5000)
+    anchors = "a: &x 1\nb: [" + ", ".join(["*x"] * (yamlio.MAX_ALIASES + 1)) + "]\n"
+    with pytest.raises(yamlio.YamlLoadError, match=f"limit {yamlio.MAX_ALIASES}"):
+        yamlio.load_text(anchors)
+    with pytest.raises(yamlio.YamlLoadError, match="recursive"):
+        yamlio.load_text("a: &x [*x]")
+
+
+@pytest.mark.parametrize("tag", ["!!python/object/apply:os.system ['true']", "!!binary aGk=", "!local x", "!!set {a}"])
+def test_tags_are_rejected_not_constructed(tag):
+    with pytest.raises(yamlio.YamlLoadError, match="not allowed"):
+        yamlio.load_text(f"a: {tag}\n")
+
+
+def test_lines_are_tracked_for_nested_values():
+    data = yamlio.load_text("a: 1\nb:\n  - x: 1\n    y: [1, 2]\n  - z\n").data
+    assert yamlio.line_of(data, ("b", 0, "y")) == 4
+    assert yamlio.line_of(data, ("b", 1)) == 5
+    assert yamlio.line_of(data, ("missing",)) == 1
+
+
+def test_definitions_file_must_match_vocabulary(tmp_path):
+    text = (GOOD / "definitions.yaml").read_text()
+    path = tmp_path / "definitions.yaml"
+    path.write_text(text.replace("family: scaling", "family: distribution"))
+    problems = validate_paths([path], GOOD).problems
+    assert len(problems) == 1 and "belongs to family 'scaling'" in problems[0].message
+    assert problems[0].line == 6
+
+
+def test_realism_levels_must_increase(tmp_path):
+    text = (GOOD / "realism.yaml").read_text()
+    path = tmp_path / "realism.yaml"
+    path.write_text(text.replace("{id: all, score: 2", "{id: all, score: 0"))
+    problems = validate_paths([path], GOOD).problems
+    assert len(problems) == 1 and "strictly increasing" in problems[0].message
+
+
+def test_whole_directory_reports_every_file(tmp_path):
+    root = tmp_path / "annotations"
+    shutil.copytree(GOOD, root)
+    shutil.copy(BAD / "unknown-field.yaml", root / "papers")
+    shutil.copy(BAD / "empty.yaml", root / "papers")
+    result = validate_directory(root)
+    assert {Path(p.file).name for p in result.problems} == {"unknown-field.yaml", "empty.yaml"}
+    assert len(result.papers) == 4  # the good ones are still read
+
+
+def test_missing_simulator_registry_family_is_an_error_not_a_skip(tmp_path, monkeypatch):
+    """A registry without the family must give a clear error, never a silent pass."""
+    from simulators import registry
+
+    monkeypatch.setattr(registry, "_FAMILIES", {})
+    monkeypatch.setattr(registry, "_loaded", True)
+    problems = validate_paths([GOOD / "papers" / "shumailov2023curse.yaml"], GOOD).problems
+    assert problems and all("no simulators are registered" in p.message for p in problems)
