@@ -211,9 +211,9 @@ def show(obj: Context, key: str) -> None:
 def matrix(obj: Context, fmt: str, summary: bool, out: Path | None) -> None:
     """The definition-vs-paper matrix: papers in figure order, definitions grouped by family."""
     from metaanalysis.matrix import build_matrix, rich_table, summary_text
-    from metaanalysis.store import read_papers
+    from metaanalysis.store import read_matrix_inputs
 
-    m = build_matrix(read_papers(_index(obj)))
+    m = build_matrix(read_matrix_inputs(_index(obj)))
     if out is not None:
         suffix = out.suffix.lower()
         if suffix == ".csv":

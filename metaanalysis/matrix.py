@@ -40,6 +40,15 @@ ABBREV: dict[str, str] = {
 }
 
 
+def matrix_order(paper: Any) -> tuple:
+    """Sort key of a paper (anything with ``figure_order, year, month, key``): the position
+    paper's Figure 2 rows first, by ``figure_order``; then the others by year, month (records
+    without a month after those with one) and key."""
+    if paper.figure_order is not None:
+        return (0, paper.figure_order, 0, 0, paper.key)
+    return (1, 0, paper.year, paper.month if paper.month is not None else 13, paper.key)
+
+
 def evidence_columns() -> list[str]:
     """The column names the evidence overlay adds: ``D:published``, ``D:realistic`` per D."""
     return [f"{d}:{kind}" for d in DEFINITIONS for kind in ("published", "realistic")]
@@ -124,7 +133,7 @@ class Matrix:
 def build_matrix(papers: Iterable[Any]) -> Matrix:
     """The matrix of validated records (anything with the :class:`~metaanalysis.records.Paper`
     attributes), sorted into matrix order."""
-    ordered = sorted(papers, key=lambda p: p.sort_key())
+    ordered = sorted(papers, key=matrix_order)
     rows = [
         MatrixRow(
             key=p.key,

@@ -30,7 +30,8 @@ def find_papers(
     """
     from sqlmodel import Session, select
 
-    from .store import DefinitionUsageRow, PaperPolicyRow, PaperRow, read_papers
+    from .store import read_papers
+    from .tables import DefinitionUsageRow, PaperPolicyRow, PaperRow
 
     q = select(PaperRow.key)
     if definition is not None or usage is not None:
@@ -54,7 +55,8 @@ def get_paper(eng: Any, key: str) -> Paper:
     """One paper; an unknown key is a :class:`UserError` naming the closest keys."""
     from sqlmodel import Session, select
 
-    from .store import PaperRow, read_papers
+    from .store import read_papers
+    from .tables import PaperRow
 
     found = read_papers(eng, [key])
     if found:

@@ -36,9 +36,6 @@ from simulators.vocabulary import (
     USAGES,
 )
 
-#: bump when the record format changes (stored in the index; a change forces a resync)
-SCHEMA_VERSION = 1
-
 KEY_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 ARXIV_PATTERN = r"^\d{4}\.\d{4,5}$"
@@ -164,9 +161,9 @@ class Paper(_Record):
 
     def sort_key(self) -> tuple:
         """Matrix order: figure rows first (by ``figure_order``), then year, month, key."""
-        if self.figure_order is not None:
-            return (0, self.figure_order, 0, 0, self.key)
-        return (1, 0, self.year, self.month if self.month is not None else 13, self.key)
+        from .matrix import matrix_order
+
+        return matrix_order(self)
 
     def definitions_in_order(self) -> dict[str, str]:
         """The paper's definitions in vocabulary order."""
@@ -273,7 +270,6 @@ __all__ = [
     "RealismFile",
     "RealismScore",
     "RealisticOverrides",
-    "SCHEMA_VERSION",
     "Setup",
     "paper_json_schema",
     "paper_json_schema_text",

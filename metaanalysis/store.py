@@ -1,27 +1,26 @@
-"""The SQL index of the annotation database (sqlmodel), rebuilt from the YAML files.
+"""The SQL index of the annotation database, rebuilt from the YAML files.
 
-The YAML files are the source of truth; this store is an index built from *validated* records
-(:mod:`metaanalysis.records`), never the other way round. Tables:
-
-* ``paper`` — one row per paper (identification, label, figure order, flags; authors as JSON);
-* ``definition_usage`` — (paper, definition, explicit|implicit);
-* ``paper_policy`` — (paper, policy) for ``data_policies``;
-* ``claim``, ``setup`` — a paper's claims and runnable setups (issue 4), in file order;
-* ``realism_score`` — (paper, dimension, level, why);
-* ``meta`` — key/value pairs; ``annotations_fingerprint`` records which YAML the index holds.
+The YAML files are the source of truth; the index is built from *validated* records
+(:mod:`metaanalysis.records`), never the other way round. Its sqlmodel tables live in
+:mod:`metaanalysis.tables`: ``paper``, ``definition_usage``, ``paper_policy``, ``claim``,
+``setup``, ``realism_score`` and ``meta`` (key/value; ``annotations_fingerprint`` records which
+YAML the index holds).
 
 Engine and sessions: :func:`engine` is the one place that creates engines (cached per URL).
-For SQLite it turns on WAL journalling, a busy timeout and foreign keys, and takes over
+For SQLite it turns on WAL journalling, a 60 s busy timeout and foreign keys, and takes over
 transaction control so that a write transaction can begin ``IMMEDIATE`` (take the write lock up
 front, so two writers wait for each other instead of failing on a lock upgrade): use
-:func:`write_session` for writes. Other modules (the evidence tables of issue 4) define their
-own ``SQLModel`` tables in the same metadata and call :func:`create_tables`; :func:`sync`
-touches only the annotation tables listed in :data:`ANNOTATION_TABLES`.
+:func:`write_session` for writes. Later issues (runs, evidence) define their own ``SQLModel``
+tables in the same metadata and call :func:`create_tables`; :func:`sync` touches only the
+annotation tables (``metaanalysis.tables.ANNOTATION_TABLES``).
 
 Syncing: :func:`sync` validates the annotations and replaces the annotation tables in one
-transaction; :func:`ensure_synced` does that only when the fingerprint of the YAML files (paths,
-modification times and sizes, plus the record schema version) differs from the stored one, so
-commands that read the index stay cheap.
+transaction; :func:`ensure_synced` does so only when the fingerprint of the YAML files (paths,
+modification times and sizes, plus :data:`INDEX_VERSION`) differs from the stored one.
+
+Speed: this module imports only SQLAlchemy Core at the top. sqlmodel's ORM, pydantic and the
+validator are imported when a sync or a record read needs them, so ``mcatlas matrix --format
+csv`` on a current index reads plain rows (:func:`read_matrix_inputs`) and starts fast.
 """
 
 from __future__ import annotations
@@ -30,112 +29,23 @@ import contextlib
 import hashlib
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Optional
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, Iterator
 
-from sqlalchemy import JSON, Column, event
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine
-from sqlmodel import Field, Session, SQLModel, create_engine, delete, select
 
 from .paths import DEFINITIONS_FILE, REALISM_FILE, paper_files
-from .records import SCHEMA_VERSION, Claim, Paper, RealismScore, RealisticOverrides, Setup
 
-if TYPE_CHECKING:  # validation is imported only when syncing (keeps read-only commands fast)
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from .records import Paper, Setup
     from .validation import ValidationResult
 
+#: version of the index layout and record format; a change forces a resync
+INDEX_VERSION = 1
 FINGERPRINT_KEY = "annotations_fingerprint"
-
-
-# -- tables --------------------------------------------------------------------------------
-
-
-class PaperRow(SQLModel, table=True):
-    __tablename__ = "paper"
-
-    key: str = Field(primary_key=True)
-    title: str
-    authors: list[str] = Field(sa_column=Column(JSON, nullable=False))
-    year: int = Field(index=True)
-    month: Optional[int] = None
-    venue: Optional[str] = None
-    arxiv: Optional[str] = Field(default=None, index=True)
-    doi: Optional[str] = Field(default=None, index=True)
-    url: Optional[str] = None
-    label: str
-    figure_order: Optional[int] = None
-    explicit_definition: str
-    identification_note: Optional[str] = None
-    notes: Optional[str] = None
-    source: Optional[str] = None
-    file: str = ""
-
-
-class DefinitionUsageRow(SQLModel, table=True):
-    __tablename__ = "definition_usage"
-
-    paper_key: str = Field(foreign_key="paper.key", primary_key=True)
-    definition: str = Field(primary_key=True, index=True)
-    usage: str
-
-
-class PaperPolicyRow(SQLModel, table=True):
-    __tablename__ = "paper_policy"
-
-    paper_key: str = Field(foreign_key="paper.key", primary_key=True)
-    policy: str = Field(primary_key=True, index=True)
-    position: int = 0
-
-
-class ClaimRow(SQLModel, table=True):
-    __tablename__ = "claim"
-
-    paper_key: str = Field(foreign_key="paper.key", primary_key=True)
-    id: str = Field(primary_key=True)
-    position: int = 0
-    statement: str
-    definition: str = Field(index=True)
-    outcome: str
-    policy: str
-    model_family: str
-    where: str
-
-
-class SetupRow(SQLModel, table=True):
-    __tablename__ = "setup"
-
-    paper_key: str = Field(foreign_key="paper.key", primary_key=True)
-    name: str = Field(primary_key=True)
-    position: int = 0
-    simulator: str = Field(index=True)
-    params: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    policy: str
-    real_fraction: Optional[float] = None
-    seeds: int
-    iterations: int
-    reproduces: list[str] = Field(sa_column=Column(JSON, nullable=False))
-    fidelity: str
-    note: str
-    realistic: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON, nullable=True))
-
-
-class RealismScoreRow(SQLModel, table=True):
-    __tablename__ = "realism_score"
-
-    paper_key: str = Field(foreign_key="paper.key", primary_key=True)
-    dimension: str = Field(primary_key=True)
-    position: int = 0
-    level: str
-    why: str
-
-
-class MetaRow(SQLModel, table=True):
-    __tablename__ = "meta"
-
-    key: str = Field(primary_key=True)
-    value: str
-
-
-#: the tables :func:`sync` rebuilds (children first, for deletion)
-ANNOTATION_TABLES = (DefinitionUsageRow, PaperPolicyRow, ClaimRow, SetupRow, RealismScoreRow, PaperRow)
 
 
 # -- engine --------------------------------------------------------------------------------
@@ -154,12 +64,13 @@ def engine(url: str) -> Engine:
         kwargs["connect_args"] = {"timeout": 60, "check_same_thread": False}
     eng = create_engine(url, **kwargs)
     if is_sqlite:
+        in_memory = ":memory:" in url or url in ("sqlite://", "sqlite:///")
 
         @event.listens_for(eng, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-            dbapi_conn.isolation_level = None  # let SQLAlchemy's begin event issue BEGIN
+            dbapi_conn.isolation_level = None  # let the begin event below issue BEGIN
             cur = dbapi_conn.cursor()
-            if ":memory:" not in url and url not in ("sqlite://", "sqlite:///"):
+            if not in_memory:
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=60000")
             cur.execute("PRAGMA foreign_keys=ON")
@@ -176,15 +87,21 @@ def engine(url: str) -> Engine:
 
 def create_tables(eng: Engine) -> None:
     """Create every table registered in ``SQLModel.metadata`` that does not exist yet."""
+    from sqlmodel import SQLModel
+
+    from . import tables  # noqa: F401 - registers the annotation tables
+
     SQLModel.metadata.create_all(eng)
 
 
 @contextlib.contextmanager
-def write_session(eng: Engine) -> Iterator[Session]:
+def write_session(eng: Engine) -> Iterator["Session"]:
     """A session whose transaction takes the write lock at once (SQLite ``BEGIN IMMEDIATE``).
 
     Commits on success, rolls back on error: everything in the block is one transaction.
     """
+    from sqlmodel import Session
+
     with eng.connect() as conn:
         conn = conn.execution_options(sqlite_begin="IMMEDIATE")
         with Session(bind=conn) as session:
@@ -199,33 +116,23 @@ def write_session(eng: Engine) -> Iterator[Session]:
 # -- rows <-> records ----------------------------------------------------------------------
 
 
-def rows_for(paper: Paper, file: str = "") -> list[SQLModel]:
+def rows_for(paper: "Paper", file: str = "") -> list[Any]:
     """The table rows of one validated record (the paper row first)."""
-    rows: list[SQLModel] = [
+    from .tables import ClaimRow, DefinitionUsageRow, PaperPolicyRow, PaperRow, RealismScoreRow, SetupRow
+
+    rows: list[Any] = [
         PaperRow(
-            key=paper.key,
-            title=paper.title,
-            authors=list(paper.authors),
-            year=paper.year,
-            month=paper.month,
-            venue=paper.venue,
-            arxiv=paper.arxiv,
-            doi=paper.doi,
-            url=paper.url,
-            label=paper.label,
-            figure_order=paper.figure_order,
+            key=paper.key, title=paper.title, authors=list(paper.authors), year=paper.year,
+            month=paper.month, venue=paper.venue, arxiv=paper.arxiv, doi=paper.doi, url=paper.url,
+            label=paper.label, figure_order=paper.figure_order,
             explicit_definition=paper.explicit_definition,
-            identification_note=paper.identification_note,
-            notes=paper.notes,
-            source=paper.source,
+            identification_note=paper.identification_note, notes=paper.notes, source=paper.source,
             file=file,
         )
     ]
     rows += [DefinitionUsageRow(paper_key=paper.key, definition=d, usage=u) for d, u in paper.definitions.items()]
     rows += [PaperPolicyRow(paper_key=paper.key, policy=p, position=i) for i, p in enumerate(paper.data_policies)]
-    rows += [
-        ClaimRow(paper_key=paper.key, position=i, **c.model_dump()) for i, c in enumerate(paper.claims)
-    ]
+    rows += [ClaimRow(paper_key=paper.key, position=i, **c.model_dump()) for i, c in enumerate(paper.claims)]
     for i, s in enumerate(paper.setups):
         data = s.model_dump(exclude={"realistic"})
         realistic = s.realistic.model_dump(exclude_none=True) if s.realistic is not None else None
@@ -237,8 +144,13 @@ def rows_for(paper: Paper, file: str = "") -> list[SQLModel]:
     return rows
 
 
-def read_papers(eng: Engine, keys: list[str] | None = None) -> list[Paper]:
+def read_papers(eng: Engine, keys: list[str] | None = None) -> list["Paper"]:
     """Records rebuilt from the index (all, or those with the given keys), in matrix order."""
+    from sqlmodel import Session, select
+
+    from .records import Claim, Paper, RealismScore
+    from .tables import ClaimRow, DefinitionUsageRow, PaperPolicyRow, PaperRow, RealismScoreRow, SetupRow
+
     with Session(eng) as s:
         q = select(PaperRow)
         if keys is not None:
@@ -260,11 +172,12 @@ def read_papers(eng: Engine, keys: list[str] | None = None) -> list[Paper]:
         claims = grouped(ClaimRow, ClaimRow.position)
         setups = grouped(SetupRow, SetupRow.position)
         realism = grouped(RealismScoreRow, RealismScoreRow.position)
+        plain = [f for f in Paper.model_fields if f in PaperRow.model_fields and f != "authors"]
         result = []
         for p in papers:
             result.append(
                 Paper.model_construct(
-                    **{f: getattr(p, f) for f in Paper.model_fields if hasattr(PaperRow, f) and f != "authors"},
+                    **{f: getattr(p, f) for f in plain},
                     authors=list(p.authors),
                     definitions={u.definition: u.usage for u in usages.get(p.key, [])},
                     data_policies=[x.policy for x in policies.get(p.key, [])],
@@ -273,34 +186,59 @@ def read_papers(eng: Engine, keys: list[str] | None = None) -> list[Paper]:
                         for c in claims.get(p.key, [])
                     ],
                     setups=[_setup_from_row(x) for x in setups.get(p.key, [])],
-                    realism={r.dimension: RealismScore.model_construct(level=r.level, why=r.why) for r in realism.get(p.key, [])},
+                    realism={
+                        r.dimension: RealismScore.model_construct(level=r.level, why=r.why)
+                        for r in realism.get(p.key, [])
+                    },
                 )
             )
-    result.sort(key=Paper.sort_key)
+    result.sort(key=lambda p: p.sort_key())
     return result
 
 
-def _setup_from_row(row: SetupRow) -> Setup:
+def _setup_from_row(row: Any) -> "Setup":
+    from .records import RealisticOverrides, Setup
+
     fields = {f: getattr(row, f) for f in Setup.model_fields if f != "realistic"}
     realistic = RealisticOverrides.model_validate(row.realistic) if row.realistic is not None else None
     return Setup.model_construct(**fields, realistic=realistic)
 
 
+def read_matrix_inputs(eng: Engine) -> list[SimpleNamespace]:
+    """What the matrix needs per paper, read with plain SQL (no ORM, no pydantic).
+
+    Each item has ``key, label, explicit_definition, year, month, figure_order, definitions``
+    (the attributes :func:`metaanalysis.matrix.build_matrix` reads).
+    """
+    with eng.connect() as conn:
+        papers = conn.execute(
+            text("SELECT key, label, explicit_definition, year, month, figure_order FROM paper")
+        ).all()
+        usages = conn.execute(text("SELECT paper_key, definition, usage FROM definition_usage")).all()
+    defs: dict[str, dict[str, str]] = {}
+    for key, definition, usage in usages:
+        defs.setdefault(key, {})[definition] = usage
+    return [
+        SimpleNamespace(key=k, label=lb, explicit_definition=e, year=y, month=m, figure_order=f,
+                        definitions=defs.get(k, {}))
+        for k, lb, e, y, m, f in papers
+    ]
+
+
 def paper_files_of(eng: Engine) -> dict[str, str]:
     """Paper key -> the YAML file it was indexed from."""
-    with Session(eng) as s:
-        return {k: f for k, f in s.exec(select(PaperRow.key, PaperRow.file)).all()}
+    with eng.connect() as conn:
+        return {k: f for k, f in conn.execute(text("SELECT key, file FROM paper")).all()}
 
 
 # -- syncing -------------------------------------------------------------------------------
 
 
 def fingerprint(root: Path) -> str:
-    """Cheap fingerprint of the YAML: paths, mtimes and sizes, plus the schema version."""
+    """Cheap fingerprint of the YAML: paths, mtimes and sizes, plus :data:`INDEX_VERSION`."""
     root = Path(root).resolve()
-    h = hashlib.sha256(f"schema={SCHEMA_VERSION};root={root}".encode())
-    files = [root / DEFINITIONS_FILE, root / REALISM_FILE, *paper_files(root)]
-    for f in files:
+    h = hashlib.sha256(f"index={INDEX_VERSION};root={root}".encode())
+    for f in [root / DEFINITIONS_FILE, root / REALISM_FILE, *paper_files(root)]:
         try:
             st = os.stat(f)
         except OSError:
@@ -312,20 +250,20 @@ def fingerprint(root: Path) -> str:
 
 def stored_fingerprint(eng: Engine) -> str | None:
     """The fingerprint of the YAML the index holds, or None (never synced)."""
-    from sqlalchemy import inspect
-
-    if not inspect(eng).has_table(MetaRow.__tablename__):
+    if not inspect(eng).has_table("meta"):
         return None
-    with Session(eng) as s:
-        row = s.get(MetaRow, FINGERPRINT_KEY)
-        return row.value if row is not None else None
+    with eng.connect() as conn:
+        return conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": FINGERPRINT_KEY}).scalar()
 
 
-def sync(eng: Engine, root: Path, result: ValidationResult | None = None) -> ValidationResult:
+def sync(eng: Engine, root: Path, result: "ValidationResult | None" = None) -> "ValidationResult":
     """Validate ``root`` and rebuild the annotation tables from it, in one transaction.
 
     Raises :class:`~simulators.errors.UserError` (nothing written) if validation fails.
     """
+    from sqlmodel import delete
+
+    from .tables import ANNOTATION_TABLES, MetaRow
     from .validation import load_database
 
     fp = fingerprint(root)
@@ -335,7 +273,7 @@ def sync(eng: Engine, root: Path, result: ValidationResult | None = None) -> Val
         for table in ANNOTATION_TABLES:
             s.exec(delete(table))  # type: ignore[call-overload]
         s.flush()
-        children: list[SQLModel] = []
+        children: list[Any] = []
         for paper in result.papers:
             path = result.files.get(paper.key)
             rows = rows_for(paper, str(path) if path else "")

@@ -1,0 +1,104 @@
+"""The sqlmodel tables of the annotation index (see :mod:`metaanalysis.store`).
+
+Kept apart from :mod:`metaanalysis.store` so that read-only commands whose index is current
+(``mcatlas matrix --format csv``) never import sqlmodel's ORM or pydantic: they read with
+SQLAlchemy Core. Later issues add their tables (runs, evidence) to the same ``SQLModel.metadata``
+in their own modules.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+
+class PaperRow(SQLModel, table=True):
+    __tablename__ = "paper"
+
+    key: str = Field(primary_key=True)
+    title: str
+    authors: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    year: int = Field(index=True)
+    month: Optional[int] = None
+    venue: Optional[str] = None
+    arxiv: Optional[str] = Field(default=None, index=True)
+    doi: Optional[str] = Field(default=None, index=True)
+    url: Optional[str] = None
+    label: str
+    figure_order: Optional[int] = None
+    explicit_definition: str
+    identification_note: Optional[str] = None
+    notes: Optional[str] = None
+    source: Optional[str] = None
+    file: str = ""
+
+
+class DefinitionUsageRow(SQLModel, table=True):
+    __tablename__ = "definition_usage"
+
+    paper_key: str = Field(foreign_key="paper.key", primary_key=True)
+    definition: str = Field(primary_key=True, index=True)
+    usage: str
+
+
+class PaperPolicyRow(SQLModel, table=True):
+    __tablename__ = "paper_policy"
+
+    paper_key: str = Field(foreign_key="paper.key", primary_key=True)
+    policy: str = Field(primary_key=True, index=True)
+    position: int = 0
+
+
+class ClaimRow(SQLModel, table=True):
+    __tablename__ = "claim"
+
+    paper_key: str = Field(foreign_key="paper.key", primary_key=True)
+    id: str = Field(primary_key=True)
+    position: int = 0
+    statement: str
+    definition: str = Field(index=True)
+    outcome: str
+    policy: str
+    model_family: str
+    where: str
+
+
+class SetupRow(SQLModel, table=True):
+    __tablename__ = "setup"
+
+    paper_key: str = Field(foreign_key="paper.key", primary_key=True)
+    name: str = Field(primary_key=True)
+    position: int = 0
+    simulator: str = Field(index=True)
+    params: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    policy: str
+    real_fraction: Optional[float] = None
+    seeds: int
+    iterations: int
+    reproduces: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    fidelity: str
+    note: str
+    realistic: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class RealismScoreRow(SQLModel, table=True):
+    __tablename__ = "realism_score"
+
+    paper_key: str = Field(foreign_key="paper.key", primary_key=True)
+    dimension: str = Field(primary_key=True)
+    position: int = 0
+    level: str
+    why: str
+
+
+class MetaRow(SQLModel, table=True):
+    __tablename__ = "meta"
+
+    key: str = Field(primary_key=True)
+    value: str
+
+
+#: the tables :func:`sync` rebuilds (children first, for deletion)
+ANNOTATION_TABLES = (DefinitionUsageRow, PaperPolicyRow, ClaimRow, SetupRow, RealismScoreRow, PaperRow)
