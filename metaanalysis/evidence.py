@@ -1,0 +1,712 @@
+"""Re-executed evidence in the store: runs, per-iteration aggregates, profiles, and queries.
+
+Tables (sqlmodel, in the same metadata and database as the annotation index of
+:mod:`metaanalysis.store`; :func:`metaanalysis.store.sync` never touches them):
+
+``evidence_run``        one row per *configuration*, keyed by its hash (:func:`config_hash`):
+                        simulator, policy, real fraction, seed count, iterations, device, the
+                        configuration as JSON, the code version, provenance
+                        (:mod:`metaanalysis.provenance`), timestamps, wall time, and its origin
+                        (``setup`` for reruns of paper setups, ``sweep`` for sweep grids, with the
+                        sweep's name).
+``evidence_link``       (paper, setup, variant) -> run hash; ``variant`` is ``published`` or
+                        ``realistic``. A link, not a column of the run, because one configuration
+                        can stand for several setups (two papers with the same setup, or a setup
+                        whose realistic variant equals its published one): it is run and stored
+                        once. Re-running a changed setup moves its link to the new hash; the old
+                        run stays in the store (history), but queries follow links only.
+``evidence_aggregate``  per run, iteration and metric: ``n`` (seeds with a value, i.e. not NaN),
+                        ``n_inf`` (seeds whose value is +-inf), ``mean`` (+inf if any seed is
+                        +inf, -inf if any is -inf, NULL if both), ``median`` (over the seeds with
+                        a value; inf sorts as a number), ``ci_low``/``ci_high`` (a 95% normal-
+                        approximation interval of the mean, mean +- 1.96 sd/sqrt(n), over the
+                        seeds; NULL when n < 2 or any value is infinite: an interval around an
+                        infinite mean means nothing).
+``evidence_profile``    per run and definition: the verdict of
+                        :func:`simulators.verdicts.profile` with its statistic, CI, the iteration
+                        reached and the reason (default thresholds).
+``evidence_frame``      per run: the full tidy per-seed frame (``iteration, seed, metric,
+                        value``) as Parquet bytes, so that analyses that need per-seed values
+                        (first hitting times, :mod:`metaanalysis.absorption`) or a profile with
+                        other thresholds can be made without rerunning.
+
+Atomicity: :func:`store_result` writes a run, its aggregates, profile, frame and links in ONE
+transaction (``BEGIN IMMEDIATE`` on SQLite, :func:`metaanalysis.store.write_session`): a run
+is visible only when complete, and a process killed mid-write leaves nothing. Inside the
+transaction the existence of the run is checked again, so two processes that computed the same
+configuration at once do not collide: the second one only adds its links ("exists").
+
+The unit of work: :func:`compute` (a configuration dict in, a picklable :class:`RunResult` out:
+frame, aggregates, profile, provenance). Reruns, and sweeps in all three executors, call it; only
+the parent process writes to the store.
+
+Queries for the matrix and the atlas: :func:`runs_frame`, :func:`verdicts`,
+:func:`evidence_cells`, :func:`aggregates`, :func:`run_provenance`, :func:`load_frame`,
+:func:`contradicted_claims`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional
+
+from sqlalchemy import JSON, Column, LargeBinary, delete, insert, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, Session, SQLModel, select
+
+from simulators.vocabulary import DEFINITIONS
+
+from . import provenance as prov
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: the two variants of a setup's rerun
+VARIANTS: tuple[str, ...] = ("published", "realistic")
+#: what a matrix evidence cell can say (besides absent: no setup with a stored run)
+CELL_VALUES: tuple[str, ...] = ("collapse", "no-collapse", "mixed", "not-measured")
+#: z of the two-sided 95% normal interval of the aggregates
+Z95 = 1.959963984540054
+
+#: test hook (documented, off by default): when set to a file path, :func:`store_result`
+#: creates that file *inside* the open write transaction and then sleeps, so a test can SIGKILL
+#: the process mid-transaction and check that nothing of the run became visible.
+PAUSE_ENV = "MCATLAS_TEST_PAUSE_IN_WRITE"
+
+
+# -- tables --------------------------------------------------------------------------------
+
+
+class RunRow(SQLModel, table=True):
+    __tablename__ = "evidence_run"
+
+    config_hash: str = Field(primary_key=True)
+    simulator: str = Field(index=True)
+    policy: str
+    real_fraction: Optional[float] = None
+    seeds: int
+    iterations: int
+    device: str
+    config: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    code_version: str
+    mcatlas_version: str
+    provenance: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    started: str
+    finished: str
+    wall_time: float
+    origin: str = "setup"
+    sweep: Optional[str] = Field(default=None, index=True)
+    stored: str = ""
+
+
+class RunLinkRow(SQLModel, table=True):
+    __tablename__ = "evidence_link"
+
+    paper_key: str = Field(primary_key=True)
+    setup: str = Field(primary_key=True)
+    variant: str = Field(primary_key=True)
+    config_hash: str = Field(foreign_key="evidence_run.config_hash", index=True)
+    linked: str = ""
+
+
+class AggregateRow(SQLModel, table=True):
+    __tablename__ = "evidence_aggregate"
+
+    config_hash: str = Field(foreign_key="evidence_run.config_hash", primary_key=True)
+    metric: str = Field(primary_key=True)
+    iteration: int = Field(primary_key=True)
+    n: int
+    n_inf: int
+    mean: Optional[float] = None
+    median: Optional[float] = None
+    ci_low: Optional[float] = None
+    ci_high: Optional[float] = None
+
+
+class ProfileRow(SQLModel, table=True):
+    __tablename__ = "evidence_profile"
+
+    config_hash: str = Field(foreign_key="evidence_run.config_hash", primary_key=True)
+    definition: str = Field(primary_key=True)
+    position: int = 0
+    verdict: str
+    statistic: Optional[float] = None
+    ci_low: Optional[float] = None
+    ci_high: Optional[float] = None
+    iteration: Optional[int] = None
+    reason: str = ""
+    statistic_name: str = ""
+
+
+class FrameRow(SQLModel, table=True):
+    __tablename__ = "evidence_frame"
+
+    config_hash: str = Field(foreign_key="evidence_run.config_hash", primary_key=True)
+    format: str = "parquet"
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+#: children of a run (deleted before it / replaced under --force)
+RUN_CHILDREN = (AggregateRow, ProfileRow, FrameRow)
+EVIDENCE_TABLES = (RunRow, RunLinkRow, AggregateRow, ProfileRow, FrameRow)
+
+
+def ensure_tables(eng: Engine) -> None:
+    """Create every missing table (annotation and evidence) inside one write transaction.
+
+    Two processes starting on a fresh SQLite file at once would otherwise race between "does the
+    table exist" and "CREATE TABLE"; with the write lock taken first, the second one sees the
+    tables and creates nothing.
+    """
+    from sqlalchemy import inspect
+
+    from . import tables  # noqa: F401 - registers the annotation tables in the same metadata
+
+    names = {t.__tablename__ for t in (*EVIDENCE_TABLES, *tables.ANNOTATION_TABLES)}
+    if names <= set(inspect(eng).get_table_names()):
+        return
+    with eng.connect() as conn:
+        conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+        with conn.begin():
+            SQLModel.metadata.create_all(conn)
+
+
+def open_evidence(url: str, root: Any) -> Engine:
+    """The engine of ``url`` with every table present and the annotation index current."""
+    from .store import engine, ensure_synced
+
+    eng = engine(url)
+    ensure_tables(eng)
+    ensure_synced(eng, root)
+    return eng
+
+
+# -- configuration hash --------------------------------------------------------------------
+
+
+def canonical_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The resolved configuration dict (defaults filled in) of a configuration dict.
+
+    Accepts what :meth:`simulators.engine.RunConfig.as_dict` returns, or a partial dict with
+    ``simulator`` and optional ``params``, ``policy``, ``real_fraction``, ``seeds`` (a count or
+    a list of ids), ``iterations``, ``device``, ``metrics``. Errors are one-line UserErrors.
+    """
+    return resolve_config(config).as_dict()
+
+
+def resolve_config(config: Mapping[str, Any]) -> Any:
+    """The :class:`simulators.engine.RunConfig` of a configuration dict."""
+    from simulators.engine import resolve
+
+    c = dict(config)
+    return resolve(
+        c["simulator"],
+        policy=c.get("policy", "replace"),
+        seeds=c.get("seeds", 10),
+        iterations=c.get("iterations", 10),
+        device=c.get("device", "cpu"),
+        metrics=c.get("metrics"),
+        real_fraction=c.get("real_fraction"),
+        **dict(c.get("params") or {}),
+    )
+
+
+def config_hash(resolved: Mapping[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of ``{"config": resolved, "code": code_version()}``.
+
+    ``resolved`` must be a resolved configuration (:func:`canonical_config`), so that leaving a
+    parameter at its default and writing the default out hash alike. The code version is
+    :func:`metaanalysis.provenance.code_version` (the mcatlas version and the evidence format).
+    """
+    text = json.dumps(
+        {"config": dict(resolved), "code": prov.code_version()}, sort_keys=True, separators=(",", ":")
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# -- the unit of work ----------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    """Everything :func:`compute` produces for one configuration (picklable)."""
+
+    config: dict[str, Any]
+    config_hash: str
+    frame: Any  # pandas.DataFrame: iteration, seed, metric, value
+    aggregates: Any  # pandas.DataFrame: AGGREGATE_COLUMNS
+    profile: dict[str, Any]  # simulators.verdicts.Profile.to_dict()
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+
+AGGREGATE_COLUMNS: tuple[str, ...] = ("iteration", "metric", "n", "n_inf", "mean", "median", "ci_low", "ci_high")
+
+
+def aggregate(frame: "pd.DataFrame") -> "pd.DataFrame":
+    """Per iteration and metric: n, n_inf, mean, median, 95% CI of the mean (see the module
+    docstring for how infinities and NaN are handled). Vectorised over groups."""
+    import numpy as np
+    import pandas as pd
+
+    v = frame["value"].to_numpy(dtype=np.float64)
+    keys = frame[["iteration", "metric"]].copy()
+    ok = ~np.isnan(v)
+    pinf, ninf = np.isposinf(v), np.isneginf(v)
+    fin = np.where(np.isfinite(v), v, np.nan)
+    tmp = pd.DataFrame(
+        {"iteration": keys["iteration"].to_numpy(), "metric": keys["metric"].to_numpy(),
+         "ok": ok, "pinf": pinf, "ninf": ninf, "fin": fin, "val": np.where(ok, v, np.nan)}
+    )
+    g = tmp.groupby(["iteration", "metric"], sort=True)
+    n = g["ok"].sum()
+    n_pinf, n_ninf = g["pinf"].sum(), g["ninf"].sum()
+    mean_fin = g["fin"].mean()
+    sd = g["fin"].std(ddof=1)
+    median = g["val"].median()
+    out = pd.DataFrame({"n": n.astype(int), "n_inf": (n_pinf + n_ninf).astype(int)})
+    mean = mean_fin.to_numpy().copy()
+    mean = np.where(n_pinf.to_numpy() > 0, np.inf, mean)
+    mean = np.where(n_ninf.to_numpy() > 0, -np.inf, mean)
+    mean = np.where((n_pinf.to_numpy() > 0) & (n_ninf.to_numpy() > 0), np.nan, mean)
+    half = Z95 * sd.to_numpy() / np.sqrt(np.maximum(n.to_numpy(), 1))
+    valid = (n.to_numpy() >= 2) & (out["n_inf"].to_numpy() == 0)
+    out["mean"] = mean
+    out["median"] = median.to_numpy()
+    out["ci_low"] = np.where(valid, mean - half, np.nan)
+    out["ci_high"] = np.where(valid, mean + half, np.nan)
+    out = out.reset_index()
+    return out[list(AGGREGATE_COLUMNS)]
+
+
+def compute(
+    config: Mapping[str, Any],
+    progress: Callable[[int, int], None] | None = None,
+) -> RunResult:
+    """Run one configuration and compute everything stored about it. Pure: no store access.
+
+    The same function serves reruns and every sweep executor (it is a module-level function,
+    so process pools and Dask workers can import it).
+    """
+    from simulators.engine import execute
+    from simulators.verdicts import profile
+
+    resolved = resolve_config(config)
+    as_dict = resolved.as_dict()
+    started = prov.utc_now()
+    t0 = time.perf_counter()
+    frame = execute(resolved, progress=progress)
+    prof = profile(frame)
+    aggs = aggregate(frame)
+    wall = time.perf_counter() - t0
+    finished = prov.utc_now()
+    frame.attrs.clear()
+    return RunResult(
+        config=as_dict,
+        config_hash=config_hash(as_dict),
+        frame=frame,
+        aggregates=aggs,
+        profile=prof.to_dict(),
+        provenance=prov.collect(as_dict, started=started, finished=finished, wall_time=wall),
+    )
+
+
+# -- writing -------------------------------------------------------------------------------
+
+
+def _num(x: Any) -> float | None:
+    """A float for a column: NaN/None -> NULL, +-inf kept."""
+    if x is None:
+        return None
+    x = float(x)
+    return None if math.isnan(x) else x
+
+
+def _frame_bytes(frame: "pd.DataFrame") -> bytes:
+    buf = io.BytesIO()
+    f = frame[["iteration", "seed", "metric", "value"]].copy()
+    f.attrs = {}
+    f.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def run_exists(eng: Engine, digest: str) -> bool:
+    """Whether a complete run with this configuration hash is stored."""
+    with Session(eng) as s:
+        return s.get(RunRow, digest) is not None
+
+
+def stored_hashes(eng: Engine, digests: Iterable[str] | None = None) -> set[str]:
+    """The stored run hashes (all, or those among ``digests``)."""
+    with Session(eng) as s:
+        q = select(RunRow.config_hash)
+        if digests is not None:
+            wanted = list(digests)
+            if not wanted:
+                return set()
+            q = q.where(RunRow.config_hash.in_(wanted))  # type: ignore[attr-defined]
+        return set(s.exec(q).all())
+
+
+def link(eng_or_session: Any, paper: str, setup: str, variant: str, digest: str) -> None:
+    """Point (paper, setup, variant) at a stored run (inside a session, or its own one)."""
+    def _do(s: Session) -> None:
+        row = s.get(RunLinkRow, (paper, setup, variant))
+        if row is None:
+            s.add(RunLinkRow(paper_key=paper, setup=setup, variant=variant, config_hash=digest,
+                             linked=prov.utc_now()))
+        elif row.config_hash != digest:
+            row.config_hash = digest
+            row.linked = prov.utc_now()
+            s.add(row)
+
+    if isinstance(eng_or_session, Session):
+        _do(eng_or_session)
+    else:
+        from .store import write_session
+
+        with write_session(eng_or_session) as s:
+            _do(s)
+
+
+def store_result(
+    eng: Engine,
+    result: RunResult,
+    *,
+    links: Iterable[tuple[str, str, str]] = (),
+    origin: str = "setup",
+    sweep: str | None = None,
+    force: bool = False,
+) -> str:
+    """Write one run and everything about it in ONE transaction; returns what happened.
+
+    ``"stored"`` (new), ``"replaced"`` (``force`` and it existed: its aggregates, profile and
+    frame are replaced, the run row updated, atomically), or ``"exists"`` (another process
+    stored the same configuration meanwhile and not ``force``: only the links are added).
+    ``links``: (paper, setup, variant) triples to point at this run.
+    """
+    from .store import write_session
+
+    digest = result.config_hash
+    p = result.provenance
+    c = result.config
+    now = prov.utc_now()
+    run = RunRow(
+        config_hash=digest,
+        simulator=c["simulator"],
+        policy=c["policy"],
+        real_fraction=c.get("real_fraction"),
+        seeds=len(c["seeds"]),
+        iterations=int(c["iterations"]),
+        device=c["device"],
+        config=c,
+        code_version=p.get("code_version", prov.code_version()),
+        mcatlas_version=p.get("mcatlas_version", prov.mcatlas_version()),
+        provenance=p,
+        started=p.get("started", ""),
+        finished=p.get("finished", ""),
+        wall_time=float(p.get("wall_time", math.nan)),
+        origin=origin,
+        sweep=sweep,
+        stored=now,
+    )
+    aggs = [
+        {"config_hash": digest, "iteration": int(r.iteration), "metric": str(r.metric), "n": int(r.n),
+         "n_inf": int(r.n_inf), "mean": _num(r.mean), "median": _num(r.median),
+         "ci_low": _num(r.ci_low), "ci_high": _num(r.ci_high)}
+        for r in result.aggregates.itertuples(index=False)
+    ]
+    profile_rows = [
+        {"config_hash": digest, "definition": v["definition"], "position": i, "verdict": v["verdict"],
+         "statistic": _num(_decode(v.get("statistic"))), "ci_low": _num(_decode(v.get("ci_low"))),
+         "ci_high": _num(_decode(v.get("ci_high"))), "iteration": v.get("iteration"),
+         "reason": v.get("reason", ""), "statistic_name": v.get("statistic_name", "")}
+        for i, v in enumerate(result.profile["verdicts"])
+    ]
+    blob = _frame_bytes(result.frame)
+    with write_session(eng) as s:
+        existing = s.get(RunRow, digest)
+        if existing is not None and not force:
+            status = "exists"
+        else:
+            status = "replaced" if existing is not None else "stored"
+            if existing is not None:
+                for child in RUN_CHILDREN:
+                    s.exec(delete(child).where(child.config_hash == digest))  # type: ignore[call-overload]
+                values = run.model_dump()
+                values.pop("config_hash")
+                s.exec(update(RunRow).where(RunRow.config_hash == digest).values(**values))  # type: ignore[call-overload]
+            else:
+                s.add(run)
+            s.flush()
+            if aggs:
+                s.connection().execute(insert(AggregateRow.__table__), aggs)  # type: ignore[attr-defined]
+            s.connection().execute(insert(ProfileRow.__table__), profile_rows)  # type: ignore[attr-defined]
+            s.add(FrameRow(config_hash=digest, data=blob))
+        for paper, setup, variant in links:
+            link(s, paper, setup, variant, digest)
+        s.flush()
+        _maybe_pause()
+    return status
+
+
+def _decode(x: Any) -> float:
+    if x is None:
+        return math.nan
+    return float(x)
+
+
+def _maybe_pause() -> None:
+    marker = os.environ.get(PAUSE_ENV)
+    if marker:
+        with open(marker, "w", encoding="utf-8") as fh:
+            fh.write(str(os.getpid()))
+        time.sleep(60)
+
+
+# -- queries -------------------------------------------------------------------------------
+
+RUNS_COLUMNS: tuple[str, ...] = (
+    "paper", "setup", "variant", "config_hash", "simulator", "policy", "real_fraction", "seeds",
+    "iterations", "device", "wall_time", "finished", "mcatlas_version", "origin", "sweep",
+)
+
+
+def runs_frame(eng: Engine, paper: str | None = None, sweep: str | None = None) -> "pd.DataFrame":
+    """Stored runs: one row per (paper, setup, variant) link, plus unlinked (sweep) runs when no
+    ``paper`` filter is given. Columns :data:`RUNS_COLUMNS`."""
+    import pandas as pd
+
+    rows: list[dict[str, Any]] = []
+    with Session(eng) as s:
+        q = select(RunLinkRow, RunRow).join(RunRow, RunRow.config_hash == RunLinkRow.config_hash)
+        if paper is not None:
+            q = q.where(RunLinkRow.paper_key == paper)
+        linked: set[str] = set()
+        for ln, run in s.exec(q).all():
+            linked.add(run.config_hash)
+            rows.append(_run_record(run, ln.paper_key, ln.setup, ln.variant))
+        if paper is None:
+            q2 = select(RunRow)
+            if sweep is not None:
+                q2 = q2.where(RunRow.sweep == sweep)
+            for run in s.exec(q2).all():
+                if run.config_hash not in linked:
+                    rows.append(_run_record(run, "", "", ""))
+    frame = pd.DataFrame(rows, columns=list(RUNS_COLUMNS))
+    if sweep is not None:
+        frame = frame[frame["sweep"] == sweep]
+    return frame.sort_values(["paper", "setup", "variant", "finished"], kind="stable").reset_index(drop=True)
+
+
+def _run_record(run: RunRow, paper: str, setup: str, variant: str) -> dict[str, Any]:
+    return {
+        "paper": paper, "setup": setup, "variant": variant, "config_hash": run.config_hash,
+        "simulator": run.simulator, "policy": run.policy, "real_fraction": run.real_fraction,
+        "seeds": run.seeds, "iterations": run.iterations, "device": run.device,
+        "wall_time": run.wall_time, "finished": run.finished, "mcatlas_version": run.mcatlas_version,
+        "origin": run.origin, "sweep": run.sweep or "",
+    }
+
+
+VERDICT_COLUMNS: tuple[str, ...] = (
+    "paper", "setup", "variant", "definition", "verdict", "statistic", "ci_low", "ci_high",
+    "iteration", "reason", "config_hash",
+)
+
+
+def verdicts(eng: Engine, paper: str | None = None) -> "pd.DataFrame":
+    """Every linked run's profile: one row per (paper, setup, variant, definition).
+
+    Columns :data:`VERDICT_COLUMNS`; ``variant`` is ``published`` or ``realistic``; numbers are
+    floats (NaN for NULL, +-inf kept).
+    """
+    import numpy as np
+    import pandas as pd
+
+    with Session(eng) as s:
+        q = select(RunLinkRow, ProfileRow).join(ProfileRow, ProfileRow.config_hash == RunLinkRow.config_hash)
+        if paper is not None:
+            q = q.where(RunLinkRow.paper_key == paper)
+        q = q.order_by(RunLinkRow.paper_key, RunLinkRow.setup, RunLinkRow.variant, ProfileRow.position)
+        rows = [
+            {"paper": ln.paper_key, "setup": ln.setup, "variant": ln.variant, "definition": p.definition,
+             "verdict": p.verdict, "statistic": p.statistic, "ci_low": p.ci_low, "ci_high": p.ci_high,
+             "iteration": p.iteration, "reason": p.reason, "config_hash": p.config_hash}
+            for ln, p in s.exec(q).all()
+        ]
+    frame = pd.DataFrame(rows, columns=list(VERDICT_COLUMNS))
+    for col in ("statistic", "ci_low", "ci_high"):
+        frame[col] = frame[col].astype(np.float64)
+    frame["iteration"] = frame["iteration"].astype("Int64")
+    return frame
+
+
+def combine_verdicts(values: Iterable[str]) -> str:
+    """One cell from the verdicts of several setups for one definition.
+
+    Measured verdicts (collapse / no-collapse) that all agree give that verdict; disagreeing ones
+    give ``mixed``; if no setup measured the definition, ``not-measured``.
+    """
+    measured = {v for v in values if v in ("collapse", "no-collapse")}
+    if not measured:
+        return "not-measured"
+    return measured.pop() if len(measured) == 1 else "mixed"
+
+
+def evidence_cells(eng: Engine, frame: "pd.DataFrame | None" = None) -> dict[tuple[str, str], dict[str, str]]:
+    """``{(paper, definition): {"published": v, "realistic": v}}`` over the papers' *current*
+    setups (links of setups no longer in the annotations are ignored).
+
+    ``v`` is :func:`combine_verdicts` over the paper's setups that have a stored run of that
+    variant (every setup measures every definition it can, so every setup of the paper counts,
+    not only those that reproduce a claim about the definition). A variant key is absent when no
+    setup of the paper has a stored run of it; a (paper, definition) key is absent when neither
+    variant has one.
+    """
+    frame = verdicts(eng) if frame is None else frame
+    current = _current_setups(eng)
+    cells: dict[tuple[str, str], dict[str, str]] = {}
+    if frame.empty:
+        return cells
+    keep = [(p, s) in current for p, s in zip(frame["paper"], frame["setup"])]
+    frame = frame[keep]
+    for (paper, definition, variant), group in frame.groupby(["paper", "definition", "variant"], sort=False):
+        cells.setdefault((paper, definition), {})[variant] = combine_verdicts(group["verdict"])
+    return cells
+
+
+def _current_setups(eng: Engine) -> set[tuple[str, str]]:
+    from .tables import SetupRow
+
+    with Session(eng) as s:
+        return set(s.exec(select(SetupRow.paper_key, SetupRow.name)).all())
+
+
+def aggregates(eng: Engine, digest: str, metric: str | None = None) -> "pd.DataFrame":
+    """The per-iteration aggregates of one run (columns :data:`AGGREGATE_COLUMNS`)."""
+    import numpy as np
+    import pandas as pd
+
+    with Session(eng) as s:
+        q = select(AggregateRow).where(AggregateRow.config_hash == digest)
+        if metric is not None:
+            q = q.where(AggregateRow.metric == metric)
+        rows = [r.model_dump() for r in s.exec(q.order_by(AggregateRow.metric, AggregateRow.iteration)).all()]
+    frame = pd.DataFrame(rows, columns=["config_hash", *AGGREGATE_COLUMNS])
+    for col in ("mean", "median", "ci_low", "ci_high"):
+        frame[col] = frame[col].astype(np.float64)
+    return frame.drop(columns="config_hash")
+
+
+def trajectories(eng: Engine, paper: str, metric: str | None = None) -> "pd.DataFrame":
+    """Aggregates of every linked run of a paper, with paper, setup and variant columns."""
+    import pandas as pd
+
+    parts = []
+    runs = runs_frame(eng, paper=paper)
+    for r in runs.itertuples(index=False):
+        a = aggregates(eng, r.config_hash, metric)
+        a.insert(0, "variant", r.variant)
+        a.insert(0, "setup", r.setup)
+        a.insert(0, "paper", r.paper)
+        parts.append(a)
+    if not parts:
+        return pd.DataFrame(columns=["paper", "setup", "variant", *AGGREGATE_COLUMNS])
+    return pd.concat(parts, ignore_index=True)
+
+
+def run_provenance(eng: Engine, digest: str) -> dict[str, Any] | None:
+    """The provenance dict of a stored run, or None."""
+    with Session(eng) as s:
+        run = s.get(RunRow, digest)
+        return dict(run.provenance) if run is not None else None
+
+
+def load_frame(eng: Engine, digest: str) -> "pd.DataFrame | None":
+    """The stored per-seed tidy frame of a run, or None."""
+    import pandas as pd
+
+    with Session(eng) as s:
+        row = s.get(FrameRow, digest)
+        if row is None:
+            return None
+        return pd.read_parquet(io.BytesIO(row.data))
+
+
+def load_profile(eng: Engine, digest: str) -> Any:
+    """The stored :class:`simulators.verdicts.Profile` of a run (default thresholds), or None."""
+    from simulators.verdicts import Profile, Verdict
+
+    with Session(eng) as s:
+        run = s.get(RunRow, digest)
+        if run is None:
+            return None
+        rows = s.exec(select(ProfileRow).where(ProfileRow.config_hash == digest).order_by(ProfileRow.position)).all()
+        vs = tuple(
+            Verdict(definition=r.definition, verdict=r.verdict, statistic=_decode(r.statistic),
+                    ci_low=_decode(r.ci_low), ci_high=_decode(r.ci_high), iteration=r.iteration,
+                    reason=r.reason, statistic_name=r.statistic_name)
+            for r in rows
+        )
+        return Profile(verdicts=vs, seeds=run.seeds, iterations=run.iterations)
+
+
+@dataclass(frozen=True)
+class Contradiction:
+    """A claim whose outcome a setup reproducing it contradicts (as published)."""
+
+    paper: str
+    claim: str
+    definition: str
+    claimed: str
+    setup: str
+    verdict: str
+    config_hash: str
+
+    def text(self) -> str:
+        return (f"{self.claim}: claims {self.definition} -> {self.claimed}; setup {self.setup} "
+                f"(as published) gives {self.verdict}")
+
+
+def contradicted_claims(eng: Engine, paper: Any, frame: "pd.DataFrame | None" = None) -> list[Contradiction]:
+    """Claims of ``paper`` (a :class:`~metaanalysis.records.Paper`) that the rerun contradicts.
+
+    Rule: for each claim with outcome ``collapse`` or ``no-collapse``, and each setup of the paper
+    that lists the claim in ``reproduces`` and has a stored *published* run, the run's verdict on
+    the claim's definition is compared with the outcome: the opposite measured verdict is a
+    contradiction. ``not-measured`` contradicts nothing; a ``mixed`` claim (the paper reports
+    collapse under some conditions and not others) is not contradicted by one run either.
+    """
+    frame = verdicts(eng, paper.key) if frame is None else frame
+    if frame.empty:
+        return []
+    published = frame[frame["variant"] == "published"]
+    lookup = {(r.setup, r.definition): (r.verdict, r.config_hash) for r in published.itertuples(index=False)}
+    out = []
+    for claim in paper.claims:
+        if claim.outcome not in ("collapse", "no-collapse"):
+            continue
+        opposite = "no-collapse" if claim.outcome == "collapse" else "collapse"
+        for setup in paper.setups:
+            if claim.id not in setup.reproduces:
+                continue
+            found = lookup.get((setup.name, claim.definition))
+            if found is not None and found[0] == opposite:
+                out.append(Contradiction(paper.key, claim.id, claim.definition, claim.outcome,
+                                         setup.name, found[0], found[1]))
+    return out
+
+
+__all__ = [
+    "AGGREGATE_COLUMNS", "CELL_VALUES", "Contradiction", "RunResult", "VARIANTS", "aggregate",
+    "aggregates", "canonical_config", "combine_verdicts", "compute", "config_hash",
+    "contradicted_claims", "ensure_tables", "evidence_cells", "load_frame", "load_profile",
+    "open_evidence", "run_exists", "run_provenance", "runs_frame", "store_result",
+    "stored_hashes", "trajectories", "verdicts", "DEFINITIONS",
+]
