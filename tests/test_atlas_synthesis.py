@@ -1,0 +1,189 @@
+"""Evidence synthesis: claim counts (unweighted and realism-weighted), verdict counts, the
+per-setup log risk ratio, and DerSimonian-Laird pooling against a worked example by hand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from metaanalysis.records import Paper
+from metaanalysis.synthesis import (
+    Evidence,
+    RunEvidence,
+    conclusion_checks,
+    dersimonian_laird,
+    evidence_from_runs,
+    log_ratio_of_endpoints,
+    log_risk_ratio,
+    pooled_by_policy,
+    synthesis_table,
+    verdicts_by_policy,
+)
+
+
+def paper(key: str, claims: list[tuple[str, str, str]]) -> Paper:
+    return Paper.model_validate({
+        "key": key, "title": "T", "authors": ["A"], "year": 2024, "label": key,
+        "explicit_definition": "n/a", "definitions": {},
+        "claims": [
+            {"id": f"c{i}", "statement": "s", "definition": d, "outcome": o, "policy": pol,
+             "model_family": "gaussian", "where": "Fig. 1"}
+            for i, (d, o, pol) in enumerate(claims)
+        ],
+    })
+
+
+PAPERS = [
+    paper("a", [("collapsing-variance", "collapse", "replace"), ("diverging-risk", "no-collapse", "accumulate")]),
+    paper("b", [("collapsing-variance", "mixed", "mix"), ("collapsing-variance", "collapse", "replace")]),
+    paper("c", [("collapsing-variance", "no-collapse", "accumulate")]),  # unscored: no weight
+]
+WEIGHTS = {"a": 0.2, "b": 0.6, "c": None}
+
+VERDICTS = pd.DataFrame([
+    # paper, setup, variant, policy, definition, verdict
+    ("a", "s1", "published", "replace", "collapsing-variance", "collapse"),
+    ("a", "s1", "realistic", "accumulate", "collapsing-variance", "no-collapse"),
+    ("a", "s1", "published", "replace", "diverging-risk", "collapse"),
+    ("a", "s1", "realistic", "accumulate", "diverging-risk", "no-collapse"),
+    ("b", "s2", "published", "mix", "collapsing-variance", "not-measured"),
+    ("b", "s2", "realistic", "accumulate", "diverging-risk", "no-collapse"),
+], columns=["paper", "setup", "variant", "policy", "definition", "verdict"])
+
+
+def test_synthesis_counts_claims_unweighted_and_weighted():
+    table = synthesis_table(PAPERS, WEIGHTS, VERDICTS).set_index("definition")
+    var = table.loc["collapsing-variance"]
+    assert (var.claims, var.claims_collapse, var.claims_mixed, var.claims_no_collapse) == (4, 2, 1, 1)
+    # weighted: a's collapse 0.2, b's collapse 0.6 and mixed 0.6; c unscored -> left out
+    assert var.weighted_collapse == pytest.approx(0.8)
+    assert var.weighted_mixed == pytest.approx(0.6)
+    assert var.weighted_no_collapse == pytest.approx(0.0)
+    assert var.weighted_total == pytest.approx(1.4)
+    assert var.claims_unweighted == 1
+    assert var.support == pytest.approx((2 + 0.5) / 4)
+    assert var.weighted_support == pytest.approx((0.8 + 0.3) / 1.4)
+    assert (var.published_collapse, var.published_not_measured, var.realistic_no_collapse) == (1, 1, 1)
+    div = table.loc["diverging-risk"]
+    assert (div.claims_no_collapse, div.weighted_no_collapse, div.support) == (1, pytest.approx(0.2), 0.0)
+    assert (div.published_collapse, div.realistic_no_collapse) == (1, 2)
+    assert table.loc["hallucinated-data"].claims == 0 and math.isnan(table.loc["hallucinated-data"].support)
+    assert list(table.index)[:2] == ["catastrophic-risk", "any-risk-increase"]  # vocabulary order
+
+
+def test_synthesis_without_evidence_has_zero_verdict_counts():
+    table = synthesis_table(PAPERS, WEIGHTS, None)
+    assert (table["published_collapse"] == 0).all() and (table["realistic_no_collapse"] == 0).all()
+
+
+def test_verdicts_by_policy_and_conclusion_checks():
+    by = verdicts_by_policy(VERDICTS)
+    row = by[(by.definition == "diverging-risk") & (by.policy == "accumulate")].iloc[0]
+    assert (row.no_collapse, row.collapse, row.measured) == (2, 0, 2)
+    checks = {c["statement"]: c for c in conclusion_checks(VERDICTS)}
+    acc = checks["Population risk does not diverge when data accumulate."]
+    assert (acc["status"], acc["collapse"], acc["measured"]) == ("supported", 0, 2)
+    rep = checks["Population risk diverges when data are replaced."]
+    assert rep["status"] == "supported"
+    assert checks["Scaling laws still change (needs a sweep over n)."]["status"] == "not-measured"
+    # contradicted when an accumulate run diverges
+    bad = pd.concat([VERDICTS, pd.DataFrame([("c", "s3", "realistic", "accumulate", "diverging-risk", "collapse")],
+                                            columns=VERDICTS.columns)])
+    assert {c["definition"]: c["status"] for c in conclusion_checks(bad) if c["policy"] == "accumulate"}[
+        "diverging-risk"] == "contradicted"
+    assert all(c["status"] == "not-measured" for c in conclusion_checks(None))
+
+
+def test_dersimonian_laird_worked_example_by_hand():
+    # Three studies: effects y and within-study variances v.
+    y = [0.1, 0.5, 0.9]
+    v = [0.01, 0.04, 0.09]
+    # Step 1: fixed-effect weights w = 1/v = 100, 25, 100/9; sum = 1225/9.
+    w = [100.0, 25.0, 100.0 / 9.0]
+    sw = 1225.0 / 9.0
+    # Step 2: fixed-effect mean = (10 + 12.5 + 100/90... = 10 + 12.5 + 10) / (1225/9) = 32.5 * 9 / 1225 = 117/490.
+    y_fe = 117.0 / 490.0
+    # Step 3: Q = sum w (y - y_fe)^2 = 416/49 (~ 8.4898), df = 2.
+    q = sum(wi * (yi - y_fe) ** 2 for wi, yi in zip(w, y))
+    assert q == pytest.approx(416.0 / 49.0)
+    # Step 4: C = sum w - sum w^2 / sum w = 400/7; tau^2 = (Q - df) / C = (318/49) / (400/7) = 318/2800.
+    c = sw - sum(wi ** 2 for wi in w) / sw
+    assert c == pytest.approx(400.0 / 7.0)
+    tau2 = 318.0 / 2800.0
+    # Step 5: random-effects weights 1/(v + tau^2), pooled mean and its standard error.
+    ws = [1.0 / (vi + tau2) for vi in v]
+    mu = sum(a * b for a, b in zip(ws, y)) / sum(ws)
+    se = 1.0 / math.sqrt(sum(ws))
+    assert mu == pytest.approx(0.43482, abs=1e-5)
+    assert se == pytest.approx(0.22636, abs=1e-5)
+    i2 = (416.0 / 49.0 - 2.0) / (416.0 / 49.0)
+
+    pooled = dersimonian_laird(y, v)
+    assert pooled.k == 3 and pooled.excluded == 0
+    assert pooled.q == pytest.approx(416.0 / 49.0)
+    assert pooled.tau2 == pytest.approx(tau2)
+    assert pooled.weights == pytest.approx([x / sum(ws) for x in ws])
+    assert pooled.estimate == pytest.approx(mu)
+    assert pooled.se == pytest.approx(se)
+    assert pooled.ci_low == pytest.approx(mu - 1.959964 * se, abs=1e-6)
+    assert pooled.ci_high == pytest.approx(mu + 1.959964 * se, abs=1e-6)
+    assert pooled.i2 == pytest.approx(i2)
+
+
+def test_dersimonian_laird_homogeneous_and_degenerate_cases():
+    # Q below its degrees of freedom: tau^2 = 0, the fixed-effect estimate.
+    p = dersimonian_laird([1.0, 1.1], [1.0, 1.0])
+    assert p.tau2 == 0.0 and p.estimate == pytest.approx(1.05) and p.se == pytest.approx(math.sqrt(0.5))
+    one = dersimonian_laird([0.3, 0.7, float("nan")], [0.04, 0.0, 0.1])  # zero variance, NaN effect excluded
+    assert one.k == 1 and one.excluded == 2 and one.estimate == pytest.approx(0.3) and one.tau2 == 0.0
+    none = dersimonian_laird([], [])
+    assert none.k == 0 and math.isnan(none.estimate)
+
+
+def test_log_ratio_excludes_infinite_and_zero_risks_with_a_note():
+    first = np.array([1.0, 2.0, 1.0, 1.0, 0.0])
+    last = np.array([2.0, 2.0, 4.0, np.inf, 1.0])
+    e = log_ratio_of_endpoints(first, last)
+    ys = np.log([2.0, 1.0, 4.0])
+    assert e.seeds == 3 and e.excluded == 2 and "2 seed(s) excluded" in e.note
+    assert e.effect == pytest.approx(ys.mean())
+    assert e.se == pytest.approx(ys.std(ddof=1) / math.sqrt(3))
+    assert e.ci_high - e.effect == pytest.approx(4.302653 * e.se, rel=1e-5)  # t(0.975, df=2)
+
+
+def test_log_risk_ratio_from_tidy_frame_and_pooling_per_policy():
+    rows = []
+    for seed, (r1, rT) in enumerate([(1.0, 2.0), (1.0, 3.0), (2.0, 2.0)]):
+        rows += [(1, seed, "population_risk", r1), (2, seed, "population_risk", 1.5), (3, seed, "population_risk", rT)]
+    frame = pd.DataFrame(rows, columns=["iteration", "seed", "metric", "value"])
+    e = log_risk_ratio(frame)
+    assert e.effect == pytest.approx(np.mean(np.log([2.0, 3.0, 1.0])))
+    effects = pd.DataFrame([
+        {"paper": "a", "setup": "s", "variant": "published", "policy": "replace", "effect": 0.1, "se": 0.1},
+        {"paper": "a", "setup": "t", "variant": "published", "policy": "replace", "effect": 0.5, "se": 0.2},
+        {"paper": "a", "setup": "s", "variant": "realistic", "policy": "accumulate", "effect": 0.0, "se": 0.05},
+    ])
+    pooled = pooled_by_policy(effects).set_index("policy")
+    assert list(pooled.index) == ["replace", "accumulate"]
+    assert pooled.loc["replace", "estimate"] == pytest.approx(dersimonian_laird([0.1, 0.5], [0.01, 0.04]).estimate)
+    assert pooled.loc["accumulate", "k"] == 1
+
+
+def test_evidence_from_a_real_run():
+    import simulators
+
+    frame = simulators.run("gaussian", policy="replace", seeds=8, iterations=8, n=20)
+    prof = simulators.profile(frame)
+    ev = evidence_from_runs([RunEvidence("p", "g", "published", "replace", frame, prof, run_id="r1",
+                                         simulator="gaussian", provenance={"device": "cpu"})])
+    assert set(ev.verdicts["definition"]) >= {"collapsing-variance", "diverging-risk"}
+    assert (ev.verdicts["variant"] == "published").all()
+    risk = ev.trajectories[ev.trajectories.metric == "population_risk"]
+    assert list(risk["iteration"]) == list(range(1, 9))
+    assert risk["mean"].iloc[0] == pytest.approx(frame[(frame.metric == "population_risk") & (frame.iteration == 1)].value.mean())
+    assert ev.effects.iloc[0]["seeds"] + ev.effects.iloc[0]["excluded"] == 8
+    assert ev.runs.iloc[0]["provenance"] == {"device": "cpu"}
+    assert not ev.is_empty and ev.for_paper("zzz").is_empty and Evidence.empty().is_empty
