@@ -75,3 +75,72 @@ def realism(obj: Context, fmt: str) -> None:
         _print_rows(table_rows, fmt, f"Realism of {len(rows)} paper(s): level (score) per dimension")
         return
     _print_rows(rows, fmt, "realism")
+
+
+def _engine(obj: Context) -> Any:
+    """The store with its evidence tables (None when the evidence module is not available)."""
+    from metaanalysis.paths import annotations_dir, db_url
+
+    try:
+        from metaanalysis.evidence import open_evidence
+    except ImportError:
+        return None
+    return open_evidence(db_url(obj.db), annotations_dir(obj.annotations))
+
+
+def _records(frame: Any) -> list[dict[str, Any]]:
+    """A frame as JSON-safe records (NaN and infinities become None)."""
+    import math
+
+    out = []
+    for r in frame.to_dict(orient="records"):
+        out.append({k: (None if isinstance(v, float) and not math.isfinite(v) else
+                        (v.item() if hasattr(v, "item") else v)) for k, v in r.items()})
+    return out
+
+
+@main.command()
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.pass_obj
+def synthesis(obj: Context, fmt: str) -> None:
+    """Per definition: claims (collapse / no-collapse / mixed), unweighted and realism-weighted,
+    and the re-executed verdicts as published and realistic; then the checks of the position
+    paper's conclusions against the verdicts by policy."""
+    from metaanalysis.report.hooks import load_evidence
+    from metaanalysis.synthesis import conclusion_checks, pooled_by_policy, synthesis_table, verdicts_by_policy
+    from metaanalysis.weighting import weights
+
+    db = _database(obj)
+    evidence = load_evidence(_engine(obj), db.papers)
+    table = synthesis_table(db.papers, weights(db.papers, db.realism), evidence.verdicts)
+    checks = conclusion_checks(evidence.verdicts)
+    if fmt == "json":
+        doc = {
+            "definitions": _records(table),
+            "verdicts_by_policy": _records(verdicts_by_policy(evidence.verdicts)),
+            "pooled_log_risk_ratio": _records(pooled_by_policy(evidence.effects)),
+            "checks": checks,
+        }
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False))
+        return
+    if fmt == "csv":
+        _print_rows(_records(table), "csv", "")
+        return
+    rows = []
+    for r in _records(table):
+        def fmt_share(x: Any) -> str:
+            return "" if x is None else f"{x:.2f}"
+
+        rows.append({
+            "definition": r["definition"],
+            "claims c/n/m": f"{r['claims_collapse']}/{r['claims_no_collapse']}/{r['claims_mixed']}",
+            "weighted c/n/m": f"{r['weighted_collapse']:.1f}/{r['weighted_no_collapse']:.1f}/{r['weighted_mixed']:.1f}",
+            "support": fmt_share(r["support"]),
+            "weighted": fmt_share(r["weighted_support"]),
+            "published c/n/-": f"{r['published_collapse']}/{r['published_no_collapse']}/{r['published_not_measured']}",
+            "realistic c/n/-": f"{r['realistic_collapse']}/{r['realistic_no_collapse']}/{r['realistic_not_measured']}",
+        })
+    _print_rows(rows, "table", "Evidence synthesis per definition (c collapse, n no-collapse, m mixed, - not measured)")
+    for c in checks:
+        where = f" [{c['policy']}]" if c["policy"] else ""
+        click.echo(f"{c['status']:>13}: {c['statement']}{where} ({c['collapse']} of {c['measured']} measured setup runs collapse)")
