@@ -153,20 +153,40 @@ def test_oversized_file_is_refused_before_parsing(tmp_path):
     assert f"limit of {yamlio.MAX_BYTES} bytes" in problems[0].message
 
 
-def test_deep_nesting_and_many_aliases_are_refused():
+LOADERS = pytest.mark.parametrize("loader", yamlio._LOADERS, ids=lambda c: c.__name__)
+
+
+@LOADERS
+def test_deep_nesting_and_many_aliases_are_refused(loader):
     with pytest.raises(yamlio.YamlLoadError, match="nesting deeper"):
-        yamlio.load_text("a: " + "[" * 5000 + "]" * 5000)
+        yamlio.load_text("a: " + "[" * 5000 + "]" * 5000, loader)
     anchors = "a: &x 1\nb: [" + ", ".join(["*x"] * (yamlio.MAX_ALIASES + 1)) + "]\n"
     with pytest.raises(yamlio.YamlLoadError, match=f"limit {yamlio.MAX_ALIASES}"):
-        yamlio.load_text(anchors)
+        yamlio.load_text(anchors, loader)
     with pytest.raises(yamlio.YamlLoadError, match="recursive"):
-        yamlio.load_text("a: &x [*x]")
+        yamlio.load_text("a: &x [*x]", loader)
+    bomb = (BAD / "alias-bomb.yaml").read_text()
+    with pytest.raises(yamlio.YamlLoadError, match=f"limit {yamlio.MAX_NODES}"):
+        yamlio.load_text(bomb, loader)
 
 
+@LOADERS
 @pytest.mark.parametrize("tag", ["!!python/object/apply:os.system ['true']", "!!binary aGk=", "!local x", "!!set {a}"])
-def test_tags_are_rejected_not_constructed(tag):
+def test_tags_are_rejected_not_constructed(tag, loader):
     with pytest.raises(yamlio.YamlLoadError, match="not allowed"):
-        yamlio.load_text(f"a: {tag}\n")
+        yamlio.load_text(f"a: {tag}\n", loader)
+
+
+@LOADERS
+def test_both_loaders_agree_on_the_good_fixtures(loader):
+    for path in sorted(GOOD.rglob("*.yaml")):
+        text = path.read_text()
+        data = yamlio.load_text(text, loader).data
+        assert data == yamlio.load_text(text, yamlio.BoundedSafeLoader).data
+        import yaml
+
+        assert data == yaml.safe_load(text)
+        assert yamlio.line_of(data, ("key",) if "key" in data else ("definitions",)) >= 1
 
 
 def test_lines_are_tracked_for_nested_values():
