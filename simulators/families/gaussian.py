@@ -84,7 +84,7 @@ def scatter_summary(x: np.ndarray) -> Summary:
     return {
         "count": np.full(x.shape[0], float(m)),
         "mean": mean,
-        "m2": np.einsum("smi,smj->sij", centred, centred),
+        "m2": np.swapaxes(centred, 1, 2) @ centred,  # batched BLAS, (S, d, d)
     }
 
 
@@ -202,8 +202,8 @@ class Gaussian(Family):
         if {"population_risk", "kl_to_truth", "entropy"} & set(metrics):
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 logdet = np.sum(np.log(evals), axis=1)
-                proj_cov = np.einsum("sid,ij,sjd->sd", evecs, self.cov, evecs)  # v^T Sigma* v
-                proj_mean = np.einsum("sid,si->sd", evecs, mean)
+                proj_cov = np.sum(evecs * (self.cov @ evecs), axis=1)  # v_d^T Sigma* v_d, (S, d)
+                proj_mean = (mean[:, None, :] @ evecs)[:, 0]  # v_d^T mu
                 trace_term = np.sum((proj_cov + proj_mean**2) / evals, axis=1)
                 risk = 0.5 * (d * math.log(2 * math.pi) + logdet + trace_term)
             risk = np.where(singular, np.inf, risk)
