@@ -12,8 +12,8 @@ Also :func:`separated_mixture`, the truth of the ``gmm`` family.
 
 Regions used by the families' metrics (both relative to the truth):
 - the truth's *tail*: its lowest-density region holding 1% of its mass, {x : log p(x) < tau},
-  tau the 1% quantile of log p under the truth (:meth:`Mixture.tail_threshold`, estimated once
-  from 100000 truth draws);
+  tau the 1% quantile of log p under the truth (:func:`tail_threshold`, estimated once per
+  truth from 100000 draws of a fixed generator);
 - *hallucinated* points: farther than the 1 - 1e-6 Mahalanobis radius from every component,
   i.e. outside every component's central 1 - 1e-6 ellipsoid, where the truth puts at most 1e-6
   of its mass (:meth:`Mixture.far`).
@@ -91,6 +91,17 @@ class Mixture:
             d2 = np.maximum(np.sum(p**2, axis=1)[:, None] + mm[None] - 2 * p @ self.means.T, 0.0)
             out[a : a + step] = np.all(d2 / self.sds[None] ** 2 > r2, axis=1)
         return out.reshape(x.shape[:-1])
+
+
+_TAU_CACHE: dict[tuple, float] = {}
+
+
+def tail_threshold(key: tuple, mixture: Mixture) -> float:
+    """The mixture's 1% log-density quantile, estimated once per process and truth ``key`` from
+    100000 draws of a fixed generator (seed 0): a property of the truth, the same in every run."""
+    if key not in _TAU_CACHE:
+        _TAU_CACHE[key] = mixture.tail_threshold(np.random.default_rng(0))
+    return _TAU_CACHE[key]
 
 
 def _curve(points: np.ndarray, sd: float) -> Mixture:

@@ -42,7 +42,7 @@ import numpy as np
 from pydantic import Field
 
 from ..base import Batch, Family, FamilyParams, Summary
-from ..datasets import separated_mixture
+from ..datasets import separated_mixture, tail_threshold
 from ..registry import register
 
 REG_COVAR = 1e-6
@@ -155,7 +155,7 @@ class GMM(Family):
         self.truth = separated_mixture(params.components, params.dim, params.separation)
         self.holdout, self.labels = self.truth.sample(rng, (params.holdout,))
         self.holdout_logp = self.truth.logpdf(self.holdout)
-        self.tail_tau = self.truth.tail_threshold(rng)
+        self.tail_tau = tail_threshold(("gmm", params.components, params.dim, params.separation), self.truth)
         self.truth_trace = float(np.trace(self.truth.covariance()))
         self.eval_u = rng.random(EVAL_DRAWS)
         self.eval_z = rng.standard_normal((EVAL_DRAWS, params.dim))

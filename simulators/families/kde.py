@@ -37,7 +37,7 @@ import numpy as np
 from pydantic import Field
 
 from ..base import Batch, Family, FamilyParams, Summary
-from ..datasets import dataset
+from ..datasets import dataset, tail_threshold
 from ..registry import register
 
 EVAL_DRAWS = 1000
@@ -94,7 +94,7 @@ class KDE(Family):
         self.truth = dataset(params.dataset)
         self.holdout, _ = self.truth.sample(rng, (params.holdout,))
         self.holdout_logp = self.truth.logpdf(self.holdout)
-        self.tail_tau = self.truth.tail_threshold(rng)
+        self.tail_tau = tail_threshold(("dataset", params.dataset), self.truth)
         self.truth_trace = float(np.trace(self.truth.covariance()))
         self.eval_u = rng.random(EVAL_DRAWS)
         self.eval_z = rng.standard_normal((EVAL_DRAWS, 2))
