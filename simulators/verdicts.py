@@ -44,23 +44,27 @@ Rules (each threshold is a field of :class:`Thresholds`; defaults in brackets)
         Risk keeps growing without a plateau. On the seed-mean risk m(t): collapse when
         (a) the trend over the last half of the run is significantly positive: the CI of the OLS
         slope of m(t) over iterations T/2..T lies above 0; and (b) it does not flatten: the
-        growth is *not* significantly slower than that of increments decaying like t^-p,
+        growth is significantly *faster* than that of increments decaying like t^-p,
         p = ``trend_decay_exponent`` [1]. The test of (b) compares the growth over the last
         doubling of time, G2 (T/2..T), with the doubling before, G1 (T/4..T/2) (each the OLS
         slope times the window's span): with increments ~ t^-p, G2/G1 = r_p, the ratio of the
         integrals of t^-p over the two windows (r_1 = 1: equal growth per doubling); (b) holds
-        when the CI upper bound of D = G2 - r_p G1 is >= 0. Why p = 1: the sum of increments
+        when the CI lower bound of D = G2 - r_p G1 is above 0. Why p = 1: the sum of increments
         ~ t^-p diverges iff p <= 1 (sum 1/t diverges, sum 1/t^2 converges), so it is the
-        boundary between divergence and a plateau. Linear growth (replace regression,
+        boundary between divergence and a plateau; requiring D > 0 significantly means the data
+        show growth that no converging trend of this kind explains (logarithmic growth, exactly
+        on the boundary, is not called diverging). Linear growth (replace regression,
         E risk = c t; Gerstgrasser et al., arXiv 2404.01413) has G2 = 2 G1, D = G1 > 0:
         collapse. The accumulate case (E risk = c sum_k<=t 1/k^2 -> c pi^2/6) has G2 = G1/2,
-        D = -G1/2 < 0; and with seed noise its late increments are too small for (a):
-        no-collapse. Doubling windows (rather than the two quarters of the last half) give the
-        flattening contrast about 7 times the signal for the same noise. Risk that is infinite
-        in a significant share of seeds (``catastrophic-risk`` (a)) has diverged: collapse.
-        Needs T >= ``trend_min_iterations`` [8]. Caveat: when (a) only just holds, (b) is weak
-        evidence, so a converging trajectory whose late growth is barely detectable can be called
-        diverging (at about the rate of false positives of (a), 2.5%).
+        D = -G1/2 < 0: no-collapse. Doubling windows (rather than the two quarters of the last
+        half) give D about 7 times the signal for the same noise, and ignore transients of the
+        first quarter of the run. Power: D is noisier than the slope; for linear regression
+        (dim 10, n 100, 100 iterations) its z-score is about 3 with 50 seeds and 4.5 with 100,
+        so use 100 seeds or more for a reliable ``collapse`` (the reason line says when (a)
+        holds but (b) is not significant). Without (b) the accumulate case was called diverging
+        in about 1 run in 10 (its tiny true late growth is sometimes significant). Risk that is
+        infinite in a significant share of seeds (``catastrophic-risk`` (a)) has diverged:
+        collapse. Needs T >= ``trend_min_iterations`` [8].
     ``collapsing-variance``, ``tail-disappearance``, ``hallucinated-data``,
     ``mode-entanglement`` use the *median* over seeds (the typical run), the risk rules the mean
     (population risk is an expectation over the training randomness, as in Gerstgrasser et al.).
@@ -168,7 +172,8 @@ class Thresholds(BaseModel):
         8, ge=8, description="trend tests need at least this many iterations"
     )
     trend_decay_exponent: float = Field(
-        1.0, gt=0, description="trend tests: growth flattening faster than t^-p is a plateau"
+        1.0, gt=0, description="trend tests: growth must be significantly faster than that of "
+        "increments decaying like t^-p"
     )
     variance_floor: float = Field(
         0.1, gt=0, lt=1, description="collapsing-variance: CI high of the median variance "
@@ -543,7 +548,7 @@ class _Run:
             val[poisoned] = np.nan
             low, high = _quantiles(val[1:], self.th.ci_level)
             out[key] = _Est(val[0], low, high)
-        holds = (out["slope"].low > 0) & (out["flat"].high >= 0)
+        holds = (out["slope"].low > 0) & (out["flat"].low > 0)
         out["holds"] = holds
         out["lengths"] = lengths
         return out
@@ -751,13 +756,17 @@ def _trend_verdict(run: _Run, d: str, tr: dict[str, Any], holds: np.ndarray, wha
         return _not_measured(d, f"{what} has no finite trend over {half}")
     if holds[-1]:
         verdict = COLLAPSE
-        reason = f"keeps {direction}: {slope_text}; not flattening faster than 1/t: {flat_text}"
+        reason = f"keeps {direction}: {slope_text}; not levelling off (faster than 1/t): {flat_text}"
     elif not (sl > 0):
         verdict = NO_COLLAPSE
         reason = f"not significantly {direction}: {slope_text}"
-    else:
+    elif fh < 0:
         verdict = NO_COLLAPSE
         reason = f"{direction} but levelling off: {flat_text}; {slope_text}"
+    else:
+        verdict = NO_COLLAPSE
+        reason = (f"{direction}, but not significantly faster than a converging trend: "
+                  f"{flat_text}; {slope_text}")
     iteration = _reached(holds, run.iterations)
     return Verdict(d, verdict, float(s), float(sl), float(sh), iteration, reason, name)
 

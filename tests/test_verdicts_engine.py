@@ -8,11 +8,13 @@
   near 1 and the log variance stops moving -> ``no-collapse``.
 - Linear regression (Gerstgrasser et al., arXiv 2404.01413), dim 10, n 100, noise_var 1:
   ``replace`` E risk = t * 10/89 grows linearly -> ``diverging-risk: collapse``; ``accumulate``
-  E risk = (10/89) sum_k 1/k^2 is bounded -> ``no-collapse``.
+  E risk = (10/89) sum_k 1/k^2 is bounded -> ``no-collapse``. 100 seeds: the flattening
+  contrast of the trend test then has a z-score of ~4.5 under replace (measured over 10 seed
+  sets: 3.2 at 50 seeds), so a miss has probability ~0.5%.
 - Discrete, 5 outcomes, n 20, ``replace``: every run fixes on one outcome (Wright-Fisher) long
   before 100 iterations, so the cross-entropy is infinite -> ``catastrophic-risk: collapse``.
 
-Seeds fixed (50 per run); each whole run takes well under a second.
+Seeds fixed (50 per run, 100 for regression); each whole run takes well under a second.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ from simulators.verdicts import profile  # noqa: E402
 SEEDS, T = 50, 100
 
 
-def _profile(name: str, policy: str, **params):
-    return profile(engine.run(name, policy=policy, seeds=SEEDS, iterations=T, **params))
+def _profile(name: str, policy: str, seeds: int = SEEDS, **params):
+    return profile(engine.run(name, policy=policy, seeds=seeds, iterations=T, **params))
 
 
 def test_gaussian_replace_collapses_variance():
@@ -48,7 +50,7 @@ def test_gaussian_accumulate_keeps_variance():
 
 
 def test_linear_regression_replace_diverges():
-    p = _profile("linear-regression", "replace", dim=10, n=100, noise_var=1.0)
+    p = _profile("linear-regression", "replace", seeds=100, dim=10, n=100, noise_var=1.0)
     v = p["diverging-risk"]
     assert v.verdict == "collapse", v.reason
     # slope of E risk: noise_var dim / (n - dim - 1) = 10/89 per iteration
@@ -56,7 +58,7 @@ def test_linear_regression_replace_diverges():
 
 
 def test_linear_regression_accumulate_stays_bounded():
-    p = _profile("linear-regression", "accumulate", dim=10, n=100, noise_var=1.0)
+    p = _profile("linear-regression", "accumulate", seeds=100, dim=10, n=100, noise_var=1.0)
     assert p.verdict("diverging-risk") == "no-collapse", p["diverging-risk"].reason
     assert p.verdict("catastrophic-risk") == "no-collapse"
 
