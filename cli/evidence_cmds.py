@@ -1,0 +1,203 @@
+"""Commands on re-executed evidence: ``mcatlas rerun``, ``mcatlas runs``, ``mcatlas sweep``.
+
+Thin: parse, call :mod:`metaanalysis.rerun`, :mod:`metaanalysis.sweep` and
+:mod:`metaanalysis.evidence`, print. Progress bars (rich) when ``ctx.obj.progress``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cli.main import Context, main
+from simulators.errors import UserError
+
+
+def _root(obj: Context) -> Path:
+    from metaanalysis.paths import annotations_dir
+
+    return annotations_dir(obj.annotations)
+
+
+def _engine(obj: Context) -> Any:
+    from metaanalysis.evidence import open_evidence
+    from metaanalysis.paths import db_url
+
+    return open_evidence(db_url(obj.db), _root(obj))
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=160)
+
+
+def _fmt(x: Any) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    if isinstance(x, float):
+        return f"{x:.3g}"
+    return str(x)
+
+
+# -- rerun ---------------------------------------------------------------------------------
+
+
+@main.command("rerun")
+@click.argument("key", required=False)
+@click.option("--all", "all_", is_flag=True, help="Rerun every setup of every paper.")
+@click.option("--setup", "setups", multiple=True, metavar="NAME", help="Only this setup (repeatable).")
+@click.option("--as-published", "variant", flag_value="published", help="Only as published.")
+@click.option("--realistic", "variant", flag_value="realistic", help="Only under realistic conditions.")
+@click.option("--both", "variant", flag_value="both", default=True, help="Both variants (default).")
+@click.option("--seeds", type=click.IntRange(min=1), default=None, help="Override the number of seeds.")
+@click.option("--force", is_flag=True, help="Recompute even when the configuration is stored.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_obj
+def rerun_cmd(obj: Context, key: str | None, all_: bool, setups: tuple[str, ...], variant: str,
+              seeds: int | None, force: bool, fmt: str) -> None:
+    """Re-execute a paper's setups (as published and under realistic conditions) and store the
+    evidence; stored configurations are answered from the store ("cached") unless --force."""
+    from metaanalysis import rerun as rr
+    from metaanalysis.store import read_papers
+
+    if all_ == (key is not None):
+        raise UserError("give a paper KEY or --all" if not all_ else "give either a paper KEY or --all, not both")
+    if setups and all_:
+        raise UserError("--setup needs a paper KEY (not --all)")
+    root = _root(obj)
+    eng = _engine(obj)
+    if key is not None:
+        from metaanalysis.queries import get_paper
+
+        papers = [get_paper(eng, key)]
+    else:
+        papers = read_papers(eng)
+    variants = ("published", "realistic") if variant in (None, "both") else (variant,)
+    defaults = rr.realistic_defaults(root)
+    planned = rr.plan(papers, setups or None, variants, seeds, defaults)
+    if not planned:
+        raise UserError(f"{key or 'no paper'} has no setups to rerun" if key else "no paper has setups to rerun")
+    if obj.progress:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), transient=True) as bar:
+            overall = bar.add_task("runs", total=len(planned))
+            current = bar.add_task("", total=1, visible=False)
+
+            def progress(p: Any, t: int, total: int) -> None:
+                bar.update(current, description=p.label, completed=t, total=total, visible=True)
+
+            outcomes = rr.rerun(eng, papers, planned=planned, force=force, progress=progress,
+                                on_outcome=lambda o: bar.advance(overall))
+    else:
+        outcomes = rr.rerun(eng, papers, planned=planned, force=force)
+    if fmt == "json":
+        click.echo(json.dumps([o.as_dict() for o in outcomes], indent=2))
+        return
+    from rich.table import Table
+
+    notes = {"cached": "cached (answered from the store)", "exists": "stored meanwhile by another process",
+             "replaced": "recomputed (--force), replaced", "computed": "computed and stored"}
+    table = Table(title=f"{len(outcomes)} run(s)")
+    for c in ("paper", "setup", "variant", "status", "config", "seconds", "collapse under"):
+        table.add_column(c, overflow="fold")
+    for o in outcomes:
+        p = o.planned
+        collapsed = [d for d, v in o.verdicts.items() if v == "collapse"]
+        table.add_row(p.paper, p.setup, p.variant, notes[o.status], p.config_hash[:12],
+                      f"{o.wall_time:.2f}", ", ".join(collapsed) or "-")
+    _console().print(table)
+    cached = sum(o.status == "cached" for o in outcomes)
+    if cached and not obj.quiet:
+        click.echo(f"{cached} of {len(outcomes)} answered from the store (cached); --force recomputes", err=True)
+
+
+# -- runs ----------------------------------------------------------------------------------
+
+
+@main.command("runs")
+@click.option("--paper", default=None, metavar="KEY", help="Only runs of this paper's setups.")
+@click.option("--sweep", "sweep_name", default=None, metavar="NAME", help="Only runs of this sweep.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.pass_obj
+def runs_cmd(obj: Context, paper: str | None, sweep_name: str | None, fmt: str) -> None:
+    """List stored runs (paper, setup, variant, configuration hash, simulator, policy, ...)."""
+    from metaanalysis.evidence import runs_frame
+
+    eng = _engine(obj)
+    if paper is not None:
+        from metaanalysis.queries import get_paper
+
+        get_paper(eng, paper)  # an unknown key is a one-line error with the closest keys
+    frame = runs_frame(eng, paper=paper, sweep=sweep_name)
+    if fmt == "csv":
+        click.echo(frame.to_csv(index=False), nl=False)
+        return
+    if fmt == "json":
+        records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+        click.echo(json.dumps(records, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(frame)} stored run(s)")
+    cols = ["paper", "setup", "variant", "sweep", "config_hash", "simulator", "policy", "real_fraction",
+            "seeds", "iterations", "wall_time", "finished"]
+    for c in cols:
+        table.add_column(c, overflow="fold")
+    for r in frame.itertuples(index=False):
+        row = r._asdict()
+        row["config_hash"] = row["config_hash"][:12]
+        table.add_row(*(_fmt(row[c]) for c in cols))
+    _console().print(table)
+
+
+# -- sweep ---------------------------------------------------------------------------------
+
+
+@main.command("sweep")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--executor", type=click.Choice(["serial", "processes", "dask"]), default="processes",
+              show_default=True, help="Where configurations run.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Address of an existing Dask scheduler (with --executor dask).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Worker processes (processes: default the CPU count; dask LocalCluster: "
+                   "default one in-process worker).")
+@click.option("--force", is_flag=True, help="Recompute configurations that are stored.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def sweep_cmd(obj: Context, file: Path, executor: str, scheduler: str | None, workers: int | None,
+              force: bool, fmt: str) -> None:
+    """Run a YAML grid of configurations through an executor; resumable (stored configurations
+    are skipped)."""
+    from metaanalysis.sweep import load_sweep, run_sweep
+
+    if scheduler and executor != "dask":
+        raise UserError("--scheduler needs --executor dask")
+    sweep = load_sweep(file)
+    eng = _engine(obj)
+    if obj.progress:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), transient=True) as bar:
+            task = bar.add_task(f"sweep {sweep.name}", total=len(sweep.configs))
+            outcome = run_sweep(eng, sweep, executor=executor, workers=workers, scheduler=scheduler,
+                                force=force, progress=lambda d, t: bar.update(task, completed=d))
+    else:
+        outcome = run_sweep(eng, sweep, executor=executor, workers=workers, scheduler=scheduler, force=force)
+    if fmt == "json":
+        click.echo(json.dumps(outcome.as_dict(), indent=2))
+        return
+    click.echo(
+        f"sweep {outcome.name}: {outcome.total} configuration(s); {outcome.skipped} already stored "
+        f"(skipped); {len(outcome.stored)} run and stored"
+        + (f"; {outcome.existed} stored meanwhile by another process" if outcome.existed else "")
+    )
