@@ -217,3 +217,53 @@ def test_progress_is_called_every_iteration():
     calls = []
     engine.run("discrete", seeds=2, iterations=5, progress=lambda t, total: calls.append((t, total)))
     assert calls == [(t, 5) for t in range(1, 6)]
+
+
+def test_torch_backend_batch_operations():
+    torch = pytest.importorskip("torch")
+
+    class TorchProbe(Probe):
+        backend = "torch"
+
+        def _ids(self, n):
+            ids = self.counter + 1 + torch.arange(self.seeds * n).reshape(self.seeds, n)
+            self.counter += self.seeds * n
+            return ids
+
+        def fit(self, summary, previous, rng):
+            assert isinstance(rng, torch.Generator)
+            self.trains.append(summary["x"].clone().numpy())
+            return len(self.trains)
+
+        def real(self, n, rng):
+            ids = self._ids(n)
+            self.reals.append(ids.numpy())
+            return {"x": ids}
+
+        def sample(self, model, n, rng):
+            ids = -self._ids(n)
+            self.samples.append(ids.numpy())
+            return {"x": ids}
+
+        def measure(self, model, metrics):
+            return {"population_risk": torch.full((self.seeds,), float(model))}
+
+    for policy, f in [("accumulate", None), ("accumulate-subsample", None), ("mix", 0.5), ("fresh", 0.5)]:
+        frame = engine.run(TorchProbe, policy=policy, real_fraction=f, seeds=3, iterations=3, n=6)
+        p = Probe.last
+        assert list(frame[frame.seed == 0]["value"]) == [1.0, 2.0, 3.0]
+        pool = np.concatenate([p.reals[0], *p.samples], axis=1)
+        if policy == "accumulate":
+            assert np.array_equal(p.trains[2], pool)
+        elif policy == "accumulate-subsample":
+            assert all(len(set(row)) == 6 and set(row) <= set(prow) for row, prow in zip(p.trains[2], pool))
+        elif policy == "mix":
+            assert np.array_equal(p.trains[2][:, :3], p.reals[0][:, :3])
+            assert np.array_equal(p.trains[2][:, 3:], p.samples[1][:, 3:])
+        else:
+            assert np.array_equal(p.trains[2][:, :3], p.reals[2][:, :3])
+    again = engine.run(TorchProbe, policy="accumulate-subsample", seeds=3, iterations=3, n=6)
+    first_trains = Probe.last.trains
+    engine.run(TorchProbe, policy="accumulate-subsample", seeds=3, iterations=3, n=6)
+    assert all(np.array_equal(a, b) for a, b in zip(first_trains, Probe.last.trains))
+    assert len(again) == 9
