@@ -3,9 +3,10 @@
 Prints records per second for ``metaanalysis.validation.validate_directory`` (bounded,
 line-tracking loader, every check incl. cross-file ones) and for ``metaanalysis.store.sync``
 (one transaction into SQLite), and compares validation against a naive baseline measured in the
-same run: ``yaml.safe_load`` (PyYAML's pure-Python SafeLoader, no line tracking, no bounds)
-followed by ``Paper.model_validate``, with no cross checks. The ratio says what the safety and
-the FILE:LINE messages cost.
+same run: ``yaml.load`` with PyYAML's SafeLoader (pure Python) and with its CSafeLoader
+(libyaml), no line tracking, no bounds, followed by ``Paper.model_validate``, with no cross
+checks. mcatlas composes on libyaml's event parser, so the libyaml ratio is the cost of the
+bounds, the line tracking and the checks.
 
     python benchmarks/bench_validate.py [--records N]
 """
@@ -76,7 +77,7 @@ def generate(root: Path, n: int) -> None:
         (root / "papers" / f"bench{i:05d}.yaml").write_text(record(i))
 
 
-def naive(root: Path) -> int:
+def naive(root: Path, loader: type) -> int:
     import yaml
 
     from metaanalysis.records import Paper
@@ -84,7 +85,7 @@ def naive(root: Path) -> int:
     ok = 0
     for path in sorted((root / "papers").iterdir()):
         with open(path, encoding="utf-8") as fh:
-            Paper.model_validate(yaml.safe_load(fh))
+            Paper.model_validate(yaml.load(fh, Loader=loader))
         ok += 1
     return ok
 
@@ -104,9 +105,16 @@ def main() -> None:
         generate(root, n)
         print(f"generated {n} records in {time.perf_counter() - t0:.1f} s")
 
+        import yaml
+
         t0 = time.perf_counter()
-        base = naive(root)
+        base = naive(root, yaml.SafeLoader)
         t_naive = time.perf_counter() - t0
+        t_naive_c = None
+        if yaml.__with_libyaml__:
+            t0 = time.perf_counter()
+            naive(root, yaml.CSafeLoader)
+            t_naive_c = time.perf_counter() - t0
 
         t0 = time.perf_counter()
         result = validate_directory(root)
@@ -122,9 +130,13 @@ def main() -> None:
         assert len(store.read_papers(eng)) == n
 
     print(f"naive baseline (yaml.safe_load + Paper.model_validate): {n / t_naive:8.0f} records/s ({t_naive:.2f} s)")
+    if t_naive_c is not None:
+        print(f"naive baseline with libyaml (CSafeLoader):              {n / t_naive_c:8.0f} records/s ({t_naive_c:.2f} s)")
     print(f"mcatlas validate (bounded, line-tracking, all checks):  {n / t_validate:8.0f} records/s ({t_validate:.2f} s)")
     print(f"mcatlas index (sync into SQLite, one transaction):      {n / t_index:8.0f} records/s ({t_index:.2f} s)")
     print(f"validate / naive time ratio: {t_validate / t_naive:.2f}x")
+    if t_naive_c is not None:
+        print(f"validate / naive-libyaml time ratio: {t_validate / t_naive_c:.2f}x (the cost of bounds, line tracking, all checks)")
 
 
 if __name__ == "__main__":

@@ -261,6 +261,7 @@ def sync(eng: Engine, root: Path, result: "ValidationResult | None" = None) -> "
 
     Raises :class:`~simulators.errors.UserError` (nothing written) if validation fails.
     """
+    from sqlalchemy import insert
     from sqlmodel import delete
 
     from .tables import ANNOTATION_TABLES, MetaRow
@@ -273,14 +274,16 @@ def sync(eng: Engine, root: Path, result: "ValidationResult | None" = None) -> "
         for table in ANNOTATION_TABLES:
             s.exec(delete(table))  # type: ignore[call-overload]
         s.flush()
-        children: list[Any] = []
+        # bulk executemany per table, parents first (foreign keys); rows come from validated records
+        by_table: dict[Any, list[dict[str, Any]]] = {t.__table__: [] for t in reversed(ANNOTATION_TABLES)}
         for paper in result.papers:
             path = result.files.get(paper.key)
-            rows = rows_for(paper, str(path) if path else "")
-            s.add(rows[0])
-            children.extend(rows[1:])
-        s.flush()  # paper rows before their children (foreign keys)
-        s.add_all(children)
+            for row in rows_for(paper, str(path) if path else ""):
+                table = type(row).__table__
+                by_table[table].append({c.name: getattr(row, c.name) for c in table.columns})
+        for table, values in by_table.items():
+            if values:
+                s.execute(insert(table), values)
         s.merge(MetaRow(key=FINGERPRINT_KEY, value=fp))
     return result
 
