@@ -6,7 +6,7 @@ transitions of probability exactly zero. A sample is a sequence of ``seq_len`` t
 sequences per iteration. With ``corpus`` set, the truth is real text instead (see below).
 
 Model: a decoder-only transformer (``layers`` blocks, ``width`` channels, ``heads`` heads; about
-30k parameters at the defaults) per seed, with a seed axis on every weight: S seeds train as one
+27k parameters at the defaults, which are sized for CI) per seed, with a seed axis on every weight: S seeds train as one
 batched model (:mod:`simulators.neural.batched`), by minibatch Adam (``lr``, ``batch_size``) for
 ``epochs`` passes over the iteration's training set (so under ``accumulate`` an iteration costs
 more as the pool grows, as in Gerstgrasser et al., arXiv 2404.01413). ``init``: ``scratch``
@@ -56,20 +56,20 @@ EVAL_SEED = 7919
 
 
 class LMParams(FamilyParams):
-    vocab: int = Field(64, ge=8, le=4096, description="tokens of the synthetic language (ignored with corpus)")
-    topics: int = Field(4, ge=2, le=64, description="topics (modes) of the synthetic language")
-    seq_len: int = Field(32, ge=2, le=1024, description="tokens per sequence")
-    n: int = Field(256, ge=1, description="sequences per iteration")
-    epochs: int = Field(4, ge=1, description="passes over the training set per iteration")
+    vocab: int = Field(32, ge=8, le=4096, description="tokens of the synthetic language (ignored with corpus)")
+    topics: int = Field(3, ge=2, le=64, description="topics (modes) of the synthetic language")
+    seq_len: int = Field(16, ge=2, le=1024, description="tokens per sequence")
+    n: int = Field(128, ge=1, description="sequences per iteration")
+    epochs: int = Field(8, ge=1, description="passes over the training set per iteration")
     width: int = Field(32, ge=4, le=4096, description="transformer width")
     layers: int = Field(2, ge=1, le=48, description="transformer blocks")
     heads: int = Field(2, ge=1, description="attention heads (divides width)")
     temperature: float = Field(1.0, gt=0, description="sampling temperature of the synthetic data")
     init: Literal["scratch", "continue"] = Field("scratch", description="re-initialise or fine-tune each iteration")
     corpus: str | None = Field(None, description="None (synthetic language) | builtin | path of a text file")
-    lr: float = Field(3e-3, gt=0, description="Adam learning rate")
-    batch_size: int = Field(32, ge=1, description="sequences per Adam step")
-    eval_sequences: int = Field(512, ge=1, description="source (or held-out) sequences the metrics use")
+    lr: float = Field(1e-2, gt=0, description="Adam learning rate")
+    batch_size: int = Field(16, ge=1, description="sequences per Adam step")
+    eval_sequences: int = Field(256, ge=1, description="source (or held-out) sequences the metrics use")
 
     @model_validator(mode="after")
     def _check(self) -> "LMParams":

@@ -206,20 +206,23 @@ class MetricSums:
 
 def add_chunk(acc: MetricSums, logq: torch.Tensor, ctx: Contexts, rows: slice, rare: torch.Tensor) -> None:
     """Accumulate the metric sums of model log-probabilities ``logq`` (S, e, L, V) at the contexts
-    ``ctx`` restricted to sequences ``rows``."""
+    ``ctx`` restricted to sequences ``rows``. Elementwise work is float32, every reduction beyond
+    the vocabulary axis float64."""
     p, logp, other = ctx.p[rows], ctx.logp[rows], ctx.other[rows]
+    impossible = p == 0
     q = logq.exp()
-    lq = logq.double()
-    pd = p.double()
-    positive = pd > 0
-    zero = torch.zeros((), dtype=torch.float64, device=logq.device)
-    acc.add("ce", torch.where(positive, -pd * lq, zero).sum((1, 2, 3)))
-    acc.add("kl", torch.where(positive, pd * (logp.double() - lq), zero).sum((1, 2, 3)))
-    acc.add("entropy", -torch.where(q > 0, q.double() * lq, zero).sum((1, 2, 3)))
-    acc.add("tail_q", q[..., rare].double().sum((1, 2, 3)))
-    acc.add("tail_p", pd[..., rare].sum())
-    acc.add("hallucinated", torch.where(positive, zero, q.double()).sum((1, 2, 3)))
-    acc.add("overlap", torch.where(other, q.double(), zero).sum((1, 2, 3)))
+    lq = logq.masked_fill(impossible, 0.0)  # p log q is 0 where p = 0, even if q = 0 there
+
+    def total(x: torch.Tensor) -> torch.Tensor:  # (S, e, L) -> (S,) in float64
+        return x.double().sum((1, 2))
+
+    acc.add("ce", total(-(p * lq).sum(-1)))
+    acc.add("kl", total((p * (logp - lq)).sum(-1)))
+    acc.add("entropy", total(-torch.special.xlogy(q, q).sum(-1)))
+    acc.add("tail_q", total(q[..., rare].sum(-1)))
+    acc.add("tail_p", p[..., rare].sum(-1).double().sum())
+    acc.add("hallucinated", total(q.masked_fill(~impossible, 0.0).sum(-1)))
+    acc.add("overlap", total(q.masked_fill(~other, 0.0).sum(-1)))
     e, L = p.shape[0], p.shape[1]
     acc.count += e * L
     acc.count_after_first += e * (L - 1)
