@@ -1,0 +1,338 @@
+"""Evidence: realistic variants, rerun cache and --force, provenance, aggregates, queries,
+contradicted claims, the Figure 4 analysis, and safety under SIGKILL and concurrency.
+
+Setups are tiny (tests/fixtures/evidence/annotations): a two-outcome categorical with 4 samples
+per iteration, small Gaussians; subprocess tests use numpy-only simulators.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from cli.main import main
+from metaanalysis import absorption as ab
+from metaanalysis import evidence as ev
+from metaanalysis import provenance as prov
+from metaanalysis import rerun as rr
+from simulators.vocabulary import DEFINITIONS
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURE = REPO / "tests" / "fixtures" / "evidence" / "annotations"
+
+
+def _env(db: Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"MCATLAS_ANNOTATIONS": str(FIXTURE), "MCATLAS_DB": f"sqlite:///{db}",
+                "PYTHONPATH": str(REPO)})
+    env.update(extra)
+    return env
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-c", "from cli.main import main; main()", *args]
+
+
+def _count(db: Path, table: str) -> int:
+    con = sqlite3.connect(db, timeout=30)
+    try:
+        return con.execute(f"select count(*) from {table}").fetchone()[0]
+    except sqlite3.OperationalError:  # table not created yet
+        return 0
+    finally:
+        con.close()
+
+
+def _papers(eng):
+    from metaanalysis.store import read_papers
+
+    return {p.key: p for p in read_papers(eng)}
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory):
+    """A store with every fixture setup rerun once (both variants)."""
+    db = tmp_path_factory.mktemp("ev") / "ev.db"
+    eng = ev.open_evidence(f"sqlite:///{db}", FIXTURE)
+    papers = list(_papers(eng).values())
+    outcomes = rr.rerun(eng, papers, defaults=rr.realistic_defaults(FIXTURE))
+    return eng, db, outcomes
+
+
+# -- the realistic variant ---------------------------------------------------------------
+
+
+def test_realistic_defaults_are_read_from_realism_yaml_as_written(tmp_path):
+    assert rr.realistic_defaults(FIXTURE) == {"policy": "accumulate", "max_iterations": 5}
+    # without a realism.yaml: the documented fallback
+    assert rr.realistic_defaults(tmp_path) == rr.FALLBACK_DEFAULTS == {"policy": "accumulate", "max_iterations": 10}
+
+
+def test_realistic_variant_rule(stored):
+    eng, _, _ = stored
+    papers = _papers(eng)
+    d = rr.realistic_defaults(FIXTURE)
+    coin = papers["tinya2024"].setups[0]
+    pub = rr.setup_config(coin, "published", d)
+    real = rr.setup_config(coin, "realistic", d)
+    assert (pub["policy"], pub["iterations"], pub["seeds"]) == ("replace", 16, 8)
+    # defaults only: policy from realism.yaml, iterations capped at max_iterations
+    assert (real["policy"], real["iterations"], real["seeds"], real["params"]) == ("accumulate", 5, 8, pub["params"])
+    mix = papers["tinya2024"].setups[1]
+    real = rr.setup_config(mix, "realistic", d, seeds=3)
+    # the setup's realistic block refines: its iterations win over the cap, its params merge in
+    assert real == {"simulator": "gaussian", "params": {"dim": 1, "n": 10}, "policy": "accumulate",
+                    "real_fraction": None, "seeds": 3, "iterations": 3}
+    # a realistic policy that keeps real data takes the published real fraction if none is given
+    over = {"name": "x", "simulator": "gaussian", "params": {}, "policy": "mix", "real_fraction": 0.25,
+            "seeds": 2, "iterations": 50, "realistic": {"policy": "fresh"}}
+    assert rr.setup_config(over, "realistic", d)["real_fraction"] == 0.25
+    over["policy"], over["real_fraction"] = "replace", None
+    with pytest.raises(Exception, match="needs real_fraction"):
+        rr.setup_config(over, "realistic", d)
+
+
+# -- rerun, cache, force -----------------------------------------------------------------
+
+
+def test_rerun_stores_everything_and_links_identical_configurations_once(stored):
+    eng, db, outcomes = stored
+    # tinya: 2 setups x 2 variants; tinyb: 1 setup whose realistic variant equals the published one
+    assert [(o.planned.paper, o.planned.setup, o.planned.variant) for o in outcomes] == [
+        ("tinyb2023", "dice-accumulate", "published"), ("tinyb2023", "dice-accumulate", "realistic"),
+        ("tinya2024", "coin-replace", "published"), ("tinya2024", "coin-replace", "realistic"),
+        ("tinya2024", "gauss-mix", "published"), ("tinya2024", "gauss-mix", "realistic"),
+    ]
+    status = {o.planned.label: o.status for o in outcomes}
+    assert status["tinyb2023/dice-accumulate (published)"] == "computed"
+    assert status["tinyb2023/dice-accumulate (realistic)"] == "cached"  # same configuration
+    assert _count(db, "evidence_run") == 5
+    assert _count(db, "evidence_link") == 6
+    assert _count(db, "evidence_profile") == 5 * len(DEFINITIONS)
+    runs = ev.runs_frame(eng, paper="tinya2024")
+    coin = runs[(runs["setup"] == "coin-replace") & (runs["variant"] == "published")].iloc[0]
+    agg = ev.aggregates(eng, coin["config_hash"])
+    # one row per iteration and metric of the discrete family, 8 seeds each
+    assert len(agg) == 16 * agg["metric"].nunique() and set(agg["n"]) == {8}
+    frame = ev.load_frame(eng, coin["config_hash"])
+    assert len(frame) == 16 * 8 * agg["metric"].nunique()
+    # the stored aggregate is the seed mean of the stored frame
+    sub = frame[(frame["metric"] == "entropy") & (frame["iteration"] == 3)]["value"]
+    row = agg[(agg["metric"] == "entropy") & (agg["iteration"] == 3)].iloc[0]
+    assert row["mean"] == pytest.approx(sub.mean())
+    half = ev.Z95 * sub.std(ddof=1) / math.sqrt(len(sub))
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((sub.mean() - half, sub.mean() + half))
+
+
+def test_cli_cache_hit_then_force_replaces_atomically(tmp_path):
+    db = tmp_path / "c.db"
+    runner = CliRunner()
+    args = ["--annotations", str(FIXTURE), "--db", f"sqlite:///{db}", "--quiet"]
+    first = runner.invoke(main, [*args, "rerun", "tinya2024", "--setup", "coin-replace", "--as-published",
+                                 "--format", "json"])
+    assert first.exit_code == 0, first.output
+    assert [o["status"] for o in json.loads(first.output)] == ["computed"]
+    digest = json.loads(first.output)[0]["config_hash"]
+    con = sqlite3.connect(db)
+    stored_at = con.execute("select stored from evidence_run where config_hash=?", (digest,)).fetchone()[0]
+    con.close()
+    again = runner.invoke(main, [*args, "rerun", "tinya2024", "--setup", "coin-replace", "--as-published"])
+    assert again.exit_code == 0, again.output
+    assert "cached (answered from the store)" in again.output
+    forced = runner.invoke(main, [*args, "rerun", "tinya2024", "--setup", "coin-replace", "--as-published",
+                                  "--force", "--format", "json"])
+    assert forced.exit_code == 0, forced.output
+    assert [(o["status"], o["config_hash"]) for o in json.loads(forced.output)] == [("replaced", digest)]
+    con = sqlite3.connect(db)
+    assert con.execute("select count(*) from evidence_run").fetchone()[0] == 1
+    assert con.execute("select stored from evidence_run").fetchone()[0] > stored_at
+    n_metrics = con.execute("select count(distinct metric) from evidence_aggregate").fetchone()[0]
+    assert con.execute("select count(*) from evidence_aggregate").fetchone()[0] == 16 * n_metrics
+    assert con.execute("select count(*) from evidence_profile").fetchone()[0] == len(DEFINITIONS)
+    con.close()
+    # --seeds changes the configuration: a new run
+    more = runner.invoke(main, [*args, "rerun", "tinya2024", "--setup", "coin-replace", "--as-published",
+                                "--seeds", "3", "--format", "json"])
+    assert json.loads(more.output)[0]["status"] == "computed"
+    listed = runner.invoke(main, [*args, "runs", "--paper", "tinya2024", "--format", "csv"])
+    frame = pd.read_csv(__import__("io").StringIO(listed.output))
+    assert list(frame.columns) == list(ev.RUNS_COLUMNS)
+    assert frame["seeds"].tolist() == [3]  # the link follows the latest configuration
+
+
+def test_cli_errors_are_one_line(tmp_path):
+    runner = CliRunner()
+    args = ["--annotations", str(FIXTURE), "--db", f"sqlite:///{tmp_path / 'e.db'}"]
+    for extra, needle in ((["rerun"], "give a paper KEY or --all"),
+                          (["rerun", "tinya2024", "--setup", "nope"], "unknown setup 'nope'"),
+                          (["rerun", "tinyz2024"], "unknown paper key"),
+                          (["rerun", "nosetup2022"], "no setups")):
+        res = runner.invoke(main, [*args, *extra])
+        assert res.exit_code == 1, res.output
+        assert needle in res.output and res.output.count("\n") == 1, res.output
+
+
+# -- provenance and aggregates -----------------------------------------------------------
+
+
+def test_provenance_fields(stored):
+    eng, _, outcomes = stored
+    digest = outcomes[0].planned.config_hash
+    p = ev.run_provenance(eng, digest)
+    assert set(prov.PROVENANCE_KEYS) <= set(p)
+    assert p["mcatlas_version"] == prov.mcatlas_version()
+    assert {"python", "numpy", "pandas"} <= set(p["packages"])
+    assert p["config"] == outcomes[0].planned.config and p["seeds"] == p["config"]["seeds"]
+    assert p["device"]["name"] == "cpu" and p["wall_time"] > 0
+    assert p["started"] <= p["finished"] and p["finished"].endswith("+00:00")
+    git = prov.git_state()
+    assert p["git"] == git  # a checkout here records its commit; elsewhere None
+    if (REPO / ".git").exists():
+        assert len(p["git"]["commit"]) == 40
+    # the hash covers the configuration and the code version
+    assert digest == ev.config_hash(outcomes[0].planned.config)
+
+
+def test_aggregate_handles_inf_and_nan():
+    rows = []
+    for seed, values in enumerate([(1.0, 2.0), (3.0, math.inf), (5.0, math.nan)]):
+        for it, v in enumerate(values, start=1):
+            rows.append({"iteration": it, "seed": seed, "metric": "population_risk", "value": v})
+    agg = ev.aggregate(pd.DataFrame(rows)).set_index("iteration")
+    assert agg.loc[1, "mean"] == 3.0 and agg.loc[1, "n"] == 3 and agg.loc[1, "n_inf"] == 0
+    assert agg.loc[1, "ci_low"] == pytest.approx(3.0 - ev.Z95 * 2.0 / math.sqrt(3))
+    assert agg.loc[2, "mean"] == math.inf and agg.loc[2, "n"] == 2 and agg.loc[2, "n_inf"] == 1
+    assert math.isnan(agg.loc[2, "ci_low"]) and math.isnan(agg.loc[2, "ci_high"])
+
+
+# -- queries for the matrix and the atlas ------------------------------------------------
+
+
+def test_verdicts_cells_and_contradicted_claims(stored):
+    eng, _, _ = stored
+    v = ev.verdicts(eng)
+    assert list(v.columns) == list(ev.VERDICT_COLUMNS)
+    assert set(v["variant"]) == {"published", "realistic"}
+    cells = ev.evidence_cells(eng)
+    assert not any(k[0] == "nosetup2022" for k in cells)  # no setup: absent
+    for (paper, d), cell in cells.items():
+        assert set(cell) <= {"published", "realistic"} and set(cell.values()) <= set(ev.CELL_VALUES)
+        sub = v[(v["paper"] == paper) & (v["definition"] == d)]
+        for variant, value in cell.items():
+            assert value == ev.combine_verdicts(sub[sub["variant"] == variant]["verdict"])
+    # the coin collapses onto one outcome as published (median variance ratio 0)
+    coin = v[(v["setup"] == "coin-replace") & (v["definition"] == "collapsing-variance")]
+    assert coin.set_index("variant").loc["published", "verdict"] == "collapse"
+    paper = _papers(eng)["tinya2024"]
+    found = ev.contradicted_claims(eng, paper)
+    assert [(c.claim, c.setup, c.verdict) for c in found] == [("variance-survives", "coin-replace", "collapse")]
+    assert ev.combine_verdicts(["collapse", "no-collapse", "not-measured"]) == "mixed"
+    assert ev.combine_verdicts(["not-measured"]) == "not-measured"
+    assert ev.combine_verdicts(["no-collapse", "not-measured"]) == "no-collapse"
+    traj = ev.trajectories(eng, "tinyb2023", "entropy")
+    assert set(traj["variant"]) == {"published", "realistic"} and set(traj["iteration"]) == {1, 2, 3, 4}
+
+
+def test_missing_runs_cheapest_first(stored):
+    eng, _, _ = stored
+    papers = list(_papers(eng).values())
+    d = rr.realistic_defaults(FIXTURE)
+    assert rr.missing_runs(eng, papers, defaults=d) == []
+    missing = rr.missing_runs(eng, papers, seeds=2, defaults=d)
+    assert len(missing) == 6 and [m.cost for m in missing] == sorted(m.cost for m in missing)
+
+
+# -- the position paper's Figure 4 claim -------------------------------------------------
+
+
+def test_figure4_absorption_analysis():
+    """Uniform categoricals, K in {2, 10, 100}, n in {4, 8, 16}, 60 seeds, replace.
+
+    Theory (Wright-Fisher, diffusion approximation): E T ~ 2 n (K-1) ln(K/(K-1)), linear in n
+    and saturating in K, so T grows with n and with H0 but is far from proportional to n x H0
+    (exponent of H0 about 0.2). With 60 seeds the standard error of each mean is about
+    sd/sqrt(60) ~ 0.1 of the mean, so the n steps (factor 2) are many standard errors apart.
+    """
+    items = []
+    for k in (2, 10, 100):
+        for n in (4, 8, 16):
+            r = ev.compute({"simulator": "discrete", "params": {"categories": k, "n": n}, "seeds": 60,
+                            "iterations": 200, "metrics": ["support_size"]})
+            items.append((f"k{k}-n{n}", r.config, r.frame))
+    table = ab.absorption_table(items)
+    assert (table["censored"] == 0).all()
+    assert list(table["n_h0"]) == sorted(table["n_h0"])
+    # the measured mean is within 4 standard errors + 20% (the diffusion approximation's
+    # discreteness error at n = 4) of the theory
+    assert (abs(table["restricted_mean"] - table["theory"]) < 4 * table["se"] + 0.2 * table["theory"]).all()
+    res = ab.figure4_test(table)
+    assert res["grows_with_n"]["answer"] == "holds"
+    assert res["proportional"]["answer"] == "does not hold"
+    assert 0.8 < res["proportional"]["exponent_n"] < 1.2
+    assert res["proportional"]["exponent_h0"] < 0.5
+    # censoring is reported: the same runs cut at 5 iterations
+    short = [(lab, c, f[f["iteration"] <= 5]) for lab, c, f in items if lab == "k100-n16"]
+    cut = ab.absorption_table(short)
+    assert cut.loc[0, "censored"] > 0 and cut.loc[0, "restricted_mean"] <= 5
+    assert ab.figure4_test(cut)["censored_configurations"] == ["k100-n16"]
+
+
+# -- safety: SIGKILL and concurrency -----------------------------------------------------
+
+
+def test_sigkill_inside_the_write_transaction_leaves_nothing(tmp_path):
+    db = tmp_path / "k.db"
+    marker = tmp_path / "in-transaction"
+    proc = subprocess.Popen(_cli("--quiet", "rerun", "tinyb2023"), cwd=REPO,
+                            env=_env(db, **{ev.PAUSE_ENV: str(marker)}),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 90
+        while not marker.exists():
+            assert proc.poll() is None, proc.stderr.read().decode()
+            assert time.time() < deadline, "the rerun never reached its write transaction"
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    for table in ("evidence_run", "evidence_link", "evidence_aggregate", "evidence_profile", "evidence_frame"):
+        assert _count(db, table) == 0, table
+    # the next call completes the work (and the killed writer's lock is gone)
+    done = subprocess.run(_cli("--quiet", "rerun", "tinyb2023", "--format", "json"), cwd=REPO, env=_env(db),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert [o["status"] for o in json.loads(done.stdout)] == ["computed", "cached"]
+    assert _count(db, "evidence_run") == 1 and _count(db, "evidence_link") == 2
+
+
+def test_two_concurrent_reruns_on_one_sqlite_file(tmp_path):
+    db = tmp_path / "cc.db"
+    procs = [subprocess.Popen(_cli("--quiet", "rerun", "tinyb2023", "--format", "json"), cwd=REPO, env=_env(db),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [p.communicate(timeout=180) for p in procs]
+    for p, (out, err) in zip(procs, results):
+        assert p.returncode == 0, err
+    statuses = sorted(o["status"] for out, _ in results for o in json.loads(out))
+    # one process computed and stored; the other either found it stored (cached) or computed
+    # it too and found it stored inside its write transaction (exists)
+    assert statuses.count("computed") >= 1 and len(statuses) == 4
+    con = sqlite3.connect(db)
+    assert con.execute("pragma integrity_check").fetchone()[0] == "ok"
+    assert con.execute("select count(*) from evidence_run").fetchone()[0] == 1
+    assert con.execute("select count(*) from evidence_link").fetchone()[0] == 2
+    assert con.execute("select count(*) from evidence_profile").fetchone()[0] == len(DEFINITIONS)
+    con.close()
