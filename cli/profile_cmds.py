@@ -7,7 +7,6 @@ and the verdicts come from :func:`simulators.verdicts.profile`.
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from pathlib import Path

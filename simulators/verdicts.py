@@ -120,8 +120,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -260,7 +261,7 @@ class Verdict:
         }
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Verdict":
+    def from_dict(cls, d: Mapping[str, Any]) -> Verdict:
         """Inverse of :meth:`to_dict`."""
         return cls(
             definition=d["definition"],
@@ -325,7 +326,7 @@ class Profile:
         return json.dumps(self.to_dict(), allow_nan=False, **kwargs)
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Profile":
+    def from_dict(cls, d: Mapping[str, Any]) -> Profile:
         """Inverse of :meth:`to_dict`."""
         return cls(
             verdicts=tuple(Verdict.from_dict(v) for v in d["verdicts"]),
@@ -375,26 +376,31 @@ def _weighted_medians(W: np.ndarray, X: np.ndarray) -> np.ndarray:
 
     The median of a resample is the midpoint of its lower and upper median (order statistics,
     so +-inf values need no arithmetic unless they are the median). One pass per column: a
-    sort of the S values and a cumulative sum of the (R, S) counts in that order.
+    sort of the S values and a cumulative sum of the (R, S) counts in that order, vectorised over
+    blocks of columns.
     """
     R, S = W.shape
     K = X.shape[1]
     out = np.empty((R, K))
-    rows = np.arange(R)
-    for k in range(K):
-        col = X[:, k]
-        order = np.argsort(col)  # NaN last
-        xs = col[order]
-        ws = W[:, order] * (~np.isnan(xs))[None, :]
-        cw = np.cumsum(ws, axis=1)
-        total = cw[:, -1]
-        lo = np.argmax(cw >= np.ceil(total / 2)[:, None] - 1e-9, axis=1)
-        hi = np.argmax(cw >= (np.floor(total / 2) + 1)[:, None] - 1e-9, axis=1)
-        a, b = xs[lo], xs[hi]
+    Wi = W.astype(np.int32)  # resample counts are small integers
+    chunk = max(1, 4_000_000 // max(R * S, 1))  # columns per block: bounded memory
+    for start in range(0, K, chunk):
+        block = X[:, start:start + chunk].T  # (k, S)
+        k = block.shape[0]
+        order = np.argsort(block, axis=1)  # NaN last
+        xs = np.take_along_axis(block, order, axis=1)  # (k, S)
+        ws = Wi[:, order]  # (R, k, S)
+        ws *= ~np.isnan(xs)[None, :, :]
+        cw = np.cumsum(ws, axis=2)
+        total = cw[:, :, -1]  # (R, k)
+        lo = (cw < ((total + 1) // 2)[:, :, None]).sum(axis=2)  # first with cw >= ceil(total/2)
+        hi = (cw < (total // 2 + 1)[:, :, None]).sum(axis=2)  # first with cw >= floor(total/2)+1
+        lo, hi = np.minimum(lo, S - 1), np.minimum(hi, S - 1)
+        cols = np.arange(k)[None, :]
+        a, b = xs[cols, lo], xs[cols, hi]
         with np.errstate(invalid="ignore"):
             med = np.where(a == b, a, (a + b) / 2)
-        med[total <= 0] = np.nan
-        out[rows, k] = med
+        out[:, start:start + k] = np.where(total <= 0, np.nan, med)
     return out
 
 
@@ -842,7 +848,7 @@ def _tail(run: _Run) -> Verdict:
                    "median tail_mass_ratio(T) / median tail_mass_ratio(1)")
 
 
-def _scaling_single(scaling: "ScalingProfile | None") -> Verdict:
+def _scaling_single(scaling: ScalingProfile | None) -> Verdict:
     if scaling is None:
         return _not_measured("scaling-law-change", "needs a sweep over n: see "
                              "simulators.scaling_profile")
@@ -854,7 +860,7 @@ def profile(
     *,
     thresholds: Thresholds | Mapping[str, Any] | None = None,
     baseline: float | Mapping[int, float] | Sequence[float] | None = None,
-    scaling: "ScalingProfile | None" = None,
+    scaling: ScalingProfile | None = None,
 ) -> Profile:
     """The collapse profile of one run (a tidy frame ``iteration, seed, metric, value``).
 
@@ -1060,7 +1066,7 @@ def scaling_profile(
     )
     table = pd.DataFrame(rows, columns=["n", "source", "mean", "ci_low", "ci_high"])
     name = "policy exponent - reference exponent of mean risk vs n"
-    ref_what = "reference runs" if reference is not None else f"iteration 1 (real data)"
+    ref_what = "reference runs" if reference is not None else "iteration 1 (real data)"
     if math.isnan(diff[0]):
         verdict = _not_measured(d, f"mean {metric} is not positive and finite at every n: no "
                                 "power law to fit")
@@ -1086,14 +1092,14 @@ def scaling_profile(
 
 __all__ = [
     "BASELINE_METRIC",
-    "RUN_FILE_SUFFIXES",
-    "read_run",
     "PROFILE_COLUMNS",
+    "RUN_FILE_SUFFIXES",
     "Profile",
     "ScalingProfile",
     "Thresholds",
     "Verdict",
     "profile",
+    "read_run",
     "scaling_profile",
     "thresholds_from",
 ]

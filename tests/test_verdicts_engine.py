@@ -25,7 +25,7 @@ engine = pytest.importorskip(
     "simulators.engine", reason="the simulation engine (simulators.engine) is not importable yet"
 )
 
-from simulators.verdicts import profile  # noqa: E402
+from simulators.verdicts import profile
 
 SEEDS, T = 50, 100
 
