@@ -26,8 +26,10 @@ a picklable result out: frame, aggregates, profile, provenance) in every executo
                process holding database connections or threads), ``--workers`` of them
                (default: the CPU count).
 ``dask``       ``distributed``: ``--scheduler ADDRESS`` connects to an existing cluster;
-               otherwise a ``LocalCluster`` on loopback (127.0.0.1, no dashboard), in-process
-               threads when ``--workers`` is not given (``processes=False``), else
+               otherwise a ``LocalCluster`` on loopback (TCP on 127.0.0.1, no dashboard),
+               in-process threads when ``--workers`` is not given (``processes=False``; TCP
+               rather than dask's default in-process transport, so it is the same network
+               path as a real cluster), else
                ``n_workers=workers`` processes with one thread each. dask is imported only here.
 
 Only the parent process writes to the store, one transaction per completed configuration
@@ -192,7 +194,8 @@ def _dask(configs: Sequence[dict[str, Any]], workers: int | None, scheduler: str
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                    host="127.0.0.1", dashboard_address=None)
         else:
-            cluster = LocalCluster(processes=False, host="127.0.0.1", dashboard_address=None)
+            cluster = LocalCluster(processes=False, protocol="tcp://", host="127.0.0.1",
+                                   dashboard_address=None)
         client = Client(cluster)
     try:
         futures = [client.submit(ev.compute, c, pure=False) for c in configs]
