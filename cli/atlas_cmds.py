@@ -144,3 +144,76 @@ def synthesis(obj: Context, fmt: str) -> None:
     for c in checks:
         where = f" [{c['policy']}]" if c["policy"] else ""
         click.echo(f"{c['status']:>13}: {c['statement']}{where} ({c['collapse']} of {c['measured']} measured setup runs collapse)")
+
+
+def _progress_printer(obj: Context) -> Any:
+    """A rerun progress callback drawing a rich progress bar on stderr (None when quiet / not a
+    terminal), and a function to close it."""
+    if not obj.progress:
+        return None, lambda: None
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                   TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+    bar.start()
+    tasks: dict[str, Any] = {}
+
+    def progress(label: str, t: int, total: int) -> None:
+        if label not in tasks:
+            tasks[label] = bar.add_task(label, total=total)
+        bar.update(tasks[label], completed=t)
+
+    return progress, bar.stop
+
+
+def _atlas_inputs(obj: Context, rerun: bool) -> tuple[Any, Any]:
+    """(database, evidence), rerunning missing cheap setups first when ``rerun``."""
+    from metaanalysis.report.hooks import load_evidence, rerun_missing
+
+    db = _database(obj)
+    eng = _engine(obj)
+    if rerun:
+        progress, close = _progress_printer(obj)
+        try:
+            report = rerun_missing(eng, db.papers, defaults=db.realism.realistic_defaults.model_dump(),
+                                   progress=progress)
+        finally:
+            close()
+        if not obj.quiet:
+            click.echo(report.summary(), err=True)
+    return db, load_evidence(eng, db.papers)
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Directory for the charts (created).")
+@click.option("--format", "formats", multiple=True, type=click.Choice(["html", "svg", "png"]),
+              help="Formats to write (repeatable; default all three).")
+@click.pass_obj
+def charts(obj: Context, out_dir: Path, formats: tuple[str, ...]) -> None:
+    """Write every meta-analysis chart as self-contained HTML, SVG and PNG (from the stored
+    evidence; run `mcatlas rerun` or `mcatlas report` to add evidence)."""
+    from metaanalysis.charts import all_charts, save_chart
+
+    db, evidence = _atlas_inputs(obj, rerun=False)
+    for name, chart in all_charts(db.papers, db.realism, evidence).items():
+        for path in save_chart(chart, out_dir, name, formats or ("html", "svg", "png")):
+            if not obj.quiet:
+                click.echo(f"wrote {path}", err=True)
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Directory of the site (created; open DIR/index.html).")
+@click.option("--no-rerun", is_flag=True, help="Do not rerun missing setups first; show stored evidence only.")
+@click.pass_obj
+def report(obj: Context, out_dir: Path, no_rerun: bool) -> None:
+    """Build the static HTML atlas (works from file:// with no network). Missing cheap setups
+    are rerun first, within a time budget, unless --no-rerun."""
+    from metaanalysis.report import build_site
+
+    db, evidence = _atlas_inputs(obj, rerun=not no_rerun)
+    index = build_site(db, evidence, out_dir)
+    if not obj.quiet:
+        click.echo(f"wrote {index}", err=True)

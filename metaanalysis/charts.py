@@ -158,7 +158,7 @@ def definitions_usage_chart(usage: Any) -> Any:
         y=alt.Y("definition:N", sort=list(DEFINITIONS), title=None, axis=alt.Axis(labelLimit=200)),
         x=alt.X("count():Q", title="papers"),
         color=alt.Color("usage:N", title="usage", scale=_scale({"explicit": "#0072B2", "implicit": "#E69F00"})),
-        order=alt.Order("usage:N", sort="ascending"),
+        order=alt.Order("usage:O", sort="ascending"),
         row=alt.Row("family:N", sort=list(FAMILIES), title=None,
                     header=alt.Header(labelAngle=0, labelAlign="left", labelFontWeight="bold")),
         tooltip=[alt.Tooltip("definition:N"), alt.Tooltip("family:N"), alt.Tooltip("usage:N"),
@@ -183,7 +183,7 @@ def definitions_time_chart(usage: Any) -> Any:
         x=alt.X("yearmonth(date):T", title="release month", axis=alt.Axis(format="%b %Y", labelAngle=-45)),
         y=alt.Y("count():Q", title="definition uses"),
         color=alt.Color("family:N", title="family", scale=_scale(FAMILY_COLOURS, FAMILIES)),
-        order=alt.Order("family:N"),
+        order=alt.Order("family:O"),
         tooltip=[alt.Tooltip("yearmonth(date):T", title="month", format="%b %Y"), alt.Tooltip("family:N"),
                  alt.Tooltip("count():Q", title="definition uses")],
     ).properties(width=560, height=260, title=_title(title, caption))

@@ -1,0 +1,488 @@
+"""The static HTML atlas: :func:`build_site` writes a site that works from ``file://`` with no
+network at all.
+
+Layout of ``out_dir``::
+
+    index.html                 matrix with the evidence overlay, synthesis table, conclusion checks,
+                               the overview charts, links to every page
+    methodology.html           definitions, metrics, verdict rules, realism weighting, synthesis
+                               method, how to contribute
+    definitions/ID.html        one page per definition
+    papers/KEY.html            one page per paper: annotations, claims, setups, realism,
+                               trajectories, profiles, provenance of each run
+    assets/vega.js             Vega, Vega-Lite and vega-embed in one file
+                               (``vl_convert.javascript_bundle()``), shipped once
+    assets/atlas.js            embeds every chart of a page from its inline JSON spec
+    assets/style.css
+
+Decisions
+    * No template engine: pages are plain Python string building, and every piece of text that
+      comes from the records or the evidence goes through :func:`html.escape` (:func:`esc`).
+    * Chart specs are embedded in each page as ``<script type="application/json">`` (with ``</``
+      escaped), rendered by ``assets/atlas.js`` with the SVG renderer and no action links (the
+      default "open in editor" link would point to the network).
+    * Evidence may be empty: pages then say that nothing was re-executed yet and how to do it.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from simulators.vocabulary import DEFINITION_FAMILIES, DEFINITIONS, METRICS
+
+#: metric descriptions for the methodology page (ids from simulators.vocabulary)
+METRIC_TEXT: dict[str, str] = {
+    "population_risk": "expected loss on real data of the model fitted at iteration t: cross-entropy for density models, excess squared error for regression",
+    "kl_to_truth": "KL divergence from the real distribution to the fitted model, where defined",
+    "variance_ratio": "trace of the fitted covariance over that of the real distribution (sample variance for non-Gaussian models)",
+    "entropy": "entropy of the fitted distribution",
+    "support_size": "number of outcomes with non-zero fitted probability (discrete models)",
+    "tail_mass_ratio": "probability the fitted model gives to the real distribution's tails, over the real distribution's own",
+    "hallucinated_mass": "probability the fitted model gives to regions where real data have (near) zero density",
+    "mode_overlap": "overlap between fitted components or clusters that were separate in the real data",
+    "mean_sq_error": "squared error of the fitted mean or parameters against the truth",
+}
+#: metrics shown on a paper page's trajectory chart, in this order, when measured
+PAGE_METRICS: tuple[str, ...] = ("population_risk", "variance_ratio", "tail_mass_ratio", "kl_to_truth")
+
+ATLAS_JS = """// Render every chart of the page from its inline Vega-Lite spec (no network).
+(function () {
+  function render() {
+    var nodes = document.querySelectorAll("[data-spec]");
+    nodes.forEach(function (node) {
+      var script = document.getElementById(node.getAttribute("data-spec"));
+      if (!script) { return; }
+      var spec = JSON.parse(script.textContent);
+      vegaEmbed(node, spec, {renderer: "svg", actions: false}).then(function () {
+        node.setAttribute("data-rendered", "yes");
+      }).catch(function (err) {
+        node.setAttribute("data-rendered", "error");
+        node.textContent = "This chart could not be drawn: " + err;
+      });
+    });
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", render); }
+  else { render(); }
+})();
+"""
+
+STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; color: #222; line-height: 1.45; }
+header { background: #0b3d5c; color: white; padding: 0.6em 1.5em; }
+header a { color: white; margin-right: 1.2em; text-decoration: none; font-weight: 600; }
+main { padding: 1em 1.5em 3em; max-width: 1500px; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 1.8em; border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: left; vertical-align: top; }
+th { background: #f2f2f2; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.chart { margin: 1em 0; overflow-x: auto; }
+.note { color: #555; font-size: 0.9em; }
+.v-collapse { color: #B34700; font-weight: 600; } .v-no-collapse { color: #00795A; font-weight: 600; }
+.v-mixed { color: #A0528A; font-weight: 600; } .v-not-measured { color: #777; }
+.supported { color: #00795A; font-weight: 600; } .contradicted { color: #B34700; font-weight: 600; }
+pre { background: #f6f6f6; padding: 0.6em; overflow-x: auto; font-size: 0.85em; white-space: pre-wrap; }
+ul.cols { columns: 3; }
+"""
+
+
+def esc(value: Any) -> str:
+    """Text for HTML (None -> empty)."""
+    return "" if value is None else html.escape(str(value), quote=True)
+
+
+def _num(x: Any, fmt: str = ".3g") -> str:
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return ""
+    if math.isnan(f):
+        return ""
+    if math.isinf(f):
+        return "inf" if f > 0 else "-inf"
+    return format(f, fmt)
+
+
+def _verdict(v: Any) -> str:
+    if not v:
+        return ""
+    return f'<span class="v-{esc(v)}">{esc(v)}</span>'
+
+
+class _Page:
+    """One page: a title, a body, its charts (id -> spec) and the path prefix to the site root."""
+
+    def __init__(self, title: str, root: str):
+        self.title = title
+        self.root = root
+        self.parts: list[str] = []
+        self.specs: list[tuple[str, dict[str, Any]]] = []
+
+    def add(self, text: str) -> None:
+        self.parts.append(text)
+
+    def chart(self, chart: Any) -> None:
+        n = len(self.specs)
+        cid = f"chart-{n}"
+        self.specs.append((cid, chart.to_dict()))
+        self.parts.append(f'<div class="chart" id="{cid}" data-spec="{cid}-spec"></div>')
+
+    def html(self) -> str:
+        nav = (f'<header><a href="{self.root}index.html">Model Collapse Atlas</a>'
+               f'<a href="{self.root}index.html#papers">Papers</a>'
+               f'<a href="{self.root}index.html#definitions">Definitions</a>'
+               f'<a href="{self.root}methodology.html">Methodology</a></header>')
+        scripts = "".join(
+            f'<script type="application/json" id="{cid}-spec">{_json_for_script(spec)}</script>\n'
+            for cid, spec in self.specs
+        )
+        js = (f'<script src="{self.root}assets/vega.js"></script>\n<script src="{self.root}assets/atlas.js"></script>\n'
+              if self.specs else "")
+        return (
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{esc(self.title)} · Model Collapse Atlas</title>"
+            f'<link rel="stylesheet" href="{self.root}assets/style.css"></head><body>{nav}<main>'
+            f"<h1>{esc(self.title)}</h1>\n" + "\n".join(self.parts) + f"</main>\n{scripts}{js}</body></html>\n"
+        )
+
+
+def _json_for_script(spec: dict[str, Any]) -> str:
+    """JSON that is safe inside a <script> element (no "</" can close it)."""
+    return json.dumps(spec, allow_nan=False).replace("</", "<\\/")
+
+
+def _table(columns: Sequence[str], rows: Iterable[Sequence[str]], numeric: Sequence[int] = ()) -> str:
+    """An HTML table; cells are already-escaped HTML."""
+    head = "".join(f"<th>{esc(c)}</th>" for c in columns)
+    body = []
+    for r in rows:
+        body.append("<tr>" + "".join(
+            f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>" for i, c in enumerate(r)) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _paper_link(key: str, label: str, root: str) -> str:
+    return f'<a href="{root}papers/{esc(key)}.html">{esc(label)}</a>'
+
+
+def _definition_link(d: str, root: str, text: str | None = None) -> str:
+    return f'<a href="{root}definitions/{esc(d)}.html">{esc(text or d)}</a>'
+
+
+# -- the pages -------------------------------------------------------------------------------
+
+
+def _synthesis_html(table: Any, root: str) -> str:
+    rows = []
+    for r in table.to_dict(orient="records"):
+        rows.append([
+            _definition_link(r["definition"], root), esc(r["family"]),
+            esc(r["claims_collapse"]), esc(r["claims_no_collapse"]), esc(r["claims_mixed"]),
+            _num(r["support"], ".2f"), _num(r["weighted_support"], ".2f"), esc(r["claims_unweighted"]),
+            f"{r['published_collapse']} / {r['published_no_collapse']} / {r['published_not_measured']}",
+            f"{r['realistic_collapse']} / {r['realistic_no_collapse']} / {r['realistic_not_measured']}",
+        ])
+    return _table(
+        ["definition", "family", "claims: collapse", "no-collapse", "mixed", "support", "weighted support",
+         "claims without weight", "re-executed as published (C / N / not measured)", "realistic (C / N / not measured)"],
+        rows, numeric=(2, 3, 4, 5, 6, 7))
+
+
+def _checks_html(checks: list[dict[str, Any]]) -> str:
+    rows = [[esc(c["statement"]), _definition_link(c["definition"], ""), esc(c["policy"] or "any"),
+             f"{c['collapse']} of {c['measured']}", f'<span class="{esc(c["status"])}">{esc(c["status"])}</span>']
+            for c in checks]
+    return _table(["statement (position paper, arXiv 2503.03150)", "definition", "policy",
+                   "setup runs with a collapse verdict", "status"], rows)
+
+
+def _index_page(db: Any, evidence: Any, charts: dict[str, Any], extra: dict[str, Any]) -> _Page:
+    from metaanalysis.synthesis import conclusion_checks
+
+    page = _Page("Model Collapse Atlas", "")
+    n_runs = len(evidence.runs)
+    page.add(
+        "<p>A meta-analysis of research on <em>model collapse</em>: which of eight definitions each paper uses, "
+        "what it claims, how realistic its setting is, and what re-executing its setups says, as published and "
+        "under realistic conditions. Annotations follow Schaeffer, Kazdan, Arulandu &amp; Koyejo, "
+        "<em>Position: Model Collapse Does Not Mean What You Think</em> (arXiv 2503.03150). "
+        f'See the <a href="methodology.html">methodology</a>.</p>'
+        f'<p class="note">{len(db.papers)} papers; {n_runs} re-executed run(s) in the store.'
+        + ("" if n_runs else " Nothing has been re-executed yet: run <code>mcatlas report</code> without "
+           "<code>--no-rerun</code>, or <code>mcatlas rerun --all</code>.") + "</p>")
+    page.add('<h2 id="matrix">Definitions per paper, with re-executed evidence</h2>')
+    page.chart(charts["matrix-evidence"])
+    page.add('<h2 id="synthesis">Evidence synthesis per definition</h2>'
+             '<p class="note">Claims counted once each and weighted by their paper\'s realism; support = share of claims '
+             'reporting collapse (mixed = one half). Re-executed: number of setup runs per verdict. '
+             'Method: <a href="methodology.html#synthesis">methodology</a>.</p>')
+    page.add(_synthesis_html(extra["synthesis"], ""))
+    page.add('<h2 id="checks">The position paper\'s conclusions, checked against the re-executed verdicts</h2>')
+    page.add(_checks_html(conclusion_checks(evidence.verdicts)))
+    for name, heading in (("support", "Support for collapse, unweighted and realism-weighted"),
+                          ("forest", "Change in population risk per setup, pooled per policy"),
+                          ("profiles", "Collapse profiles"),
+                          ("definitions-usage", "Definitions used"),
+                          ("definitions-time", "Definitions over time"),
+                          ("policies-year", "Data policies by year"),
+                          ("realism", "Realism per paper")):
+        page.add(f'<h2 id="{name}">{esc(heading)}</h2>')
+        page.chart(charts[name])
+    page.add('<h2 id="definitions">Definitions</h2><ul>' + "".join(
+        f"<li>{_definition_link(d, '', extra['names'].get(d, d))} <span class='note'>({esc(DEFINITION_FAMILIES[d])})</span></li>"
+        for d in DEFINITIONS) + "</ul>")
+    page.add('<h2 id="papers">Papers</h2><ul class="cols">' + "".join(
+        f"<li>{_paper_link(p.key, p.label, '')}</li>" for p in sorted(db.papers, key=lambda p: p.sort_key())) + "</ul>")
+    return page
+
+
+def _definition_page(d: str, db: Any, evidence: Any, extra: dict[str, Any]) -> _Page:
+    from metaanalysis.synthesis import verdicts_by_policy
+
+    entry = extra["entries"].get(d)
+    page = _Page(extra["names"].get(d, d), "../")
+    page.add(f"<p><strong>id</strong> <code>{esc(d)}</code> · <strong>family</strong> {esc(DEFINITION_FAMILIES[d])}</p>")
+    if entry is not None:
+        page.add(f"<p>{esc(entry.description)}</p>")
+        if entry.metrics:
+            page.add("<p><strong>Measured by</strong> " + ", ".join(f"<code>{esc(m)}</code>" for m in entry.metrics) + "</p>")
+    users = [p for p in sorted(db.papers, key=lambda p: p.sort_key()) if d in p.definitions]
+    page.add(f"<h2>Papers that use it ({len(users)})</h2>")
+    page.add(_table(["paper", "usage", "year"], [[_paper_link(p.key, p.label, "../"), esc(p.definitions[d]), esc(p.year)]
+                                                 for p in users]) if users else "<p>No paper uses it.</p>")
+    claims = [(p, c) for p in db.papers for c in p.claims if c.definition == d]
+    page.add(f"<h2>Claims about it ({len(claims)})</h2>")
+    if claims:
+        w = extra["weights"]
+        page.add(_table(["paper", "claim", "outcome", "policy", "model", "where", "realism weight"], [
+            [_paper_link(p.key, p.label, "../"), esc(c.statement), _verdict(c.outcome), esc(c.policy),
+             esc(c.model_family), esc(c.where), _num(w.get(p.key), ".2f") or "none"] for p, c in claims]))
+    row = extra["synthesis"][extra["synthesis"]["definition"] == d]
+    page.add("<h2>Synthesis</h2>" + _synthesis_html(row, "../"))
+    by = verdicts_by_policy(evidence.verdicts)
+    by = by[by["definition"] == d] if len(by) else by
+    page.add("<h2>Re-executed verdicts by data policy</h2>")
+    if len(by):
+        page.add(_table(["variant", "policy", "collapse", "no-collapse", "not measured"], [
+            [esc(r["variant"]), esc(r["policy"]), esc(r["collapse"]), esc(r["no_collapse"]), esc(r["not_measured"])]
+            for r in by.to_dict(orient="records")], numeric=(2, 3, 4)))
+    else:
+        page.add("<p class='note'>No re-executed runs yet.</p>")
+    return page
+
+
+def _combined(values: Iterable[str]) -> str:
+    measured = {v for v in values if v in ("collapse", "no-collapse")}
+    if not measured:
+        return "not-measured" if list(values) else ""
+    return measured.pop() if len(measured) == 1 else "mixed"
+
+
+def _paper_page(p: Any, db: Any, evidence: Any, extra: dict[str, Any]) -> _Page:
+    from metaanalysis.charts import profiles_chart, trajectories_chart
+
+    ev = evidence.for_paper(p.key)
+    page = _Page(p.label, "../")
+    ident = [("title", esc(p.title)), ("authors", esc(", ".join(p.authors))),
+             ("released", esc(f"{p.year}" + (f"-{p.month:02d}" if p.month else ""))), ("venue", esc(p.venue)),
+             ("arXiv", f'<a href="https://arxiv.org/abs/{esc(p.arxiv)}">{esc(p.arxiv)}</a>' if p.arxiv else ""),
+             ("DOI", f'<a href="https://doi.org/{esc(p.doi)}">{esc(p.doi)}</a>' if p.doi else ""),
+             ("key", f"<code>{esc(p.key)}</code>"), ("explicit definition", esc(p.explicit_definition)),
+             ("data policies", esc(", ".join(p.data_policies))),
+             ("identification note", esc(p.identification_note)), ("notes", esc(p.notes)), ("source", esc(p.source))]
+    page.add(_table(["field", "value"], [[esc(k), v] for k, v in ident if v]))
+    page.add("<h2>Definitions used</h2>")
+    used = p.definitions_in_order()
+    page.add(_table(["definition", "family", "usage"], [[_definition_link(d, "../"), esc(DEFINITION_FAMILIES[d]), esc(u)]
+                                                         for d, u in used.items()]) if used else "<p>None.</p>")
+    v = ev.verdicts
+    page.add(f"<h2>Claims ({len(p.claims)})</h2>")
+    if p.claims:
+        rows = []
+        for c in p.claims:
+            setups = [s.name for s in p.setups if c.id in s.reproduces]
+            sub = v[(v["setup"].isin(setups)) & (v["definition"] == c.definition)] if len(v) else v
+            pub = _combined(sub[sub["variant"] == "published"]["verdict"]) if len(sub) else ""
+            real = _combined(sub[sub["variant"] == "realistic"]["verdict"]) if len(sub) else ""
+            flag = ""
+            if pub in ("collapse", "no-collapse") and c.outcome in ("collapse", "no-collapse") and pub != c.outcome:
+                flag = ' <span class="contradicted">(rerun contradicts the claim)</span>'
+            rows.append([esc(c.id), esc(c.statement), _definition_link(c.definition, "../"), _verdict(c.outcome),
+                         esc(c.policy), esc(c.model_family), esc(c.where), esc(", ".join(setups)),
+                         _verdict(pub) + flag, _verdict(real)])
+        page.add(_table(["id", "statement", "definition", "claimed", "policy", "model", "where", "setups",
+                         "rerun as published", "rerun realistic"], rows))
+    page.add(f"<h2>Setups ({len(p.setups)})</h2>")
+    if p.setups:
+        page.add(_table(["name", "simulator", "params", "policy", "seeds", "iterations", "reproduces", "fidelity",
+                         "note", "realistic overrides"], [
+            [esc(s.name), esc(s.simulator), f"<code>{esc(json.dumps(s.params, sort_keys=True))}</code>",
+             esc(s.policy + (f" (real fraction {s.real_fraction})" if s.real_fraction else "")), esc(s.seeds),
+             esc(s.iterations), esc(", ".join(s.reproduces)), esc(s.fidelity), esc(s.note),
+             f"<code>{esc(json.dumps(s.realistic.model_dump(exclude_none=True, exclude_defaults=True)))}</code>"
+             if s.realistic else ""] for s in p.setups]))
+    page.add("<h2>Realism</h2>")
+    r = extra["realism"].get(p.key)
+    if r is not None and r.levels:
+        page.add(f"<p>Realism weight <strong>{_num(r.weight, '.2f')}</strong> (mean of score / max score over "
+                 f"{r.scored} scored dimension(s); see the <a href=\"../methodology.html#realism\">methodology</a>).</p>")
+        page.add(_table(["dimension", "level", "score", "why"], [
+            [esc(extra["dim_names"].get(d, d)), esc(lv), esc(r.scores[d]), esc(r.why[d])] for d, lv in r.levels.items()],
+            numeric=(2,)))
+    else:
+        page.add("<p class='note'>Not scored: this paper has no realism weight and is left out of weighted counts.</p>")
+    page.add("<h2>Re-executed evidence</h2>")
+    if ev.is_empty:
+        page.add("<p class='note'>No stored runs for this paper" + (" (it has no setups)." if not p.setups else
+                 f": run <code>mcatlas rerun {esc(p.key)}</code>.") + "</p>")
+        return page
+    t = ev.trajectories
+    present = [m for m in PAGE_METRICS if m in set(t["metric"])] if len(t) else []
+    if present:
+        page.chart(trajectories_chart(t, present, title=f"Trajectories of {p.label}'s setups"))
+    if len(v):
+        page.chart(profiles_chart(v, title=f"Collapse profiles of {p.label}'s setups"))
+        page.add("<h3>Verdicts and their reasons</h3>")
+        page.add(_table(["setup", "variant", "definition", "verdict", "statistic", "CI", "iteration", "reason"], [
+            [esc(x["setup"]), esc(x["variant"]), _definition_link(x["definition"], "../"), _verdict(x["verdict"]),
+             _num(x.get("statistic")), f"[{_num(x.get('ci_low'))}, {_num(x.get('ci_high'))}]",
+             esc("" if x.get("iteration") is None or _isna(x.get("iteration")) else x.get("iteration")), esc(x.get("reason"))]
+            for x in v.to_dict(orient="records")]))
+    page.add("<h3>Provenance of each run</h3>")
+    rows = []
+    for x in ev.runs.to_dict(orient="records"):
+        prov = x.get("provenance") or {}
+        git = prov.get("git") or {}
+        rows.append([esc(x["setup"]), esc(x["variant"]), f"<code>{esc(str(x.get('run_id') or '')[:12])}</code>",
+                     esc(x.get("simulator")), esc(x.get("policy")), esc(x.get("seeds")), esc(x.get("iterations")),
+                     esc(prov.get("mcatlas_version", "")), esc((git.get("commit") or "")[:10]), esc(prov.get("device", "")),
+                     _num(prov.get("wall_time"), ".2f"), esc(prov.get("finished", "")),
+                     f"<details><summary>all</summary><pre>{esc(json.dumps(prov, indent=1, sort_keys=True, default=str))}</pre></details>"])
+    page.add(_table(["setup", "variant", "run", "simulator", "policy", "seeds", "iterations", "mcatlas", "commit",
+                     "device", "wall time (s)", "finished", "provenance"], rows))
+    return page
+
+
+def _isna(x: Any) -> bool:
+    try:
+        import pandas as pd
+
+        return bool(pd.isna(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def _doc(module: str) -> str:
+    import importlib
+
+    try:
+        return importlib.import_module(module).__doc__ or ""
+    except ImportError:
+        return ""
+
+
+def _methodology_page(db: Any, extra: dict[str, Any]) -> _Page:
+    page = _Page("Methodology", "")
+    page.add('<h2 id="definitions">The eight definitions of model collapse</h2>'
+             "<p>After Schaeffer, Kazdan, Arulandu &amp; Koyejo (arXiv 2503.03150), Figure 1, grouped in three families.</p>")
+    rows = []
+    for d in DEFINITIONS:
+        e = extra["entries"].get(d)
+        rows.append([_definition_link(d, "", d), esc(DEFINITION_FAMILIES[d]), esc(e.name if e else ""),
+                     esc(e.description if e else ""), esc(", ".join(e.metrics) if e else "")])
+    page.add(_table(["id", "family", "name", "operational description", "metrics"], rows))
+    page.add('<h2 id="metrics">Metrics</h2><p>Measured per iteration and seed on every run; exact where a closed form '
+             "exists (the truth is known in a simulator), otherwise on a large held-out sample of real data.</p>")
+    page.add(_table(["metric", "meaning"], [[f"<code>{esc(m)}</code>", esc(METRIC_TEXT.get(m, ""))] for m in METRICS]))
+    page.add('<h2 id="verdicts">Verdict rules: the collapse profile</h2>'
+             "<p>Each run gets one verdict per definition (collapse, no-collapse, not-measured). The rules, as "
+             "documented in <code>simulators/verdicts.py</code>:</p>")
+    page.add(f"<pre>{esc(_doc('simulators.verdicts'))}</pre>")
+    page.add('<h2 id="realism">Realism weighting</h2>')
+    if db.realism is not None:
+        page.add(f"<p>{esc(db.realism.weight.description)}</p>")
+        for dim in db.realism.dimensions:
+            page.add(f"<h3>{esc(dim.name)} <code>{esc(dim.id)}</code></h3><p>{esc(dim.description)}</p>")
+            page.add(_table(["level", "score", "description"], [[esc(lv.id), esc(lv.score), esc(lv.description)]
+                                                                 for lv in dim.levels], numeric=(1,)))
+        rd = db.realism.realistic_defaults.model_dump(exclude_none=True)
+        page.add("<h3>Realistic reruns</h3><p>A setup's realistic rerun changes, unless its own <code>realistic</code> "
+                 "block refines them: " + esc(", ".join(f"{k} = {v}" for k, v in rd.items())) + ".</p>")
+    page.add(f"<pre>{esc(_doc('metaanalysis.weighting'))}</pre>")
+    page.add('<h2 id="synthesis">Evidence synthesis and pooling</h2>')
+    page.add(f"<pre>{esc(_doc('metaanalysis.synthesis'))}</pre>")
+    page.add('<h2 id="contribute">How to contribute</h2>'
+             "<ol><li>Add or edit <code>annotations/papers/KEY.yaml</code> (one file per paper; the key equals the file "
+             "name). The format is in the JSON Schema <code>annotations/paper.schema.json</code>; the annotation guide "
+             "is <code>CONTRIBUTING.md</code>.</li>"
+             "<li>Run <code>mcatlas validate</code>: every problem is printed as <code>FILE:LINE: field: message</code>.</li>"
+             "<li>Add <code>claims</code> (what the paper reports), <code>setups</code> (runnable configurations that stand "
+             "for its experiments) and <code>realism</code> scores with a one-line justification each.</li>"
+             "<li>Run <code>mcatlas rerun KEY</code> to re-execute the setups, then <code>mcatlas report --out site</code>.</li>"
+             "<li>Open a pull request; CI validates the annotations and runs the tests.</li></ol>")
+    return page
+
+
+# -- the builder -------------------------------------------------------------------------------
+
+
+def write_assets(out_dir: Path) -> None:
+    """``assets/vega.js`` (once: kept when present and non-empty), ``atlas.js``, ``style.css``."""
+    import vl_convert as vlc
+
+    assets = Path(out_dir) / "assets"
+    assets.mkdir(parents=True, exist_ok=True)
+    vega = assets / "vega.js"
+    stamp = assets / "vega.version"
+    version = f"{vlc.__version__} {vlc.get_vega_version()} {vlc.get_vega_embed_version()}"
+    if not vega.exists() or vega.stat().st_size == 0 or not stamp.exists() or stamp.read_text() != version:
+        vega.write_text(vlc.javascript_bundle(), encoding="utf-8")
+        stamp.write_text(version)
+    (assets / "atlas.js").write_text(ATLAS_JS, encoding="utf-8")
+    (assets / "style.css").write_text(STYLE, encoding="utf-8")
+
+
+def build_site(records: Any, evidence: Any, out_dir: Path | str) -> Path:
+    """Write the atlas into ``out_dir`` and return the path of its ``index.html``.
+
+    ``records``: the validated database (:func:`metaanalysis.validation.load_database`: its
+    ``papers``, ``definitions`` and ``realism``); ``evidence``: a
+    :class:`metaanalysis.synthesis.Evidence` (may be empty or None).
+    """
+    from metaanalysis.charts import all_charts
+    from metaanalysis.synthesis import Evidence, synthesis_table
+    from metaanalysis.weighting import realism_of, weights
+
+    evidence = evidence if evidence is not None else Evidence.empty()
+    out = Path(out_dir)
+    (out / "papers").mkdir(parents=True, exist_ok=True)
+    (out / "definitions").mkdir(parents=True, exist_ok=True)
+    write_assets(out)
+    papers = list(records.papers)
+    w = weights(papers, records.realism) if records.realism is not None else {}
+    entries = {e.id: e for e in records.definitions.definitions} if records.definitions is not None else {}
+    extra = {
+        "weights": w,
+        "synthesis": synthesis_table(papers, w, evidence.verdicts),
+        "entries": entries,
+        "names": {d: (entries[d].name if d in entries else d) for d in DEFINITIONS},
+        "realism": {r.key: r for r in realism_of(papers, records.realism)} if records.realism is not None else {},
+        "dim_names": {d.id: d.name for d in records.realism.dimensions} if records.realism is not None else {},
+    }
+    charts = all_charts(papers, records.realism, evidence)
+    pages: dict[Path, _Page] = {out / "index.html": _index_page(records, evidence, charts, extra),
+                                out / "methodology.html": _methodology_page(records, extra)}
+    for d in DEFINITIONS:
+        pages[out / "definitions" / f"{d}.html"] = _definition_page(d, records, evidence, extra)
+    for p in papers:
+        pages[out / "papers" / f"{p.key}.html"] = _paper_page(p, records, evidence, extra)
+    for path, page in pages.items():
+        path.write_text(page.html(), encoding="utf-8")
+    return out / "index.html"
+
+
+__all__ = ["build_site", "esc", "write_assets"]
