@@ -1,0 +1,122 @@
+"""The ``vae`` family: data, the IWAE risk on a hand-computable model, classifier metrics, the loop."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("sklearn")
+
+import simulators  # noqa: E402
+from simulators.engine import make_rng  # noqa: E402
+from simulators.families.vae import VAE, VAEParams, class_weights, tail_classes  # noqa: E402
+from simulators.neural import batched, digits  # noqa: E402
+
+TINY = dict(n=64, epochs=1, latent=2, width=8, iw_samples=4, eval_samples=50)
+
+
+@pytest.fixture(scope="module")
+def family() -> VAE:
+    return VAE(VAEParams(latent=3, width=8, iw_samples=8, eval_samples=4000), 1, make_rng([0], "torch"))
+
+
+def test_split_and_tail_classes():
+    d = digits.load()
+    assert len(d.y_held) == digits.HELD_OUT and len(d.y_train) + len(d.y_held) == 1797
+    assert d.x_train.max() == 16 and d.x_train.min() == 0
+    assert tail_classes(class_weights(1.0)) == [7, 8, 9]
+    assert tail_classes(class_weights(0.0)) == [7, 8, 9]  # ties go to the higher digits
+    assert sum(class_weights(2.0)) == pytest.approx(1.0)
+
+
+def test_real_samples_follow_the_class_weights(family):
+    d = digits.load()
+    lookup = {row.tobytes(): y for row, y in zip(d.x_train, d.y_train)}
+    x = family.real(6000, torch.Generator().manual_seed(0))["x"][0].numpy()
+    labels = np.array([lookup[row.tobytes()] for row in x])
+    freq = np.bincount(labels, minlength=10) / len(labels)
+    w = np.array(class_weights(1.0))
+    assert np.all(np.abs(freq - w) < 5 * np.sqrt(w * (1 - w) / len(labels)))  # 5 standard errors
+
+
+def _constant_model(family: VAE, logit: float):
+    """A VAE whose decoder ignores z (every pixel Binomial(16, sigmoid(logit))) and whose
+    encoder returns the prior: importance weights are exactly p(x), so the IWAE bound is exact."""
+    p = batched.vae_init(1, 64, family.params.latent, family.params.width, torch.Generator().manual_seed(0), "cpu")
+    for k in p:
+        p[k].zero_()
+    p["out.b"].fill_(logit)
+    return p
+
+
+def test_iwae_risk_is_exact_for_a_model_that_ignores_z(family):
+    from scipy.stats import binom
+
+    logit = -0.7
+    model = _constant_model(family, logit)
+    risk = float(family.measure(model, ("population_risk",))["population_risk"][0])
+    d = digits.load()
+    prob = 1.0 / (1.0 + np.exp(-logit))
+    nll = -binom.logpmf(d.x_held, 16, prob).sum(axis=1)
+    w = np.array(class_weights(1.0))
+    counts = np.bincount(d.y_held, minlength=10)
+    expected = float(np.sum(nll * (w / counts)[d.y_held]))
+    assert risk == pytest.approx(expected, rel=1e-5)
+
+
+def test_variance_ratio_of_a_model_that_ignores_z(family):
+    logit = 0.3
+    model = _constant_model(family, logit)
+    prob = 1.0 / (1.0 + np.exp(-logit))
+    expected = 64 * 16 * prob * (1 - prob) / family.real_variance
+    got = float(family.measure(model, ("variance_ratio",))["variance_ratio"][0])
+    # 4000 draws: the sample variance of each binomial pixel has relative sd about sqrt(2/4000)
+    assert got == pytest.approx(expected, rel=0.03)
+
+
+def test_classifier_metrics_of_a_blank_image(family):
+    # a blank image (all pixels 0) is one input: every sample lands on the same class, so the
+    # shares are 0 or 1 and the tail ratio is that class's tail probability / the real one
+    blank = family.measure(_constant_model(family, -30.0), ("hallucinated_mass", "mode_overlap", "tail_mass_ratio"))
+    probs = family._classify(torch.zeros(1, 1, 64))[0, 0]
+    top = probs.topk(2).values
+    assert float(blank["hallucinated_mass"][0]) == float(top[0] < 0.5)
+    assert float(blank["mode_overlap"][0]) == float(top[0] - top[1] < 0.2)
+    expected = float(probs[family.tail].sum()) / family.real_tail
+    assert float(blank["tail_mass_ratio"][0]) == pytest.approx(expected, rel=1e-5)
+
+
+def test_real_digits_are_placed_by_the_classifier(family):
+    d = digits.load()
+    probs = family._classify(torch.as_tensor(d.x_held)[None])[0]
+    assert (probs.argmax(-1).numpy() == d.y_held).mean() > 0.95
+    top = probs.topk(2, dim=-1).values
+    assert float((top[:, 0] < 0.5).float().mean()) < 0.05
+
+
+def test_same_seeds_same_frame_and_other_seeds_differ():
+    a = simulators.run("vae", seeds=2, iterations=2, **TINY)
+    b = simulators.run("vae", seeds=2, iterations=2, **TINY)
+    c = simulators.run("vae", seeds=[3, 4], iterations=2, **TINY)
+    assert a["value"].equals(b["value"])
+    assert not np.allclose(a["value"].to_numpy(), c["value"].to_numpy())
+    assert set(a["metric"]) == set(VAE.metrics)
+
+
+def test_ci_size_run_and_fresh_policy():
+    """3 seeds x 5 iterations at the CI defaults finish well under a minute; the first fit
+    learns (its IWAE risk is far below the best per-pixel model that ignores z, about 250 nats)."""
+    frame = simulators.run("vae", policy="replace", seeds=3, iterations=5)
+    assert frame.attrs["wall_time"] < 60
+    assert np.isfinite(frame["value"]).all()
+    first = frame[(frame.metric == "population_risk") & (frame.iteration == 1)]["value"]
+    assert (first < 170).all()
+    fresh = simulators.run("vae", policy="fresh", real_fraction=0.5, seeds=2, iterations=2, **TINY)
+    assert np.isfinite(fresh["value"]).all()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU")
+def test_cuda_runs_the_same_code():
+    frame = simulators.run("vae", seeds=2, iterations=2, device="cuda", **TINY)
+    assert np.isfinite(frame["value"]).all()
