@@ -1,0 +1,238 @@
+"""Chart specifications (Vega-Lite JSON, not pixels): the data each chart carries and how it is
+encoded; the evidence overlay on the matrix; offline HTML, SVG and PNG output."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from cli.main import main
+from metaanalysis.charts import (
+    POLICY_COLOURS,
+    VERDICT_COLOURS,
+    attach_evidence,
+    definitions_time_chart,
+    definitions_usage_chart,
+    evidence_marks,
+    forest_chart,
+    matrix_evidence_chart,
+    policies_year_chart,
+    policy_frame,
+    profiles_chart,
+    realism_chart,
+    save_chart,
+    support_chart,
+    trajectories_chart,
+    usage_frame,
+)
+from metaanalysis.matrix import build_matrix
+from metaanalysis.records import Paper
+from metaanalysis.synthesis import dersimonian_laird, pooled_by_policy, synthesis_table
+from metaanalysis.validation import load_database
+from metaanalysis.weighting import realism_frame, weights
+from simulators.vocabulary import DEFINITIONS
+
+GOOD = Path(__file__).resolve().parent / "fixtures" / "annotations" / "good"
+
+
+@pytest.fixture(scope="module")
+def db():
+    return load_database(GOOD)
+
+
+def values_of(spec: dict) -> list[dict]:
+    """Every inline data row anywhere in a spec."""
+    out = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "data" in node and isinstance(node["data"], dict) and "values" in node["data"]:
+                out.extend(node["data"]["values"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+    walk(spec)
+    return out
+
+
+def encodings(spec: dict) -> list[dict]:
+    out = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "encoding" in node:
+                out.append(node["encoding"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+    walk(spec)
+    return out
+
+
+def subtitle(spec: dict) -> str:
+    return " ".join(spec["title"]["subtitle"])
+
+
+def test_usage_and_time_charts_count_the_records(db):
+    usage = usage_frame(db.papers)
+    spec = definitions_usage_chart(usage).to_dict()
+    rows = values_of(spec)
+    expected = sum(len(p.definitions) for p in db.papers)
+    assert len(rows) == expected
+    shum = {r["definition"]: r["usage"] for r in rows if r["key"] == "shumailov2023curse"}
+    assert shum["collapsing-variance"] == "explicit" and shum["diverging-risk"] == "implicit"
+    enc = spec["encoding"]
+    assert enc["y"]["sort"] == list(DEFINITIONS)  # vocabulary order, not alphabetical
+    assert enc["x"]["aggregate"] == "count"
+    assert enc["color"]["scale"]["range"] == ["#0072B2", "#E69F00"]
+    assert spec["title"]["text"] and "explicitly" in subtitle(spec)
+    time_spec = definitions_time_chart(usage).to_dict()
+    assert time_spec["encoding"]["x"]["timeUnit"] == "yearmonth"
+    dates = {r["key"]: r["date"] for r in values_of(time_spec)}
+    assert dates["shumailov2023curse"] == "2023-05-01"
+
+
+def test_policies_by_year(db):
+    spec = policies_year_chart(policy_frame(db.papers)).to_dict()
+    rows = values_of(spec)
+    assert {(r["key"], r["policy"]) for r in rows} == {(p.key, pol) for p in db.papers for pol in p.data_policies}
+    enc = spec["encoding"]
+    assert enc["column"]["field"] == "year"
+    assert enc["color"]["scale"]["range"] == [POLICY_COLOURS[p] for p in enc["color"]["scale"]["domain"]]
+
+
+def test_realism_chart_sorts_papers_by_weight(db):
+    frame = realism_frame(db.papers, db.realism)
+    spec = realism_chart(frame).to_dict()
+    bars = spec["hconcat"][1]
+    weights_by_paper = {r["paper"]: r["weight"] for r in bars["data"]["values"]}
+    order = bars["encoding"]["y"]["sort"]
+    assert [weights_by_paper[p] for p in order] == sorted(weights_by_paper.values(), reverse=True)
+    assert weights_by_paper["Shumailov et al. (2023 May)"] == pytest.approx(0.25)
+    assert bars["encoding"]["x"]["scale"]["domain"] == [0, 1]
+
+
+def test_support_chart_has_both_series():
+    synth = pd.DataFrame([{
+        "definition": "collapsing-variance", "family": "distribution", "claims": 4, "claims_collapse": 2,
+        "claims_no_collapse": 1, "claims_mixed": 1, "weighted_total": 1.4, "support": 0.625, "weighted_support": 0.8,
+    }, {
+        "definition": "tail-disappearance", "family": "distribution", "claims": 0, "claims_collapse": 0,
+        "claims_no_collapse": 0, "claims_mixed": 0, "weighted_total": 0.0, "support": float("nan"),
+        "weighted_support": float("nan"),
+    }])
+    spec = support_chart(synth).to_dict()
+    rows = values_of(spec)
+    assert {(r["definition"], r["kind"], r["support"]) for r in rows} == {
+        ("collapsing-variance", "unweighted", 0.625), ("collapsing-variance", "realism-weighted", 0.8)}
+    point = spec["layer"][1]["encoding"]
+    assert point["x"]["scale"]["domain"] == [0, 1]
+    assert point["shape"]["scale"]["range"] == ["circle", "diamond"]
+
+
+TRAJ = pd.DataFrame([
+    {"paper": "p", "setup": "s", "variant": var, "policy": pol, "metric": "population_risk", "iteration": t,
+     "mean": m, "ci_low": m - 0.1, "ci_high": m + 0.1, "seeds": 5}
+    for var, pol, ms in (("published", "replace", [1.0, 2.0, float("inf")]), ("realistic", "accumulate", [1.0, 1.1, 1.2]))
+    for t, m in zip((1, 2, 3), ms)
+])
+
+
+def test_trajectories_chart_drops_infinite_means_and_says_so():
+    spec = trajectories_chart(TRAJ).to_dict()
+    rows = values_of(spec)
+    assert len(rows) == 5  # the infinite mean is not drawn
+    assert all(r["mean"] is not None for r in rows)
+    assert "1 point(s) with an infinite" in subtitle(spec)
+    assert spec["facet"]["row"]["field"] == "setup_label"
+    layer_enc = spec["spec"]["layer"]
+    assert layer_enc[0]["mark"]["type"] == "area" and layer_enc[0]["encoding"]["y2"]["field"] == "ci_high"
+    assert layer_enc[1]["encoding"]["y"]["field"] == "mean"
+    assert layer_enc[1]["encoding"]["color"]["scale"]["domain"] == ["published", "realistic"]
+
+
+def test_profiles_chart_cells_and_colours():
+    verdicts = pd.DataFrame([
+        {"paper": "p", "setup": "s", "variant": "published", "policy": "replace", "definition": d,
+         "verdict": "collapse" if d == "collapsing-variance" else "not-measured"} for d in DEFINITIONS])
+    spec = profiles_chart(verdicts).to_dict()
+    rows = values_of(spec)
+    assert len(rows) == 8
+    assert {r["letter"] for r in rows if r["definition"] == "collapsing-variance"} == {"C"}
+    rect = spec["spec"]["layer"][0]["encoding"]
+    assert rect["x"]["sort"] == list(DEFINITIONS)
+    assert rect["color"]["scale"]["range"][0] == VERDICT_COLOURS["collapse"]
+
+
+def test_forest_chart_rows_and_pooled_estimate():
+    effects = pd.DataFrame([
+        {"paper": "a", "setup": "s", "variant": "published", "policy": "replace", "effect": 0.1, "se": 0.1,
+         "ci_low": -0.1, "ci_high": 0.3, "seeds": 10},
+        {"paper": "b", "setup": "t", "variant": "published", "policy": "replace", "effect": 0.5, "se": 0.2,
+         "ci_low": 0.1, "ci_high": 0.9, "seeds": 10},
+        {"paper": "a", "setup": "s", "variant": "realistic", "policy": "accumulate", "effect": float("nan"),
+         "se": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"), "seeds": 0},
+    ])
+    spec = forest_chart(effects, pooled_by_policy(effects)).to_dict()
+    rows = values_of(spec)
+    pooled = [r for r in rows if r["kind"] == "pooled"]
+    assert len(pooled) == 1 and pooled[0]["policy"] == "replace"
+    assert pooled[0]["effect"] == pytest.approx(dersimonian_laird([0.1, 0.5], [0.01, 0.04]).estimate)
+    assert len([r for r in rows if r["kind"] == "setup"]) == 2
+    assert "1 run(s) without a finite effect" in subtitle(spec)
+    assert spec["facet"]["row"]["field"] == "policy"
+    marks = [layer["mark"]["type"] for layer in spec["spec"]["layer"]]
+    assert marks == ["rule", "rule", "point"]
+
+
+def test_matrix_overlay_marks_each_cell_with_evidence(db):
+    verdicts = pd.DataFrame([
+        ("shumailov2023curse", "a", "published", "collapsing-variance", "collapse"),
+        ("shumailov2023curse", "b", "published", "collapsing-variance", "no-collapse"),  # disagree -> mixed
+        ("shumailov2023curse", "a", "realistic", "collapsing-variance", "no-collapse"),
+        ("shumailov2023curse", "a", "published", "mode-entanglement", "not-measured"),
+    ], columns=["paper", "setup", "variant", "definition", "verdict"])
+    m = attach_evidence(build_matrix(db.papers), verdicts)
+    row = next(r for r in m.rows if r.key == "shumailov2023curse")
+    assert row.extra["collapsing-variance:published"] == "mixed"
+    assert row.extra["collapsing-variance:realistic"] == "no-collapse"
+    assert row.extra["mode-entanglement:published"] == "not-measured"
+    assert row.extra["tail-disappearance:published"] == ""
+    marks = evidence_marks(m)
+    assert {(x["definition"], x["variant"], x["verdict"]) for x in marks} == {
+        ("collapsing-variance", "published", "mixed"), ("collapsing-variance", "realistic", "no-collapse")}
+    spec = matrix_evidence_chart(m).to_dict()
+    overlay = [e for e in encodings(spec) if e.get("color", {}).get("field") == "verdict"]
+    assert len(overlay) == 2  # published and realistic layers in the distribution block
+    assert {r["verdict"] for r in values_of(spec) if "verdict" in r} == {"mixed", "no-collapse"}
+    # the matrix itself is still there: one rect per (paper, definition)
+    assert len([r for r in values_of(spec) if "mark" in r]) == 8 * len(db.papers)
+
+
+def test_save_chart_offline_html_svg_png(tmp_path, db):
+    chart = definitions_usage_chart(usage_frame(db.papers))
+    paths = save_chart(chart, tmp_path, "usage")
+    html = (tmp_path / "usage.html").read_text()
+    assert not re.search(r"<script[^>]+src=", html)  # no external script: Vega is inlined
+    assert "vegaEmbed" in html
+    assert (tmp_path / "usage.svg").read_text().lstrip().startswith("<svg")
+    assert (tmp_path / "usage.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.suffix for p in paths] == [".html", ".svg", ".png"]
+
+
+def test_cli_charts_writes_every_chart(tmp_path):
+    result = CliRunner().invoke(main, ["--annotations", str(GOOD), "--db", f"sqlite:///{tmp_path / 'db.sqlite'}",
+                                       "--quiet", "charts", "--out", str(tmp_path / "c"), "--format", "svg"])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.stem for p in (tmp_path / "c").glob("*.svg"))
+    from metaanalysis.charts import CHART_NAMES
+    assert names == sorted(CHART_NAMES)
