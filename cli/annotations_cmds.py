@@ -195,6 +195,9 @@ def show(obj: Context, key: str) -> None:
     eng = _index(obj)
     paper = get_paper(eng, key)
     click.echo(paper_text(paper, paper_files_of(eng).get(paper.key)))
+    from metaanalysis.evidence import evidence_text  # stored runs, contradicted claims (issue 4)
+
+    click.echo(evidence_text(eng, paper))
 
 
 # -- matrix --------------------------------------------------------------------------------
@@ -207,13 +210,20 @@ def show(obj: Context, key: str) -> None:
     "--out", type=click.Path(dir_okay=False, path_type=Path),
     help="Write to a file: .html (self-contained, offline), .svg, .png (chart) or .csv, .json (data).",
 )
+@click.option("--evidence", is_flag=True,
+              help="Add the re-executed verdicts (as published, realistic) per paper and definition.")
 @click.pass_obj
-def matrix(obj: Context, fmt: str, summary: bool, out: Path | None) -> None:
+def matrix(obj: Context, fmt: str, summary: bool, out: Path | None, evidence: bool = False) -> None:
     """The definition-vs-paper matrix: papers in figure order, definitions grouped by family."""
     from metaanalysis.matrix import build_matrix, rich_table, summary_text
     from metaanalysis.store import read_matrix_inputs
 
-    m = build_matrix(read_matrix_inputs(_index(obj)))
+    eng = _index(obj)
+    m = build_matrix(read_matrix_inputs(eng))
+    if evidence:  # issue 4: D:published / D:realistic columns
+        from metaanalysis.evidence import apply_evidence, evidence_cells
+
+        apply_evidence(m, evidence_cells(eng))
     if out is not None:
         suffix = out.suffix.lower()
         if suffix == ".csv":

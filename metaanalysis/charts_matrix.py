@@ -30,6 +30,12 @@ from .matrix import MARKS, Matrix
 #: Okabe & Ito's colour-blind-safe palette: blue (explicit), orange (implicit)
 USAGE_COLOURS = {"explicit": "#0072B2", "implicit": "#E69F00", "not used": "#F0F0F0"}
 FLAG_COLOURS = {"yes": "#4D4D4D", "no": "#BDBDBD", "n/a": "#FFFFFF"}
+#: the evidence overlay's one-letter verdicts (as published > realistic) under each cell's mark
+EVIDENCE_CODES = {"collapse": "C", "no-collapse": "N", "mixed": "M", "not-measured": "?", "": ""}
+EVIDENCE_CAPTION = (
+    "Re-executed evidence under each mark: verdict as published > under realistic conditions "
+    "(C collapse, N no collapse, M setups disagree, ? not measured, - no run)."
+)
 CAPTION = (
     "Each column is a paper (in release order), each row a definition of model collapse, grouped "
     "by family. E: the paper uses the definition explicitly; I: implicitly. The top row says whether "
@@ -58,6 +64,9 @@ def cell_records(matrix: Matrix) -> list[dict[str, Any]]:
                 col = f"{d}:{kind}"
                 if col in matrix.extra_columns:
                     rec[kind] = row.extra.get(col, "")
+            if "published" in rec or "realistic" in rec:  # issue 4: a compact mark, e.g. C>N
+                codes = [EVIDENCE_CODES.get(rec.get(k, ""), "") for k in ("published", "realistic")]
+                rec["evidence"] = f"{codes[0] or '-'}>{codes[1] or '-'}" if any(codes) else ""
             out.append(rec)
     return out
 
@@ -120,9 +129,11 @@ def matrix_chart(matrix: Matrix, title: str | None = None) -> Any:
 
     tooltip = [alt.Tooltip("paper:N"), alt.Tooltip("key:N"), alt.Tooltip("definition:N"),
                alt.Tooltip("family:N"), alt.Tooltip("usage:N")]
-    if any("published" in c for c in cells):
+    evidence = any("published" in c for c in cells)
+    if evidence:
         tooltip += [alt.Tooltip("published:N", title="re-executed, as published"),
                     alt.Tooltip("realistic:N", title="re-executed, realistic")]
+    row_height = 30 if evidence else 20
 
     blocks = []
     families = matrix.families()
@@ -134,7 +145,7 @@ def matrix_chart(matrix: Matrix, title: str | None = None) -> Any:
             y=alt.Y("definition:N", sort=defs, title=family, axis=alt.Axis(titleFontWeight="bold")),
             tooltip=tooltip,
         )
-        block = alt.layer(
+        layers = [
             base.mark_rect(stroke="white", strokeWidth=1).encode(
                 color=alt.Color(
                     "usage:N", title="usage",
@@ -142,18 +153,24 @@ def matrix_chart(matrix: Matrix, title: str | None = None) -> Any:
                     legend=alt.Legend(orient="right") if n == 0 else None,
                 )
             ),
-            base.mark_text(fontSize=10, fontWeight="bold").encode(
+            base.mark_text(fontSize=10, fontWeight="bold", dy=-5 if evidence else 0).encode(
                 text="mark:N",
                 color=alt.condition("datum.usage == 'explicit'", alt.value("white"), alt.value("black")),
             ),
-        ).properties(width=width, height=20 * len(defs))
+        ]
+        if evidence:
+            layers.append(base.mark_text(fontSize=8, dy=8).encode(
+                text="evidence:N",
+                color=alt.condition("datum.usage == 'explicit'", alt.value("white"), alt.value("black")),
+            ))
+        block = alt.layer(*layers).properties(width=width, height=row_height * len(defs))
         blocks.append(block)
 
     n_papers = len(matrix.rows)
     chart = alt.vconcat(flag_layer, *blocks, spacing=6).resolve_scale(color="independent").properties(
         title=alt.TitleParams(
             title or f"Definitions of model collapse used by {n_papers} papers",
-            subtitle=_wrap(CAPTION, 110),
+            subtitle=_wrap(CAPTION + (" " + EVIDENCE_CAPTION if evidence else ""), 110),
             anchor="start",
         )
     ).configure_view(stroke=None).configure_axis(labelFontSize=10, titleFontSize=11)

@@ -569,6 +569,8 @@ def evidence_cells(eng: Engine, frame: "pd.DataFrame | None" = None) -> dict[tup
     setup of the paper has a stored run of it; a (paper, definition) key is absent when neither
     variant has one.
     """
+    if frame is None and not has_evidence(eng):
+        return {}
     frame = verdicts(eng) if frame is None else frame
     current = _current_setups(eng)
     cells: dict[tuple[str, str], dict[str, str]] = {}
@@ -579,6 +581,50 @@ def evidence_cells(eng: Engine, frame: "pd.DataFrame | None" = None) -> dict[tup
     for (paper, definition, variant), group in frame.groupby(["paper", "definition", "variant"], sort=False):
         cells.setdefault((paper, definition), {})[variant] = combine_verdicts(group["verdict"])
     return cells
+
+
+def has_evidence(eng: Engine) -> bool:
+    """Whether the evidence tables exist (read-only commands do not create them)."""
+    from sqlalchemy import inspect
+
+    return inspect(eng).has_table(RunLinkRow.__tablename__)
+
+
+def apply_evidence(matrix: Any, cells: Mapping[tuple[str, str], Mapping[str, str]]) -> Any:
+    """Add the evidence overlay to a :class:`metaanalysis.matrix.Matrix` (in place; returned).
+
+    Extra columns ``D:published`` and ``D:realistic`` for every definition D
+    (:func:`metaanalysis.matrix.evidence_columns`), each ``collapse``, ``no-collapse``,
+    ``mixed``, ``not-measured`` or ``""`` (no setup with a stored run of that variant).
+    """
+    from .matrix import evidence_columns
+
+    cols = evidence_columns()
+    matrix.extra_columns = [*[c for c in matrix.extra_columns if c not in cols], *cols]
+    for row in matrix.rows:
+        for d in DEFINITIONS:
+            cell = cells.get((row.key, d), {})
+            for variant in VARIANTS:
+                row.extra[f"{d}:{variant}"] = cell.get(variant, "")
+    return matrix
+
+
+def evidence_text(eng: Engine, paper: Any) -> str:
+    """What ``mcatlas show KEY`` adds: the paper's stored runs and the claims they contradict."""
+    if not has_evidence(eng):
+        return "evidence: none stored (mcatlas rerun KEY)"
+    frame = verdicts(eng, paper.key)
+    if frame.empty:
+        return "evidence: none stored (mcatlas rerun KEY)"
+    lines = ["evidence (re-executed setups):"]
+    for (setup, variant), group in frame.groupby(["setup", "variant"], sort=False):
+        collapsed = [d for d, v in zip(group["definition"], group["verdict"]) if v == "collapse"]
+        lines.append(f"  {setup} ({variant}, run {group['config_hash'].iloc[0][:12]}): collapse under "
+                     + (", ".join(collapsed) or "no definition"))
+    found = contradicted_claims(eng, paper, frame)
+    lines.append("claims the rerun contradicts:" + ("" if found else " none"))
+    lines += [f"  {c.text()}" for c in found]
+    return "\n".join(lines)
 
 
 def _current_setups(eng: Engine) -> set[tuple[str, str]]:
@@ -705,6 +751,7 @@ def contradicted_claims(eng: Engine, paper: Any, frame: "pd.DataFrame | None" = 
 
 __all__ = [
     "AGGREGATE_COLUMNS", "CELL_VALUES", "Contradiction", "RunResult", "VARIANTS", "aggregate",
+    "apply_evidence", "evidence_text", "has_evidence",
     "aggregates", "canonical_config", "combine_verdicts", "compute", "config_hash",
     "contradicted_claims", "ensure_tables", "evidence_cells", "load_frame", "load_profile",
     "open_evidence", "run_exists", "run_provenance", "runs_frame", "store_result",

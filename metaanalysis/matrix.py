@@ -175,17 +175,34 @@ def rich_table(matrix: Matrix) -> Any:
         title="Definitions of model collapse used per paper",
         caption="E explicit, I implicit; columns: " + "; ".join(f"{ABBREV[d]} = {d}" for d in DEFINITIONS),
     )
+    # the evidence overlay (issue 4) goes into the definition cells, not into extra columns
+    evidence = set(evidence_columns()) <= set(matrix.extra_columns)
     table.add_column("paper", no_wrap=True)
     table.add_column("expl.\ndef.", justify="center", no_wrap=True)
     for fam, defs in matrix.families():
         for d in defs:
             table.add_column(
-                f"{fam_short.get(fam, fam)}\n{ABBREV[d]}", justify="center", no_wrap=True,
+                f"{fam_short.get(fam, fam)}\n{ABBREV[d]}", justify="center", no_wrap=not evidence,
                 header_style=styles.get(fam, ""),
             )
-    for c in matrix.extra_columns:
+    extra = [c for c in matrix.extra_columns if not (evidence and c in evidence_columns())]
+    if evidence:
+        table.caption += "; cells with evidence: mark | verdict as published -> realistic (- no run)"
+    for c in extra:
         table.add_column(c, justify="center")
     for r in matrix.rows:
-        cells = [MARKS[r.cells.get(d, "")] for _, defs in matrix.families() for d in defs]
-        table.add_row(r.label, r.explicit_definition, *cells, *(r.extra.get(c, "") for c in matrix.extra_columns))
+        cells = [
+            evidence_cell_text(MARKS[r.cells.get(d, "")], r.extra.get(f"{d}:published", ""),
+                               r.extra.get(f"{d}:realistic", "")) if evidence else MARKS[r.cells.get(d, "")]
+            for _, defs in matrix.families() for d in defs
+        ]
+        table.add_row(r.label, r.explicit_definition, *cells, *(r.extra.get(c, "") for c in extra))
     return table
+
+
+def evidence_cell_text(mark: str, published: str, realistic: str) -> str:
+    """A table cell with evidence: ``E | collapse -> no-collapse`` (``-`` for no run); just the
+    mark when neither variant has a run."""
+    if not published and not realistic:
+        return mark
+    return f"{mark or '-'} | {published or '-'} -> {realistic or '-'}"

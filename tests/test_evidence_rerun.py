@@ -336,3 +336,59 @@ def test_two_concurrent_reruns_on_one_sqlite_file(tmp_path):
     assert con.execute("select count(*) from evidence_link").fetchone()[0] == 2
     assert con.execute("select count(*) from evidence_profile").fetchone()[0] == len(DEFINITIONS)
     con.close()
+
+
+# -- the matrix with evidence, and show ----------------------------------------------------
+
+
+def test_matrix_evidence_overlay_csv_json_table_chart_and_show(stored):
+    import csv
+    import io
+
+    from metaanalysis.charts_matrix import cell_records, matrix_spec
+    from metaanalysis.matrix import build_matrix, evidence_columns
+
+    _, db, _ = stored
+    runner = CliRunner()
+    args = ["--annotations", str(FIXTURE), "--db", f"sqlite:///{db}"]
+    res = runner.invoke(main, [*args, "matrix", "--evidence", "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    rows = {r["key"]: r for r in csv.DictReader(io.StringIO(res.output))}
+    assert list(rows["tinya2024"])[-16:] == evidence_columns()
+    eng = ev.open_evidence(f"sqlite:///{db}", FIXTURE)
+    cells = ev.evidence_cells(eng)
+    for key, row in rows.items():
+        for d in DEFINITIONS:
+            for variant in ("published", "realistic"):
+                assert row[f"{d}:{variant}"] == cells.get((key, d), {}).get(variant, "")
+    assert all(v == "" for c, v in rows["nosetup2022"].items() if ":" in c)  # no setup: empty
+    assert rows["tinya2024"]["collapsing-variance:published"] in ("collapse", "mixed")
+    plain = runner.invoke(main, [*args, "matrix", "--format", "csv"])
+    assert ":published" not in plain.output  # only with --evidence
+    js = json.loads(runner.invoke(main, [*args, "matrix", "--evidence", "--format", "json"]).output)
+    assert {r["key"]: r["collapsing-variance:realistic"] for r in js} == {
+        k: r["collapsing-variance:realistic"] for k, r in rows.items()}
+    assert runner.invoke(main, [*args, "matrix", "--evidence"]).exit_code == 0
+    pub, real = rows["tinya2024"]["collapsing-variance:published"], rows["tinya2024"]["collapsing-variance:realistic"]
+    from rich.console import Console
+
+    from metaanalysis.matrix import rich_table
+    from metaanalysis.store import read_matrix_inputs
+
+    m = ev.apply_evidence(build_matrix(read_matrix_inputs(eng)), cells)
+    console = Console(width=400, record=True, file=io.StringIO())
+    console.print(rich_table(m))
+    text = console.export_text()
+    assert f"E | {pub} -> {real}" in text  # the annotation and the evidence in one cell
+    assert "collapsing-variance:published" not in text  # not as separate columns
+    # the chart marks the evidence: a compact code per cell and an extra text layer
+    recs = {(r["key"], r["definition"]): r for r in cell_records(m)}
+    code = {"collapse": "C", "no-collapse": "N", "mixed": "M", "not-measured": "?"}
+    assert recs[("tinya2024", "collapsing-variance")]["evidence"] == f"{code[pub]}>{code[real]}"
+    assert recs[("nosetup2022", "tail-disappearance")]["evidence"] == ""
+    assert "evidence" in json.dumps(matrix_spec(m))
+    shown = runner.invoke(main, [*args, "show", "tinya2024"])
+    assert shown.exit_code == 0, shown.output
+    assert "claims the rerun contradicts:" in shown.output
+    assert "variance-survives: claims collapsing-variance -> no-collapse; setup coin-replace" in shown.output
+    assert "contradicts: none" in runner.invoke(main, [*args, "show", "tinyb2023"]).output
