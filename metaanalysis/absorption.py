@@ -30,6 +30,14 @@ The test (:func:`figure4_test`), on the uncensored configurations:
   n x H0 means a = b = 1: "holds" when both 95% intervals contain 1, "does not hold" when either
   excludes it. The exponents and their intervals are reported.
 
+Caveat on the comparisons: they are unpaired (the SE of a difference is the two SEs combined),
+which is conservative here. Runs with the same seed ids share the engine's random stream, and
+the discrete family samples by inverse CDF on integer counts, so with uniform truths a K = 10
+chain is exactly the K = 100 chain with its outcomes lumped in groups of ten: per seed, the
+K = 100 absorption time is at least the K = 10 one, and often equal (observed on the position
+paper's setups at n = 30: identical times in all 30 seeds). A step reported ``flat`` along H0
+then means the extra categories added no measurable time for those seeds, not noise.
+
 Inputs are (label, configuration, frame) triples, from the store
 (:func:`position_paper_absorption` reads the published runs of the position paper's discrete
 replace setups) or from anywhere else.
