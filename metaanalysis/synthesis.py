@@ -259,9 +259,14 @@ def conclusion_checks(verdicts: Any) -> list[dict[str, Any]]:
     """The position paper's conclusions as checks against the re-executed verdicts.
 
     Each check: ``statement``, ``definition``, ``policy`` (None: any), ``collapse`` and
-    ``measured`` counts over setups (both variants), and ``status``: ``supported`` (measured,
-    and the share of collapse verdicts is as the statement expects), ``contradicted``, or
-    ``not-measured``. Nothing is assumed: with no verdicts every check is ``not-measured``.
+    ``measured`` counts over setup runs (both variants; ``share`` = collapse / measured), and
+    ``status``. A statement that expects no collapse is ``supported`` when no measured run
+    collapses, ``partly contradicted`` when fewer than half do, else ``contradicted``; one that
+    expects collapse is ``supported`` when at least half collapse, ``partly supported`` when some
+    do, else ``contradicted``; ``not-measured`` when no run measures it. Nothing is assumed: with
+    no verdicts every check is ``not-measured``. The counts are shown beside the status, because
+    a status cannot say *why* runs disagree (look at the runs: e.g. a discrete model whose first
+    fit already gives unseen outcomes zero probability has infinite risk from iteration 1).
     """
     v = _frame(verdicts, VERDICT_COLUMNS)
     specs = [
@@ -280,14 +285,15 @@ def conclusion_checks(verdicts: Any) -> list[dict[str, Any]]:
             sub = sub[sub["variant"] == "realistic"]
         collapse = int((sub["verdict"] == "collapse").sum())
         measured = int(sub["verdict"].isin(["collapse", "no-collapse"]).sum())
+        share = collapse / measured if measured else math.nan
         if measured == 0:
             status = "not-measured"
         elif expect_collapse:
-            status = "supported" if collapse > 0 else "contradicted"
+            status = "supported" if share >= 0.5 else ("partly supported" if collapse else "contradicted")
         else:
-            status = "supported" if collapse == 0 else "contradicted"
+            status = "supported" if collapse == 0 else ("partly contradicted" if share < 0.5 else "contradicted")
         out.append({"statement": statement, "definition": d, "policy": policy, "collapse": collapse,
-                    "measured": measured, "status": status})
+                    "measured": measured, "share": share, "status": status})
     return out
 
 

@@ -93,7 +93,11 @@ def test_verdicts_by_policy_and_conclusion_checks():
     bad = pd.concat([VERDICTS, pd.DataFrame([("c", "s3", "realistic", "accumulate", "diverging-risk", "collapse")],
                                             columns=VERDICTS.columns)])
     assert {c["definition"]: c["status"] for c in conclusion_checks(bad) if c["policy"] == "accumulate"}[
-        "diverging-risk"] == "contradicted"
+        "diverging-risk"] == "partly contradicted"  # 1 of 3
+    worse = pd.concat([bad, pd.DataFrame([("c", f"s{i}", "realistic", "accumulate", "diverging-risk", "collapse")
+                                          for i in (4, 5)], columns=VERDICTS.columns)])
+    assert {c["definition"]: (c["status"], c["share"]) for c in conclusion_checks(worse) if c["policy"] == "accumulate"}[
+        "diverging-risk"] == ("contradicted", 3 / 5)
     assert all(c["status"] == "not-measured" for c in conclusion_checks(None))
 
 

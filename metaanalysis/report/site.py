@@ -85,6 +85,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .v-collapse { color: #B34700; font-weight: 600; } .v-no-collapse { color: #00795A; font-weight: 600; }
 .v-mixed { color: #A0528A; font-weight: 600; } .v-not-measured { color: #777; }
 .supported { color: #00795A; font-weight: 600; } .contradicted { color: #B34700; font-weight: 600; }
+.partly-supported, .partly-contradicted { color: #8a6d00; font-weight: 600; }
 pre { background: #f6f6f6; padding: 0.6em; overflow-x: auto; font-size: 0.85em; white-space: pre-wrap; }
 ul.cols { columns: 3; }
 """
@@ -194,7 +195,7 @@ def _synthesis_html(table: Any, root: str) -> str:
 
 def _checks_html(checks: list[dict[str, Any]]) -> str:
     rows = [[esc(c["statement"]), _definition_link(c["definition"], ""), esc(c["policy"] or "any"),
-             f"{c['collapse']} of {c['measured']}", f'<span class="{esc(c["status"])}">{esc(c["status"])}</span>']
+             f"{c['collapse']} of {c['measured']}", f'<span class="{esc(c["status"].replace(" ", "-"))}">{esc(c["status"])}</span>']
             for c in checks]
     return _table(["statement (position paper, arXiv 2503.03150)", "definition", "policy",
                    "setup runs with a collapse verdict", "status"], rows)
