@@ -89,6 +89,15 @@ def test_model_equal_to_the_source_has_zero_kl_and_source_entropy(family):
     assert float(m["hallucinated_mass"][0]) == 0.0
     assert float(m["mode_overlap"][0]) == 0.0
     assert float(m["tail_mass_ratio"][0]) == pytest.approx(1.0, rel=1e-6)
+    assert float(m["variance_ratio"][0]) == pytest.approx(1.0, rel=1e-6)
+
+
+def test_a_deterministic_model_has_zero_variance_ratio(family):
+    ctx = family.contexts
+    q = torch.nn.functional.one_hot(ctx.p.argmax(-1), family.vocab).float()  # greedy source
+    m = family.measure_log_probs(_chunks(torch.log(q).unsqueeze(0)), ("variance_ratio", "entropy", "hallucinated_mass"))
+    assert float(m["variance_ratio"][0]) == 0.0 and float(m["entropy"][0]) == 0.0
+    assert float(m["hallucinated_mass"][0]) == 0.0
 
 
 def test_dropping_a_rare_token_loses_its_tail_mass(family):

@@ -23,7 +23,9 @@ trajectories and policies are compared on common contexts; definitions in
 ``kl_to_truth`` (= population_risk - the source's entropy rate on those contexts),
 ``entropy`` (the model's per-token entropy), ``tail_mass_ratio`` (mass on the source's rare
 tokens relative to the source's), ``hallucinated_mass`` (mass on transitions the source never
-makes) and ``mode_overlap`` (mass on other topics' exclusive vocabularies).
+makes), ``mode_overlap`` (mass on other topics' exclusive vocabularies) and ``variance_ratio``
+(next-token Gini-Simpson diversity relative to the source's: output diversity, the quantity
+Briesch et al. and Guo et al. track).
 
 Real text (``corpus`` = ``builtin`` or a file path; :mod:`simulators.neural.corpus`): byte-level
 tokens, ``vocab`` and ``topics`` are ignored, and real samples are random windows of the
@@ -48,7 +50,7 @@ from ..neural import min_vocab
 from ..registry import register
 
 #: metrics that need the exact source, absent from corpus runs
-CORPUS_MISSING = ("kl_to_truth", "tail_mass_ratio", "hallucinated_mass", "mode_overlap")
+CORPUS_MISSING = ("kl_to_truth", "tail_mass_ratio", "hallucinated_mass", "mode_overlap", "variance_ratio")
 #: upper bound on S * sequences * seq_len * vocab per evaluation chunk (memory of measure)
 EVAL_CHUNK_ELEMENTS = 1 << 22
 #: seed of the evaluation sample's generator (fixed: the same contexts for every run)
@@ -88,7 +90,15 @@ class LM(Family):
 
     name = "lm"
     Params = LMParams
-    metrics = ("population_risk", "kl_to_truth", "entropy", "tail_mass_ratio", "hallucinated_mass", "mode_overlap")
+    metrics = (
+        "population_risk",
+        "kl_to_truth",
+        "entropy",
+        "variance_ratio",
+        "tail_mass_ratio",
+        "hallucinated_mass",
+        "mode_overlap",
+    )
     backend = "torch"
     additive = False
     summary_line = "small transformer LM on a topic Markov language with exact probabilities (or real text)"

@@ -38,6 +38,10 @@ positions of a large fixed source sample), with means over contexts:
                       topic: topics bleeding into each other (0 for the source). It is the part of
                       ``hallucinated_mass`` that crosses topics.
 ``entropy``           mean_c H(q(.|c)): the model's per-token entropy at the source's contexts.
+``variance_ratio``    mean_c (1 - sum_v q(v|c)^2) / mean_c (1 - sum_v p(v|c)^2): the trace of the
+                      covariance of the one-hot next token under q relative to p (the
+                      Gini-Simpson diversity, as the ``discrete`` family's); 0 when the model
+                      has collapsed onto one continuation per context.
 """
 
 from __future__ import annotations
@@ -189,6 +193,7 @@ SOURCE_METRICS = (
     "tail_mass_ratio",
     "hallucinated_mass",
     "mode_overlap",
+    "variance_ratio",
 )
 
 
@@ -223,6 +228,8 @@ def add_chunk(acc: MetricSums, logq: torch.Tensor, ctx: Contexts, rows: slice, r
     acc.add("tail_p", p[..., rare].sum(-1).double().sum())
     acc.add("hallucinated", total(q.masked_fill(~impossible, 0.0).sum(-1)))
     acc.add("overlap", total(q.masked_fill(~other, 0.0).sum(-1)))
+    acc.add("gini_q", total(1.0 - (q * q).sum(-1)))
+    acc.add("gini_p", (1.0 - (p * p).sum(-1)).double().sum())
     e, L = p.shape[0], p.shape[1]
     acc.count += e * L
     acc.count_after_first += e * (L - 1)
@@ -238,6 +245,7 @@ def finish(acc: MetricSums) -> dict[str, torch.Tensor]:
         "tail_mass_ratio": s["tail_q"] / s["tail_p"],
         "hallucinated_mass": s["hallucinated"] / n,
         "mode_overlap": s["overlap"] / max(acc.count_after_first, 1),
+        "variance_ratio": s["gini_q"] / s["gini_p"],
     }
 
 
