@@ -504,10 +504,11 @@ def matrix_evidence_chart(matrix: Any) -> Any:
     chart = matrix_chart(matrix)
     marks = evidence_marks(matrix)
     n_marks = len(marks)
-    caption = ("Each column is a paper, each row a definition (E explicit, I implicit use). Marks in a cell are "
-               "the re-executed verdicts of the paper's setups: circle = as published, triangle = under realistic "
-               "conditions; vermillion collapse, green no-collapse, purple mixed (setups disagree); no mark: no setup or "
-               "not measured. "
+    caption = ("Each column is a paper, each row a definition (E explicit, I implicit use). Coloured marks beside "
+               "the letter are the re-executed verdicts of the paper's setups: circle (left) = as published, triangle "
+               "(right) = under realistic conditions; vermillion collapse, green no-collapse, purple mixed (setups "
+               "disagree); no mark: no setup or not measured. The code under the letter repeats them in text "
+               "(published > realistic: C collapse, N no collapse, M mixed, ? not measured, - no run). "
                "Read: where a paper's notion of collapse is reproduced, and whether it survives realistic conditions.")
     if not n_marks:
         caption += " No re-executed evidence is stored yet (mcatlas rerun KEY): only the annotations are shown."
@@ -524,13 +525,13 @@ def matrix_evidence_chart(matrix: Any) -> Any:
         # the block's own x encoding (labelled axis on the last block), so the axis stays as it is
         x_enc = block.layer[0].encoding.x if getattr(block, "layer", None) else alt.X("column:N", sort=columns, axis=None)
         overlay_layers = []
-        for variant, offset in (("published", -6), ("realistic", 6)):
+        for variant, offset in (("published", -8), ("realistic", 8)):
             sub = [m for m in data if m["variant"] == variant]
             if not sub:
                 continue
             legend = alt.Legend(orient="bottom", direction="horizontal") if last and not overlay_layers else None
             overlay_layers.append(alt.Chart(alt.Data(values=sub)).mark_point(
-                filled=True, size=30, xOffset=offset, yOffset=6, stroke="white", strokeWidth=0.5, opacity=1,
+                filled=True, size=24, xOffset=offset, yOffset=-5, stroke="white", strokeWidth=0.5, opacity=1,
             ).encode(
                 x=x_enc,
                 y=alt.Y("definition:N", sort=defs, title=family),
