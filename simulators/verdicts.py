@@ -28,8 +28,10 @@ Rules (each threshold is a field of :class:`Thresholds`; defaults in brackets)
         Per seed d = risk(T) - risk(1) (``population_risk``). Collapse when the CI of the mean of d lies above
         ``risk_increase_min`` [0]: population risk at T is significantly above iteration 1's.
     ``catastrophic-risk``
-        Collapse when (a) the risk is infinite in a significant share of seeds: the CI lower
-        bound of the share of seeds with risk = +inf at T exceeds ``catastrophic_inf_share`` [0];
+        Collapse when (a) the risk became infinite in a significant share of seeds: the CI lower
+        bound of the share of seeds whose risk is +inf at T but was finite at iteration 1
+        exceeds ``catastrophic_inf_share`` [0] (a first fit on real data that is already
+        infinite is estimation error, not collapse);
         or (b) the risk reaches a *trivial baseline* b (the risk of a model that ignores the data,
         e.g. the uniform distribution or the zero predictor): the share of the gap from iteration
         1's mean risk to b that is closed at T, G = (R(T) - R(1)) / (b - R(1)) (seed means), has a
@@ -166,8 +168,8 @@ class Thresholds(BaseModel):
         "trivial baseline closed at T must reach this"
     )
     catastrophic_inf_share: float = Field(
-        0.0, ge=0, lt=1, description="catastrophic/diverging: CI low of the share of seeds with "
-        "infinite risk must exceed this"
+        0.0, ge=0, lt=1, description="catastrophic/diverging: CI low of the share of seeds whose "
+        "risk became infinite after iteration 1 must exceed this"
     )
     trend_min_iterations: int = Field(
         8, ge=8, description="trend tests need at least this many iterations"
@@ -625,9 +627,16 @@ def _increase_rule(
 
 
 def _inf_share(run: _Run, R: np.ndarray) -> tuple[_Est, np.ndarray]:
-    """Share of seeds with +inf risk per iteration, and where it is significantly above the
-    threshold."""
-    I = np.where(np.isnan(R), np.nan, np.isposinf(R).astype(float))
+    """Share of seeds whose risk *became* +inf since iteration 1, per iteration, and where it is
+    significantly above the threshold.
+
+    Paired per seed: 1 if the risk is infinite at t but was finite at iteration 1. A seed whose
+    first fit on real data is already infinite (a discrete outcome unseen in the n real samples
+    gets probability zero) shows estimation error, not degradation from training on generated
+    data, so it does not count towards collapse.
+    """
+    inf_t = np.isposinf(R).astype(float)
+    I = np.where(np.isnan(R), np.nan, inf_t * (1.0 - inf_t[:, :1]))
     e = run.est(I)
     holds = e.low > run.th.catastrophic_inf_share
     return e, holds
@@ -671,8 +680,8 @@ def _catastrophic(run: _Run, baseline: Any) -> Verdict:
     inf_e, inf_holds = _inf_share(run, R)
     b = _baseline_values(run, baseline)
     ci_inf = _ci_text(inf_e.low[-1], inf_e.high[-1], th.ci_level)
-    inf_text = (f"risk is infinite in {_pct(inf_e.point[-1])} of seeds at iteration {run.last} "
-                f"({ci_inf} for the share)")
+    inf_text = (f"risk became infinite in {_pct(inf_e.point[-1])} of seeds by iteration "
+                f"{run.last} ({ci_inf} for the share)")
     if inf_holds[-1]:
         return Verdict(
             d, COLLAPSE, inf_e.point[-1], inf_e.low[-1], inf_e.high[-1],

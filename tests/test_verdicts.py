@@ -155,6 +155,18 @@ def test_infinite_risk_is_catastrophic_and_diverging():
     json.loads(p.to_json())  # strict JSON despite inf
 
 
+def test_risk_infinite_from_the_first_fit_is_not_collapse():
+    # Every seed's first fit (on real data) already has infinite risk, as a discrete MLE does
+    # when an outcome is missing from the n real samples; under accumulate it stays so. Nothing
+    # degraded through training on generated data: no catastrophic or diverging collapse.
+    S, T = 30, 20
+    risk = np.full((S, T), np.inf)
+    p = profile(tidy(population_risk=risk))
+    assert p.verdict("catastrophic-risk") == NO_COLLAPSE
+    assert p["catastrophic-risk"].statistic == 0.0
+    assert p.verdict("diverging-risk") != COLLAPSE
+
+
 def test_one_infinite_seed_is_not_significant():
     # 1 of 30 seeds: a resample misses it with probability (29/30)^30 = 0.36 > 0.025, so the CI
     # of the share of infinite seeds starts at 0.
