@@ -222,7 +222,8 @@ def config_hash(resolved: Mapping[str, Any]) -> str:
 
     ``resolved`` must be a resolved configuration (:func:`canonical_config`), so that leaving a
     parameter at its default and writing the default out hash alike. The code version is
-    :func:`metaanalysis.provenance.code_version` (the mcatlas version and the evidence format).
+    :func:`metaanalysis.provenance.code_version` (the mcatlas version, the evidence format and a
+    digest of the simulators source).
     """
     text = json.dumps(
         {"config": dict(resolved), "code": prov.code_version()}, sort_keys=True, separators=(",", ":")

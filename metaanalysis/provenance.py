@@ -60,13 +60,30 @@ def mcatlas_version() -> str:
 def code_version() -> str:
     """What a run's configuration hash includes besides the configuration itself.
 
-    ``mcatlas <version>; evidence <EVIDENCE_FORMAT>``. Decision: the *package version*, not the
-    git commit, keys the cache: a commit that changes a README would otherwise invalidate every
-    stored run. Consequence: a change to a simulator, a metric or a verdict rule must bump the
-    mcatlas version (or :data:`EVIDENCE_FORMAT`) for reruns to recompute; ``--force`` recomputes
-    anyway. The git commit is still recorded in every run's provenance.
+    ``mcatlas <version>; evidence <EVIDENCE_FORMAT>; simulators <digest>``, where the digest
+    hashes the source of the ``simulators`` package (families, metrics, policies, verdict
+    rules). Decision: a change to the code that produces evidence invalidates stored runs by
+    itself, while a commit that only touches the README, the atlas or the annotations does not
+    (the git commit would invalidate every run on every commit). ``--force`` recomputes anyway,
+    and the git commit is still recorded in every run's provenance.
     """
-    return f"mcatlas {mcatlas_version()}; evidence {EVIDENCE_FORMAT}"
+    return f"mcatlas {mcatlas_version()}; evidence {EVIDENCE_FORMAT}; simulators {simulators_digest()}"
+
+
+@functools.lru_cache(maxsize=1)
+def simulators_digest() -> str:
+    """A short SHA-256 of every ``.py`` file of the ``simulators`` package (path and content)."""
+    import hashlib
+
+    import simulators
+
+    root = Path(simulators.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @functools.lru_cache(maxsize=1)
