@@ -194,7 +194,9 @@ def main() -> None:
         S, T = (100, 100) if not args.quick else (10, 50)
         single = min(timed(simulators.run, name, policy="accumulate", seeds=S, iterations=T, metrics=metrics, **params) for _ in range(2))
         double = min(timed(simulators.run, name, policy="accumulate", seeds=S, iterations=2 * T, metrics=metrics, **params) for _ in range(2))
-        verdict = "ok" if double / single <= 2.0 else "OVER"
+        # constant cost per iteration gives a ratio of 2 minus the fixed setup share; allow 5%
+        # for timing noise on a shared machine (min of two runs each)
+        verdict = "ok" if double / single <= 2.1 else "OVER"
         print(f"{name:18s} T={T}: {single:.3f}s  2T={2 * T}: {double:.3f}s  ratio {double / single:.2f} {verdict}")
     if args.big_kde:
         S = 5
