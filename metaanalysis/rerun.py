@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from simulators import registry
 from simulators.errors import UserError
 from simulators.vocabulary import POLICIES_WITH_REAL_FRACTION
 
@@ -136,7 +137,8 @@ class PlannedRun:
     variant: str
     config: dict[str, Any] = field(compare=False)
     config_hash: str = ""
-    #: a rough cost for ordering: seeds x iterations x samples per iteration
+    #: a rough cost for ordering: seeds x iterations x samples per iteration x the family's
+    #: ``relative_cost`` (neural families train a network per fit)
     cost: float = 0.0
 
     @property
@@ -200,7 +202,8 @@ def plan(
             except UserError as exc:
                 raise UserError(f"{paper.key}/{setup.name} ({variant}): {exc}") from None
             n = float(resolved["params"].get("n", 1) or 1)
-            cost = len(resolved["seeds"]) * resolved["iterations"] * n
+            per_sample = getattr(registry.get(resolved["simulator"]), "relative_cost", 1.0)
+            cost = len(resolved["seeds"]) * resolved["iterations"] * n * per_sample
             out.append(PlannedRun(paper.key, setup.name, variant, resolved, ev.config_hash(resolved), cost))
     return out
 

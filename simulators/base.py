@@ -62,6 +62,10 @@ class Family(ABC):
     additive: ClassVar[bool] = False
     #: one line for ``mcatlas simulators``
     summary_line: ClassVar[str] = ""
+    #: rough cost of one sample-iteration relative to the classical families (1.0); schedulers
+    #: multiply it by seeds x iterations x n to run cheap work first (neural families are
+    #: thousands of times dearer per sample because every fit trains a network)
+    relative_cost: ClassVar[float] = 1.0
 
     def __init__(self, params: FamilyParams, seeds: int, rng: Any, device: str = "cpu") -> None:
         """Build the truth (per seed where it is random), held-out data and fixed designs."""
