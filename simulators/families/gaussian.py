@@ -157,19 +157,32 @@ class Gaussian(Family):
         divisor = count if self.params.estimator == "mle" else np.maximum(count - 1.0, 1.0)
         cov = summary["m2"] / divisor[:, None, None]
         cov = 0.5 * (cov + np.swapaxes(cov, 1, 2))
-        evals, evecs = np.linalg.eigh(cov)
-        evals = np.maximum(evals, 0.0)
-        return {"mean": summary["mean"].copy(), "cov": cov, "evals": evals, "evecs": evecs}
+        try:  # the fast path: every seed positive definite
+            root = np.linalg.cholesky(cov)
+            logdet = 2.0 * np.sum(np.log(np.diagonal(root, axis1=1, axis2=2)), axis=1)
+            singular = np.zeros(cov.shape[0], dtype=bool)
+        except np.linalg.LinAlgError:  # some seed (near) singular: an eigen root samples fine
+            evals, evecs = np.linalg.eigh(cov)
+            evals = np.maximum(evals, 0.0)
+            root = evecs * np.sqrt(evals)[:, None, :]
+            singular = evals.min(axis=1) <= 0.0
+            with np.errstate(divide="ignore"):
+                logdet = np.sum(np.log(evals), axis=1)
+        return {"mean": summary["mean"].copy(), "cov": cov, "root": root, "logdet": logdet, "singular": singular}
 
     @staticmethod
     def _root(model: Mapping[str, np.ndarray]) -> np.ndarray:
-        """B with B B^T = Sigma, shape (S, d, d), from the eigendecomposition (no Cholesky, so a
-        singular covariance samples fine)."""
-        return model["evecs"] * np.sqrt(model["evals"])[:, None, :]
+        """B with B B^T = Sigma, shape (S, d, d): the Cholesky factor, or V sqrt(Lambda) when some
+        seed's covariance is singular (Cholesky would fail; the eigen root samples fine)."""
+        return model["root"]
 
     def sample(self, model: Mapping[str, np.ndarray], n: int, rng: Any) -> Batch:
         z = rng.standard_normal((self.seeds, n, self.params.dim))
-        return {"x": model["mean"][:, None, :] + z @ np.swapaxes(self._root(model), 1, 2)}
+        # a contiguous right operand keeps the batched matmul on BLAS (a transposed view does not)
+        root_t = np.ascontiguousarray(np.swapaxes(self._root(model), 1, 2))
+        x = z @ root_t
+        x += model["mean"][:, None, :]
+        return {"x": x}
 
     def _outside(self, model: Mapping[str, np.ndarray], radii2: tuple[float, ...]) -> list[np.ndarray]:
         """Model mass outside each of the truth's regions {x^T Sigma*^-1 x <= r2}."""
@@ -179,7 +192,7 @@ class Gaussian(Family):
 
             sd_truth = math.sqrt(self.cov[0, 0])
             mu = mean[:, 0]
-            sd = np.sqrt(model["evals"][:, 0])
+            sd = np.sqrt(model["cov"][:, 0, 0])
             masses = []
             for radius2 in radii2:
                 r = math.sqrt(radius2) * sd_truth
@@ -196,22 +209,22 @@ class Gaussian(Family):
 
     def measure(self, model: Mapping[str, np.ndarray], metrics: tuple[str, ...]) -> dict[str, np.ndarray]:
         d = self.params.dim
-        evals, evecs, mean = model["evals"], model["evecs"], model["mean"]
+        mean, logdet, singular = model["mean"], model["logdet"], model["singular"]
         out: dict[str, np.ndarray] = {}
-        singular = evals.min(axis=1) <= 0.0
         if {"population_risk", "kl_to_truth", "entropy"} & set(metrics):
+            # with Sigma = R R^T and Sigma* = C C^T: tr(Sigma^-1 Sigma*) = ||R^-1 C||_F^2 and
+            # mu^T Sigma^-1 mu = ||R^-1 mu||^2 (singular seeds get inf below)
+            safe = np.where(singular[:, None, None], np.eye(d), model["root"])
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                logdet = np.sum(np.log(evals), axis=1)
-                proj_cov = np.sum(evecs * (self.cov @ evecs), axis=1)  # v_d^T Sigma* v_d, (S, d)
-                proj_mean = (mean[:, None, :] @ evecs)[:, 0]  # v_d^T mu
-                trace_term = np.sum((proj_cov + proj_mean**2) / evals, axis=1)
+                w = np.linalg.inv(safe)
+                trace_term = np.sum((w @ self.chol) ** 2, axis=(1, 2)) + np.sum((w @ mean[:, :, None]) ** 2, axis=(1, 2))
                 risk = 0.5 * (d * math.log(2 * math.pi) + logdet + trace_term)
             risk = np.where(singular, np.inf, risk)
             out["population_risk"] = risk
             out["kl_to_truth"] = risk - self.truth_entropy
             out["entropy"] = np.where(singular, -np.inf, 0.5 * (d * math.log(2 * math.pi * math.e) + logdet))
         if "variance_ratio" in metrics:
-            out["variance_ratio"] = evals.sum(axis=1) / float(np.trace(self.cov))
+            out["variance_ratio"] = np.trace(model["cov"], axis1=1, axis2=2) / float(np.trace(self.cov))
         if {"tail_mass_ratio", "hallucinated_mass"} & set(metrics):
             tail, hallucinated = self._outside(model, (self.tail_radius2, self.hall_radius2))
             out["tail_mass_ratio"] = tail / (1.0 - TAIL_LEVEL)
