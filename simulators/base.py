@@ -73,6 +73,21 @@ class Family(ABC):
         self.seeds = seeds
         self.device = device
 
+    @classmethod
+    def metrics_for(cls, params: FamilyParams) -> tuple[str, ...]:
+        """The metrics a run with ``params`` can report (default: all of :attr:`metrics`).
+
+        A family overrides it when some parameters rule metrics out (the ``lm`` family on a
+        real-text corpus has no exact source, so no KL or tail mass)."""
+        return cls.metrics
+
+    def trivial_risk(self) -> Any | None:
+        """The population risk of a model that ignores the data, per seed (shape (S,)), or None
+        when the family has no natural one. The ``catastrophic-risk`` rule tests whether the
+        risk reaches it (e.g. log K for K outcomes: the uniform model; ||w*||^2 for regression:
+        the zero predictor)."""
+        return None
+
     @property
     def n(self) -> int:
         """Samples per iteration (every family has an ``n`` parameter)."""

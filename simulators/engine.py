@@ -195,20 +195,22 @@ def resolve(
     seed_ids = _seeds(seeds)
     if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
         raise UserError(f"iterations must be a positive int, got {iterations!r}")
+    reported = tuple(cls.metrics_for(p))
     if metrics is None:
-        chosen = tuple(cls.metrics)
+        chosen = reported
     else:
         if isinstance(metrics, str):
             metrics = [m.strip() for m in metrics.split(",") if m.strip()]
         chosen = tuple(dict.fromkeys(metrics))
         if not chosen:
-            raise UserError(f"no metrics given; valid choices for {cls.name!r}: {', '.join(cls.metrics)}")
+            raise UserError(f"no metrics given; valid choices for {cls.name!r}: {', '.join(reported)}")
         for m in chosen:
             if m not in METRICS:
-                raise UserError(f"unknown metric {m!r}; valid choices for {cls.name!r}: {', '.join(cls.metrics)}")
-            if m not in cls.metrics:
+                raise UserError(f"unknown metric {m!r}; valid choices for {cls.name!r}: {', '.join(reported)}")
+            if m not in reported:
                 raise UserError(
-                    f"simulator {cls.name!r} does not report metric {m!r}; valid choices: {', '.join(cls.metrics)}"
+                    f"simulator {cls.name!r} does not report metric {m!r} with these parameters; "
+                    f"valid choices: {', '.join(reported)}"
                 )
     dev = _device(cls, device)
     return RunConfig(
@@ -307,6 +309,10 @@ def execute(config: RunConfig, *, progress: Progress | None = None) -> "Any":
     )
     frame.attrs["config"] = config.as_dict()
     frame.attrs["wall_time"] = time.perf_counter() - started
+    trivial = family.trivial_risk()
+    if trivial is not None:  # the catastrophic-risk baseline, {seed id: value}
+        trivial = ops.to_numpy(trivial).reshape(S)
+        frame.attrs["trivial_risk"] = {int(s): float(v) for s, v in zip(config.seeds, trivial)}
     return frame
 
 

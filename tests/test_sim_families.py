@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import main
+import simulators
 from simulators import engine
 from simulators.datasets import DATASETS, dataset, separated_mixture
 
@@ -139,3 +140,36 @@ def test_cli_errors_are_one_line(args, fragment):
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0]
+
+
+# -- trivial baselines and parameter-dependent metrics ----------------------------------------
+
+
+def test_discrete_trivial_risk_is_the_uniform_models_cross_entropy():
+    frame = simulators.run("discrete", seeds=4, iterations=2, categories=7, n=50)
+    assert frame.attrs["trivial_risk"] == {s: pytest.approx(np.log(7)) for s in range(4)}
+
+
+def test_regression_trivial_risk_is_the_zero_predictors_excess_risk():
+    # ||w*||^2 with w* ~ N(0, I_d) is chi-square(d): mean d, variance 2d. Over S seeds the mean's
+    # standard error is sqrt(2d/S); 5 SE keeps a false failure below 1e-6.
+    S, d = 400, 10
+    frame = simulators.run("linear-regression", seeds=S, iterations=1, dim=d, n=30)
+    values = np.array(list(frame.attrs["trivial_risk"].values()))
+    assert values.shape == (S,) and (values > 0).all()
+    assert abs(values.mean() - d) < 5 * np.sqrt(2 * d / S)
+
+
+def test_families_without_a_natural_trivial_model_give_none():
+    frame = simulators.run("gaussian", seeds=2, iterations=1)
+    assert "trivial_risk" not in frame.attrs
+
+
+def test_metrics_depend_on_parameters_lm_corpus_has_no_exact_source_metrics():
+    from simulators.errors import UserError
+
+    frame = simulators.run("lm", seeds=1, iterations=1, corpus="builtin", n=8, epochs=1, seq_len=8)
+    assert set(frame["metric"]) == {"population_risk", "entropy"}
+    assert frame["value"].notna().all()
+    with pytest.raises(UserError, match="does not report metric 'kl_to_truth' with these parameters"):
+        simulators.run("lm", seeds=1, iterations=1, corpus="builtin", metrics="kl_to_truth")

@@ -120,6 +120,10 @@ class Discrete(Family):
         flat = np.searchsorted(cumulative, u, side="right")
         return {"x": (flat - (np.arange(S) * k)[:, None]).astype(np.int64)}
 
+    def trivial_risk(self) -> np.ndarray:
+        """The uniform model's cross-entropy against the truth: log K for every seed."""
+        return np.full(self.seeds, np.log(self.params.categories))
+
     def measure(self, model: Mapping[str, np.ndarray], metrics: tuple[str, ...]) -> dict[str, np.ndarray]:
         q = model["q"]
         p = self.p

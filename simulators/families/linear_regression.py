@@ -81,6 +81,10 @@ class LinearRegression(Family):
     def sample(self, model: np.ndarray, n: int, rng: Any) -> Batch:
         return self._labels(model, n, rng)
 
+    def trivial_risk(self) -> np.ndarray:
+        """The zero predictor's excess risk, ||w*||^2 per seed."""
+        return np.einsum("sd,sd->s", self.w_star, self.w_star)
+
     def measure(self, model: np.ndarray, metrics: tuple[str, ...]) -> Mapping[str, np.ndarray]:
         risk = np.sum((model - self.w_star) ** 2, axis=1)
         out = {"population_risk": risk, "mean_sq_error": risk / self.params.dim}

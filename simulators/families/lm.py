@@ -32,7 +32,7 @@ tokens, ``vocab`` and ``topics`` are ignored, and real samples are random window
 training split. Only ``population_risk`` (cross-entropy per byte on held-out windows) and
 ``entropy`` (the model's per-byte entropy at those contexts) are defined; the metrics that need
 the exact source (``CORPUS_MISSING``) are not reported for corpus runs: :meth:`LM.metrics_for`
-says so, and until the engine drops them, ``measure`` returns them as NaN.
+says so, and the engine neither asks for them nor accepts them in ``metrics``.
 
 Backend: torch (``device`` cpu or cuda). Randomness: initialisation, minibatch order and sampling
 draw from the run's generator; the evaluation sample comes from a generator with a fixed seed.
@@ -228,7 +228,5 @@ class LM(Family):
                 h = -torch.where(q > 0, q * logq, torch.zeros_like(q)).double().sum((1, 2, 3))
                 ce, ent = (c, h) if ce is None else (ce + c, ent + h)
                 count += logq.shape[1] * logq.shape[2]
-            nan = torch.full_like(ce, float("nan"))
             out = {"population_risk": ce / count, "entropy": ent / count}
-            out.update({m: nan for m in CORPUS_MISSING})
         return {m: out[m] for m in metrics}
