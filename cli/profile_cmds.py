@@ -1,6 +1,6 @@
 """``mcatlas profile``: the collapse profile of a run (a saved run file, or run arguments).
 
-Thin by design: the run file is read by :func:`simulators.verdicts.read_run`, a run is made by
+Thin by design: the run file is read by :func:`simulators.runfiles.read_run`, a run is made by
 :mod:`simulators.engine` (the options are those of ``mcatlas run``, parsed by the same helpers),
 and the verdicts come from :func:`simulators.verdicts.profile`.
 """
@@ -110,7 +110,8 @@ def profile_cmd(
 ) -> None:
     """The collapse profile (a verdict per definition) of a run: --run FILE, or SIMULATOR with
     the options of mcatlas run."""
-    from simulators.verdicts import profile, read_run, thresholds_from
+    from simulators.runfiles import read_run
+    from simulators.verdicts import profile, thresholds_from
 
     th = thresholds_from(parse_thresholds(thresholds))
     if out is not None and out.suffix.lower() not in OUT_FORMATS:

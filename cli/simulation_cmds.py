@@ -17,7 +17,6 @@ import click
 from cli.main import Context, main
 from simulators.errors import UserError
 
-OUT_FORMATS = (".csv", ".parquet", ".json")
 
 
 def parse_params(items: tuple[str, ...]) -> dict[str, Any]:
@@ -109,19 +108,6 @@ def _print_summary(frame: Any) -> None:
     Console(width=max(120, 30 * (len(metrics) + 1)) if not sys.stdout.isatty() else None).print(table)
 
 
-def write_frame(frame: Any, path: Path) -> None:
-    """Save the tidy per-seed frame; the format follows the extension."""
-    suffix = path.suffix.lower()
-    if suffix not in OUT_FORMATS:
-        raise UserError(f"--out {path}: unknown extension {suffix or '(none)'!r}; valid choices: {', '.join(OUT_FORMATS)}")
-    if suffix == ".csv":
-        frame.to_csv(path, index=False)
-    elif suffix == ".parquet":
-        frame.to_parquet(path, index=False)
-    else:
-        frame.to_json(path, orient="records", indent=1)
-
-
 @main.command("run")
 @click.argument("simulator")
 @click.option("--policy", default="replace", show_default=True, help="replace | accumulate | accumulate-subsample | mix | fresh")
@@ -149,6 +135,7 @@ def run_cmd(
 ) -> None:
     """Run SIMULATOR under a data policy and print or save its per-seed metrics."""
     from simulators.engine import execute, resolve
+    from simulators.runfiles import RUN_FILE_SUFFIXES, run_to_json, write_run
 
     config = resolve(
         simulator,
@@ -160,8 +147,9 @@ def run_cmd(
         real_fraction=real_fraction,
         **parse_params(params),
     )
-    if out is not None and out.suffix.lower() not in OUT_FORMATS:
-        write_frame(None, out)  # raises the one-line error before any work
+    if out is not None and out.suffix.lower() not in RUN_FILE_SUFFIXES:  # fail before any work
+        raise UserError(f"--out {out}: unknown extension {out.suffix or '(none)'!r}; valid "
+                        f"choices: {', '.join(RUN_FILE_SUFFIXES)}")
     if obj is not None and obj.progress:
         from rich.progress import Progress
 
@@ -171,7 +159,7 @@ def run_cmd(
     else:
         frame = execute(config)
     if out is not None:
-        write_frame(frame, out)
+        write_run(frame, out)
         if obj is None or not obj.quiet:
             click.echo(f"wrote {len(frame)} rows to {out}", err=True)
     fmt = fmt or (None if out is not None else "table")
@@ -180,4 +168,4 @@ def run_cmd(
     elif fmt == "csv":
         click.echo(frame.to_csv(index=False), nl=False)
     elif fmt == "json":
-        click.echo(frame.to_json(orient="records"))
+        click.echo(run_to_json(frame))

@@ -130,6 +130,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from simulators.runfiles import RUN_COLUMNS
 from simulators.errors import UserError
 from simulators.vocabulary import DEFINITIONS, VERDICTS
 
@@ -137,7 +138,6 @@ from simulators.vocabulary import DEFINITIONS, VERDICTS
 COLLAPSE, NO_COLLAPSE, NOT_MEASURED = VERDICTS
 
 #: the tidy columns of a run
-RUN_COLUMNS: tuple[str, ...] = ("iteration", "seed", "metric", "value")
 #: the columns of :meth:`Profile.to_frame`
 PROFILE_COLUMNS: tuple[str, ...] = (
     "definition",
@@ -903,68 +903,6 @@ def profile(
 # Run files
 
 
-RUN_FILE_SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".json")
-
-
-def read_run(path: Any) -> pd.DataFrame:
-    """Read a saved run (the tidy frame) from .csv, .parquet or .json.
-
-    JSON may be a list of row objects (``DataFrame.to_json(orient="records")``, what ``mcatlas
-    run --out x.json`` writes), pandas' ``split`` form (``columns`` + ``data``), or an object
-    holding such a list under ``rows``/``records``/``frame``. Values may be numbers, null (NaN)
-    or the strings ``"inf"``/``"-inf"``/``"nan"`` (JSON has no infinity; note that pandas'
-    ``to_json`` writes inf as null, which reads back as NaN). Errors are one-line UserErrors.
-    """
-    from pathlib import Path
-
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in RUN_FILE_SUFFIXES:
-        raise UserError(f"{path}: unknown run file extension {suffix or '(none)'!r}; valid "
-                        f"choices: {', '.join(RUN_FILE_SUFFIXES)}")
-    if not path.is_file():
-        raise UserError(f"{path}: no such file")
-    try:
-        if suffix == ".csv":
-            frame = pd.read_csv(path)
-        elif suffix == ".parquet":
-            frame = pd.read_parquet(path)
-        else:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(data, dict):
-                if "columns" in data and "data" in data:
-                    frame = pd.DataFrame(data["data"], columns=data["columns"])
-                else:
-                    rows = next((data[k] for k in ("rows", "records", "frame") if k in data), None)
-                    if not isinstance(rows, list):
-                        raise UserError(f"{path}: expected a list of rows (iteration, seed, "
-                                        "metric, value)")
-                    frame = pd.DataFrame(rows)
-            elif isinstance(data, list):
-                frame = pd.DataFrame(data)
-            else:
-                raise UserError(f"{path}: expected a list of rows (iteration, seed, metric, value)")
-    except UserError:
-        raise
-    except (ValueError, OSError, ImportError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise UserError(f"{path}: cannot read run file: {first}") from None
-    missing = [c for c in RUN_COLUMNS if c not in frame.columns]
-    if missing:
-        raise UserError(f"{path}: missing column(s) {', '.join(missing)} (expected "
-                        f"{', '.join(RUN_COLUMNS)})")
-    if frame["value"].dtype == object:
-        def _num(v: Any) -> float:
-            if v is None:
-                return math.nan
-            try:
-                return float(v)
-            except (TypeError, ValueError):
-                raise UserError(f"{path}: value: not a number: {v!r}") from None
-        frame["value"] = frame["value"].map(_num).astype(float)
-    return frame
-
-
 # --------------------------------------------------------------------------------------------
 # Scaling law over a sweep in n
 
@@ -1102,13 +1040,11 @@ def scaling_profile(
 __all__ = [
     "BASELINE_METRIC",
     "PROFILE_COLUMNS",
-    "RUN_FILE_SUFFIXES",
     "Profile",
     "ScalingProfile",
     "Thresholds",
     "Verdict",
     "profile",
-    "read_run",
     "scaling_profile",
     "thresholds_from",
 ]

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from simulators.errors import UserError
+from simulators.runfiles import read_run, write_run
 from simulators.verdicts import (
     PROFILE_COLUMNS,
     Profile,
@@ -24,7 +25,6 @@ from simulators.verdicts import (
     _weighted_means,
     _weighted_medians,
     profile,
-    read_run,
     scaling_profile,
 )
 from simulators.vocabulary import DEFINITIONS, VERDICTS
@@ -408,3 +408,18 @@ def test_scaling_with_separate_reference_runs():
         scaling_profile(policy, {50: reference[50]})
     with pytest.raises(UserError, match="2 or more"):
         scaling_profile({50: policy[50]})
+
+
+def test_write_run_keeps_infinite_risk_in_every_format(tmp_path):
+    # An infinite risk is a result (a lost outcome): it must survive a save and a load, JSON
+    # included (pandas' to_json would write null, which reads back as "not measured").
+    frame = pd.DataFrame({"iteration": [1, 1, 2, 2], "seed": [0, 1, 0, 1],
+                          "metric": ["population_risk"] * 4,
+                          "value": [1.0, 2.0, math.inf, math.nan]})
+    for name in ("r.csv", "r.parquet", "r.json"):
+        write_run(frame, tmp_path / name)
+        got = read_run(tmp_path / name)
+        assert np.isposinf(got["value"].iloc[2]) and np.isnan(got["value"].iloc[3]), name
+        assert got["value"].iloc[:2].tolist() == [1.0, 2.0]
+    with pytest.raises(UserError, match="unknown run file extension"):
+        write_run(frame, tmp_path / "r.txt")
