@@ -3,7 +3,6 @@ encoded; the evidence overlay on the matrix; offline HTML, SVG and PNG output.""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -31,10 +30,9 @@ from metaanalysis.charts import (
     usage_frame,
 )
 from metaanalysis.matrix import build_matrix
-from metaanalysis.records import Paper
-from metaanalysis.synthesis import dersimonian_laird, pooled_by_policy, synthesis_table
+from metaanalysis.synthesis import dersimonian_laird, pooled_by_policy
 from metaanalysis.validation import load_database
-from metaanalysis.weighting import realism_frame, weights
+from metaanalysis.weighting import realism_frame
 from simulators.vocabulary import DEFINITIONS
 
 GOOD = Path(__file__).resolve().parent / "fixtures" / "annotations" / "good"

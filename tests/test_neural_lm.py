@@ -15,7 +15,6 @@ import simulators  # noqa: E402
 from simulators.engine import make_rng  # noqa: E402
 from simulators.families.lm import LM, LMParams  # noqa: E402
 from simulators.neural import batched  # noqa: E402
-from simulators.neural.source import TopicMarkovSource  # noqa: E402
 
 TINY = dict(vocab=20, topics=2, seq_len=8, n=16, epochs=1, width=8, layers=1, heads=2, eval_sequences=32)
 
