@@ -124,8 +124,8 @@ def profile_cmd(
         frame = read_run(run_file)
         title = f"collapse profile of {run_file}"
     else:
-        from cli.simulation_cmds import parse_params, parse_seeds
-        from simulators.engine import execute, resolve
+        from cli.simulation_cmds import execute_with_progress, parse_params, parse_seeds
+        from simulators.engine import resolve
 
         config = resolve(
             simulator,
@@ -136,14 +136,7 @@ def profile_cmd(
             real_fraction=real_fraction,
             **parse_params(params),
         )
-        if obj is not None and obj.progress:
-            from rich.progress import Progress
-
-            with Progress(transient=True) as bar:
-                task = bar.add_task(f"{config.simulator} {config.policy}", total=config.iterations)
-                frame = execute(config, progress=lambda t, total: bar.update(task, completed=t))
-        else:
-            frame = execute(config)
+        frame = execute_with_progress(config, obj)
         title = f"collapse profile of {config.simulator} {config.policy}"
     prof = profile(frame, thresholds=th, baseline=baseline)
     title += f" ({prof.seeds} seeds, {prof.iterations} iterations)"

@@ -108,6 +108,19 @@ def _print_summary(frame: Any) -> None:
     Console(width=max(120, 30 * (len(metrics) + 1)) if not sys.stdout.isatty() else None).print(table)
 
 
+def execute_with_progress(config: Any, obj: Context | None) -> Any:
+    """Execute a resolved run, with a progress bar over iterations when ``obj.progress``."""
+    from simulators.engine import execute
+
+    if obj is None or not obj.progress:
+        return execute(config)
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task(f"{config.simulator} {config.policy}", total=config.iterations)
+        return execute(config, progress=lambda t, total: bar.update(task, completed=t))
+
+
 @main.command("run")
 @click.argument("simulator")
 @click.option("--policy", default="replace", show_default=True, help="replace | accumulate | accumulate-subsample | mix | fresh")
@@ -134,7 +147,7 @@ def run_cmd(
     fmt: str | None,
 ) -> None:
     """Run SIMULATOR under a data policy and print or save its per-seed metrics."""
-    from simulators.engine import execute, resolve
+    from simulators.engine import resolve
     from simulators.runfiles import RUN_FILE_SUFFIXES, run_to_json, write_run
 
     config = resolve(
@@ -150,14 +163,7 @@ def run_cmd(
     if out is not None and out.suffix.lower() not in RUN_FILE_SUFFIXES:  # fail before any work
         raise UserError(f"--out {out}: unknown extension {out.suffix or '(none)'!r}; valid "
                         f"choices: {', '.join(RUN_FILE_SUFFIXES)}")
-    if obj is not None and obj.progress:
-        from rich.progress import Progress
-
-        with Progress(transient=True) as bar:
-            task = bar.add_task(f"{config.simulator} {config.policy}", total=config.iterations)
-            frame = execute(config, progress=lambda t, total: bar.update(task, completed=t))
-    else:
-        frame = execute(config)
+    frame = execute_with_progress(config, obj)
     if out is not None:
         write_run(frame, out)
         if obj is None or not obj.quiet:
