@@ -110,13 +110,12 @@ def profile_cmd(
 ) -> None:
     """The collapse profile (a verdict per definition) of a run: --run FILE, or SIMULATOR with
     the options of mcatlas run."""
-    from simulators.runfiles import read_run
+    from simulators.runfiles import check_writable, read_run
     from simulators.verdicts import profile, thresholds_from
 
     th = thresholds_from(parse_thresholds(thresholds))
-    if out is not None and out.suffix.lower() not in OUT_FORMATS:
-        raise UserError(f"--out {out}: unknown extension {out.suffix or '(none)'!r}; valid "
-                        f"choices: {', '.join(OUT_FORMATS)}")
+    if out is not None:
+        check_writable(out, OUT_FORMATS)  # fail before any work
     if (simulator is None) == (run_file is None):
         raise UserError("give either a SIMULATOR to run or --run FILE (a saved run), not both"
                         if simulator else "give a SIMULATOR to run or --run FILE (a saved run)")
@@ -141,10 +140,11 @@ def profile_cmd(
     prof = profile(frame, thresholds=th, baseline=baseline)
     title += f" ({prof.seeds} seeds, {prof.iterations} iterations)"
     if out is not None:
-        if out.suffix.lower() == ".csv":
-            prof.to_frame().to_csv(out, index=False)
-        else:
-            out.write_text(prof.to_json(indent=1) + "\n", encoding="utf-8")
+        text = prof.to_frame().to_csv(index=False) if out.suffix.lower() == ".csv" else prof.to_json(indent=1) + "\n"
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"{out}: cannot write: {exc.strerror or exc}") from None
         if obj is None or not obj.quiet:
             click.echo(f"wrote the profile to {out}", err=True)
     fmt = fmt or (None if out is not None else "table")

@@ -148,7 +148,7 @@ def run_cmd(
 ) -> None:
     """Run SIMULATOR under a data policy and print or save its per-seed metrics."""
     from simulators.engine import resolve
-    from simulators.runfiles import RUN_FILE_SUFFIXES, run_to_json, write_run
+    from simulators.runfiles import check_writable, run_to_json, write_run
 
     config = resolve(
         simulator,
@@ -160,9 +160,8 @@ def run_cmd(
         real_fraction=real_fraction,
         **parse_params(params),
     )
-    if out is not None and out.suffix.lower() not in RUN_FILE_SUFFIXES:  # fail before any work
-        raise UserError(f"--out {out}: unknown extension {out.suffix or '(none)'!r}; valid "
-                        f"choices: {', '.join(RUN_FILE_SUFFIXES)}")
+    if out is not None:
+        check_writable(out)  # fail before any work
     frame = execute_with_progress(config, obj)
     if out is not None:
         write_run(frame, out)

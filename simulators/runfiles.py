@@ -18,6 +18,9 @@ import pandas as pd
 from .errors import UserError
 
 RUN_COLUMNS: tuple[str, ...] = ("iteration", "seed", "metric", "value")
+#: rows of this metric carry a run's catastrophic-risk baseline (the risk of a model that
+#: ignores the data), one per seed; the engine puts it in ``frame.attrs`` under the same name
+BASELINE_METRIC = "trivial_risk"
 RUN_FILE_SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".json")
 
 
@@ -38,22 +41,51 @@ def run_to_json(frame: pd.DataFrame, indent: int | None = None) -> str:
     return json.dumps(rows, indent=indent)
 
 
-def write_run(frame: pd.DataFrame, path: Path | str) -> None:
-    """Save the tidy per-seed frame; the format follows the extension (see the module doc)."""
+def check_writable(path: Path | str, suffixes: tuple[str, ...] = RUN_FILE_SUFFIXES) -> Path:
+    """Fail early, with one line, if ``path`` has a wrong extension or cannot be created (so a
+    long run is not thrown away at the end)."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix not in RUN_FILE_SUFFIXES:
-        raise UserError(f"{path}: unknown run file extension {suffix or '(none)'!r}; valid "
-                        f"choices: {', '.join(RUN_FILE_SUFFIXES)}")
-    frame = frame.loc[:, list(RUN_COLUMNS)]
-    if suffix == ".csv":
-        frame.to_csv(path, index=False)
-    elif suffix == ".parquet":
-        frame.to_parquet(path, index=False)
-    else:
-        path.write_text(run_to_json(frame, indent=1) + "\n", encoding="utf-8")
+    if suffix not in suffixes:
+        raise UserError(f"{path}: unknown file extension {suffix or '(none)'!r}; valid "
+                        f"choices: {', '.join(suffixes)}")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise UserError(f"{path}: directory {parent} does not exist")
+    if path.is_dir():
+        raise UserError(f"{path}: is a directory")
+    return path
 
 
+def with_baseline_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The tidy columns, plus rows ``metric = trivial_risk`` (one per seed, at iteration 1) when
+    the run has a catastrophic-risk baseline in ``frame.attrs`` — so a saved run profiles like
+    the run itself."""
+    tidy = frame.loc[:, list(RUN_COLUMNS)]
+    baseline = frame.attrs.get(BASELINE_METRIC)
+    if not isinstance(baseline, dict) or (tidy["metric"] == BASELINE_METRIC).any():
+        return tidy
+    rows = pd.DataFrame({
+        "iteration": 1, "seed": list(baseline), "metric": BASELINE_METRIC,
+        "value": [float(v) for v in baseline.values()],
+    })
+    return pd.concat([tidy, rows.astype(tidy.dtypes.to_dict())], ignore_index=True)
+
+
+def write_run(frame: pd.DataFrame, path: Path | str) -> None:
+    """Save the tidy per-seed frame (with its baseline rows); the format follows the extension
+    (see the module doc). Errors, including an unwritable path, are one-line UserErrors."""
+    path = check_writable(path)
+    frame = with_baseline_rows(frame)
+    try:
+        if path.suffix.lower() == ".csv":
+            frame.to_csv(path, index=False)
+        elif path.suffix.lower() == ".parquet":
+            frame.to_parquet(path, index=False)
+        else:
+            path.write_text(run_to_json(frame, indent=1) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
 def read_run(path: Any) -> pd.DataFrame:

@@ -39,7 +39,9 @@ Rules (each threshold is a field of :class:`Thresholds`; defaults in brackets)
         that approaches b from below). The baseline is passed as ``baseline=`` (a number, or one
         number per seed), or comes from ``frame.attrs["trivial_risk"]``, or from rows with
         metric ``trivial_risk`` in the frame (one value per seed, constant over iterations).
-        Without a baseline only (a) is tested, and the reason says so. If iteration 1's risk is
+        Without a baseline (a family with no model that ignores the data, e.g. the Gaussian), a
+        run where (a) does not hold is ``not-measured``: a finite risk, however large, neither
+        shows nor rules out reaching a baseline that does not exist. If iteration 1's risk is
         already at or above the baseline, (b) cannot tell collapse from a poor first fit, and the
         verdict is ``not-measured`` unless (a) holds.
     ``diverging-risk``
@@ -82,9 +84,11 @@ Rules (each threshold is a field of :class:`Thresholds`; defaults in brackets)
         (towards -inf, i.e. the ratio towards zero): the ``diverging-risk`` trend test with the
         sign reversed.
     ``tail-disappearance``
-        Relative to iteration 1, not to 1.0: the statistic is the ratio of seed medians
-        tail_mass_ratio(T) / tail_mass_ratio(1), collapse when its CI upper bound is below
-        ``tail_ratio_max`` [1]. Why iteration 1: a single finite-sample fit on real data already
+        The tail-mass ratio falls significantly below 1 (DESIGN.md), read as two conditions that
+        must both hold: the CI upper bound of the median tail_mass_ratio(T) is below 1 (less tail
+        than the truth), and it *fell* there: the statistic, the ratio of seed medians
+        tail_mass_ratio(T) / tail_mass_ratio(1), has a CI upper bound below ``tail_ratio_max``
+        [1]. Why also relative to iteration 1: a single finite-sample fit on real data already
         under-represents tails (the MLE variance is biased low; a categorical MLE gives unseen
         outcomes zero mass); that is estimation error, not the effect of training on generated
         data, which is what the definition is about. The raw medians are in the reason. If the
@@ -130,7 +134,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from simulators.runfiles import RUN_COLUMNS
+from simulators.runfiles import BASELINE_METRIC, RUN_COLUMNS
 from simulators.errors import UserError
 from simulators.vocabulary import DEFINITIONS, VERDICTS
 
@@ -149,7 +153,6 @@ PROFILE_COLUMNS: tuple[str, ...] = (
     "reason",
 )
 #: metric name (outside the vocabulary's METRICS) under which a frame may carry the trivial risk
-BASELINE_METRIC = "trivial_risk"
 
 
 class Thresholds(BaseModel):
@@ -686,14 +689,16 @@ def _catastrophic(run: _Run, baseline: Any) -> Verdict:
         return Verdict(
             d, COLLAPSE, inf_e.point[-1], inf_e.low[-1], inf_e.high[-1],
             _reached(inf_holds, run.iterations), f"risk became infinite: {inf_text}",
-            "share of seeds with infinite risk at T",
+            "share of seeds whose risk became infinite by T",
         )
     if b is None:
+        # Without a baseline, "reaches the risk of a model that ignores the data" cannot be
+        # tested: a finite risk, however large, is not evidence either way.
         return Verdict(
-            d, NO_COLLAPSE, inf_e.point[-1], inf_e.low[-1], inf_e.high[-1], None,
-            f"risk not significantly infinite ({inf_text}); no trivial baseline given, so only "
-            "the infinite case was tested",
-            "share of seeds with infinite risk at T",
+            d, NOT_MEASURED, inf_e.point[-1], inf_e.low[-1], inf_e.high[-1], None,
+            f"risk did not become infinite ({inf_text}); this family has no trivial baseline "
+            "(no model that ignores the data), so reaching one could not be tested",
+            "share of seeds whose risk became infinite by T",
         )
     # gap closed: G_t = (R_t - R_1) / (b - R_1), seed means under the same resample
     Rp, Rb = run.means(R)
@@ -841,13 +846,22 @@ def _tail(run: _Run) -> Verdict:
         rel = pt / pt[0]
         rel_b = np.where(boot[:, :1] > 0, boot / boot[:, :1], np.nan)
     low, high = _quantiles(rel_b, th.ci_level)
-    holds = high < th.tail_ratio_max
+    abs_low, abs_high = _quantiles(boot, th.ci_level)
+    below_truth = abs_high < 1.0  # DESIGN.md: the ratio falls significantly below 1 ...
+    fell = high < th.tail_ratio_max  # ... and it fell there: below the first fit's ratio
+    holds = below_truth & fell
     ci = _ci_text(low[-1], high[-1], th.ci_level)
-    raw = f"median tail mass ratio {_fmt(pt[-1])} at iteration {run.last}, {_fmt(pt[0])} at {run.first}"
+    abs_ci = _ci_text(abs_low[-1], abs_high[-1], th.ci_level)
+    raw = (f"median tail mass ratio {_fmt(pt[-1])} at iteration {run.last} ({abs_ci}), "
+           f"{_fmt(pt[0])} at {run.first}")
     if holds[-1]:
         verdict = COLLAPSE
         reason = (f"tail mass fell to {_fmt(rel[-1])} of iteration {run.first}'s ({ci}, below "
-                  f"{_fmt(th.tail_ratio_max)}); {raw}")
+                  f"{_fmt(th.tail_ratio_max)}) and is significantly below the truth's; {raw}")
+    elif fell[-1]:
+        verdict = NO_COLLAPSE
+        reason = (f"tail mass fell to {_fmt(rel[-1])} of iteration {run.first}'s ({ci}) but is "
+                  f"not significantly below the truth's; {raw}")
     else:
         verdict = NO_COLLAPSE
         reason = (f"tail mass at {_fmt(rel[-1])} of iteration {run.first}'s ({ci}, not "

@@ -162,8 +162,9 @@ def test_risk_infinite_from_the_first_fit_is_not_collapse():
     S, T = 30, 20
     risk = np.full((S, T), np.inf)
     p = profile(tidy(population_risk=risk))
-    assert p.verdict("catastrophic-risk") == NO_COLLAPSE
+    assert p.verdict("catastrophic-risk") != COLLAPSE
     assert p["catastrophic-risk"].statistic == 0.0
+    assert "no trivial baseline" in p["catastrophic-risk"].reason
     assert p.verdict("diverging-risk") != COLLAPSE
 
 
@@ -175,8 +176,8 @@ def test_one_infinite_seed_is_not_significant():
     risk[0, 5:] = np.inf
     p = profile(tidy(population_risk=risk))
     v = p["catastrophic-risk"]
-    assert v.verdict == NO_COLLAPSE and v.ci_low == 0
-    assert "only the infinite case" in v.reason
+    assert v.verdict == NOT_MEASURED and v.ci_low == 0
+    assert "no trivial baseline" in v.reason
     # the trend is of the finite seeds and says so
     assert "left out" in p["diverging-risk"].reason
 
@@ -187,7 +188,7 @@ def test_trivial_baseline_from_argument_attrs_or_rows():
     # risk climbs from 0.1 to the baseline 10 (with noise sd 0.1: G's SE ~ 0.003)
     risk = np.linspace(0.1, 10.0, T)[None, :] + rng.normal(0, 0.1, size=(S, T))
     frame = tidy(population_risk=risk)
-    assert profile(frame).verdict("catastrophic-risk") == NO_COLLAPSE
+    assert profile(frame).verdict("catastrophic-risk") == NOT_MEASURED  # nothing to reach
     v = profile(frame, baseline=10.0)["catastrophic-risk"]
     assert v.verdict == COLLAPSE and v.statistic == pytest.approx(1.0, abs=0.02)
     # G_t = (t-1)/(T-1) on this line: the CI low reaches 0.9 just before iteration 0.9*29 + 1
@@ -259,6 +260,18 @@ def test_tail_ratio_falling_collapses_relative_to_iteration_1():
     # constant 0.8: below 1.0, but the real-data fit already had 0.8: no recursion effect
     steady = 0.8 * np.exp(rng.normal(0, 0.05, size=(S, T)))
     assert profile(tidy(tail_mass_ratio=steady)).verdict("tail-disappearance") == NO_COLLAPSE
+
+
+def test_tail_ratio_falling_but_still_above_the_truth_is_not_disappearance():
+    # From 2.0 (an over-dispersed first fit) down to ~1.3: it fell, but the model still gives
+    # the tails more mass than the truth: DESIGN.md's "below 1" is not met.
+    rng = np.random.default_rng(13)
+    S, T = 30, 40
+    falling = (1.3 + 0.7 * np.exp(-0.2 * (t_axis(T) - 1)))[None, :] * np.exp(rng.normal(0, 0.05, size=(S, T)))
+    v = profile(tidy(tail_mass_ratio=falling))["tail-disappearance"]
+    assert v.verdict == NO_COLLAPSE
+    assert v.ci_high < 1, "it did fall relative to iteration 1"
+    assert "not significantly below the truth" in v.reason
 
 
 def test_tail_ratio_uses_the_typical_seed():
@@ -421,5 +434,13 @@ def test_write_run_keeps_infinite_risk_in_every_format(tmp_path):
         got = read_run(tmp_path / name)
         assert np.isposinf(got["value"].iloc[2]) and np.isnan(got["value"].iloc[3]), name
         assert got["value"].iloc[:2].tolist() == [1.0, 2.0]
-    with pytest.raises(UserError, match="unknown run file extension"):
+    # a run's catastrophic-risk baseline travels with it as trivial_risk rows
+    frame.attrs["trivial_risk"] = {0: 3.0, 1: 4.0}
+    write_run(frame, tmp_path / "b.json")
+    got = read_run(tmp_path / "b.json")
+    baseline = got[got["metric"] == "trivial_risk"]
+    assert dict(zip(baseline["seed"], baseline["value"])) == {0: 3.0, 1: 4.0}
+    with pytest.raises(UserError, match="does not exist"):
+        write_run(frame, tmp_path / "missing" / "r.csv")
+    with pytest.raises(UserError, match="unknown file extension"):
         write_run(frame, tmp_path / "r.txt")
