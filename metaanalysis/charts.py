@@ -297,9 +297,48 @@ def _setup_label(frame: Any) -> Any:
     return frame["paper"].astype(str) + " / " + frame["setup"].astype(str)
 
 
+#: nominal width of the plotting area of one trajectory panel, per number of metrics per row,
+#: so that a row of panels (with axes and labels) fits a 1400 px window without scrolling
+TRAJECTORY_PANEL_WIDTH = {1: 520, 2: 420, 3: 290, 4: 210}
+
+
+def _cell_note(cell: Any) -> tuple[int, int, str]:
+    """(finite points, non-finite points, text for an empty cell) of one (setup, metric) cell."""
+    mean = cell["mean"].astype(float)
+    finite = int(mean.map(math.isfinite).sum())
+    bad = len(cell) - finite
+    if len(cell) == 0:
+        return 0, 0, "not reported"
+    n_inf = pd_numeric_max(cell, "n_inf")
+    seeds = pd_numeric_max(cell, "seeds")
+    if n_inf:
+        text = f"infinite in up to {n_inf}" + (f" of {seeds}" if seeds else "") + " seed(s)"
+    else:
+        text = "infinite or undefined"
+    if finite == 0:
+        return 0, bad, f"{text} at every iteration: nothing to draw"
+    return finite, bad, f"{bad} point(s) {text}, not drawn"
+
+
+def pd_numeric_max(frame: Any, column: str) -> int:
+    """The largest value of an integer-like column (0 when absent or empty)."""
+    if column not in frame.columns or len(frame) == 0:
+        return 0
+    import pandas as pd
+
+    v = pd.to_numeric(frame[column], errors="coerce").max()
+    return 0 if v is None or (isinstance(v, float) and math.isnan(v)) else int(v)
+
+
 def trajectories_chart(trajectories: Any, metrics: Sequence[str] = ("population_risk",), title: str | None = None) -> Any:
-    """Small multiples (one row per setup, one column per metric): the mean over seeds against
-    the iteration, with its 95% CI band, as published (blue) vs realistic (orange)."""
+    """Small multiples built as explicit panels: one row per setup (``vconcat``), one panel per
+    metric in that row (``hconcat``). Each panel carries its own data (that setup's rows of that
+    metric only) and its own title, so a panel can never show another cell's data. (A row x column
+    facet cannot guarantee that here: non-finite points are dropped, so a (setup, metric) cell may
+    be empty and Vega-Lite then lays the remaining cells out in the wrong places.) A cell without
+    finite data is a text panel saying why ("not reported", or "infinite ... at every iteration").
+    Line: mean over seeds against the iteration; band: its 95% CI; blue as published, orange
+    realistic (dashed)."""
     import altair as alt
 
     title = title or "Re-executed trajectories per setup: as published vs realistic"
@@ -307,34 +346,52 @@ def trajectories_chart(trajectories: Any, metrics: Sequence[str] = ("population_
     if len(t) == 0:
         return _empty(title, "No re-executed runs are stored yet (mcatlas rerun KEY).")
     t["setup_label"] = _setup_label(t)
-    mean = t["mean"].astype(float)
-    finite = mean.map(math.isfinite)
-    dropped = int((~finite).sum())
-    t = t[finite]
-    caption = ("Each panel is one setup; the line is the mean over seeds of the metric at each model-fitting "
-               "iteration, the band its 95% confidence interval across seeds. Blue: the setup as published; "
-               "orange: under realistic conditions (data accumulate, few iterations). Read: whether the "
-               "published trend survives realistic conditions.")
-    if dropped:
-        caption += f" {dropped} point(s) with an infinite or undefined mean are not drawn."
+    metrics = [m for m in metrics if m in set(t["metric"])] or list(metrics)
+    width = TRAJECTORY_PANEL_WIDTH.get(len(metrics), 180)
     setups = sorted(t["setup_label"].unique())
-    base = alt.Chart().encode(
-        x=alt.X("iteration:Q", title="iteration"),
-        color=alt.Color("variant:N", title="rerun", scale=_scale(VARIANT_COLOURS)),
-    )
-    band = base.mark_area(opacity=0.25).encode(y=alt.Y("ci_low:Q", title="mean (95% CI)"), y2="ci_high:Q")
-    line = base.mark_line(point=alt.OverlayMarkDef(size=12)).encode(
-        y=alt.Y("mean:Q", title="mean (95% CI)", scale=alt.Scale(zero=False)),
-        strokeDash=alt.StrokeDash("variant:N", title="rerun", scale=alt.Scale(domain=list(VARIANT_COLOURS), range=[[1, 0], [5, 3]])),
-        tooltip=[alt.Tooltip("setup_label:N", title="setup"), alt.Tooltip("variant:N"), alt.Tooltip("policy:N"),
-                 alt.Tooltip("metric:N"), alt.Tooltip("iteration:Q"), alt.Tooltip("mean:Q", format=".4g"),
-                 alt.Tooltip("ci_low:Q", format=".4g", title="CI low"), alt.Tooltip("ci_high:Q", format=".4g", title="CI high"),
-                 alt.Tooltip("seeds:Q")],
-    )
-    return alt.layer(band, line, data=_values(t)).properties(width=220, height=130).facet(
-        row=alt.Row("setup_label:N", sort=setups, title=None, header=alt.Header(labelAngle=0, labelAlign="left", labelLimit=260)),
-        column=alt.Column("metric:N", sort=list(metrics), title=None),
-    ).resolve_scale(y="independent").properties(title=_title(title, caption, 90))
+    dropped = 0
+    rows = []
+    for setup in setups:
+        panels = []
+        for m in metrics:
+            cell = t[(t["setup_label"] == setup) & (t["metric"] == m)]
+            finite, bad, note = _cell_note(cell)
+            dropped += bad
+            panel_title = alt.TitleParams(m, subtitle=[note] if bad and finite else [], fontSize=12,
+                                          subtitleFontSize=10, subtitleColor="#B34700", anchor="start")
+            if finite == 0:
+                panels.append(alt.Chart(alt.Data(values=[{"setup_label": setup, "metric": m, "message": note}]))
+                              .mark_text(fontSize=12, color="#555555", align="center", baseline="middle")
+                              .encode(text="message:N")
+                              .properties(width=width, height=130, title=panel_title))
+                continue
+            cell = cell[cell["mean"].astype(float).map(math.isfinite)]
+            base = alt.Chart(_values(cell)).encode(
+                x=alt.X("iteration:Q", title="iteration"),
+                color=alt.Color("variant:N", title="rerun", scale=_scale(VARIANT_COLOURS)),
+            )
+            band = base.mark_area(opacity=0.25).encode(y=alt.Y("ci_low:Q", title="mean (95% CI)"), y2="ci_high:Q")
+            line = base.mark_line(point=alt.OverlayMarkDef(size=12)).encode(
+                y=alt.Y("mean:Q", title="mean (95% CI)", scale=alt.Scale(zero=False)),
+                strokeDash=alt.StrokeDash("variant:N", title="rerun",
+                                          scale=alt.Scale(domain=list(VARIANT_COLOURS), range=[[1, 0], [5, 3]])),
+                tooltip=[alt.Tooltip("setup_label:N", title="setup"), alt.Tooltip("variant:N"), alt.Tooltip("policy:N"),
+                         alt.Tooltip("metric:N"), alt.Tooltip("iteration:Q"), alt.Tooltip("mean:Q", format=".4g"),
+                         alt.Tooltip("ci_low:Q", format=".4g", title="CI low"),
+                         alt.Tooltip("ci_high:Q", format=".4g", title="CI high"), alt.Tooltip("seeds:Q")],
+            )
+            panels.append(alt.layer(band, line).properties(width=width, height=130, title=panel_title))
+        rows.append(alt.hconcat(*panels, spacing=12).properties(
+            title=alt.TitleParams(setup, anchor="start", fontSize=13, fontWeight="bold")))
+    caption = ("One row per setup, one panel per metric; the line is the mean over seeds of the metric at each "
+               "model-fitting iteration, the band its 95% confidence interval across seeds. Blue solid: the setup as "
+               "published; orange dashed: under realistic conditions (data accumulate, few iterations). Read: whether "
+               "the published trend survives realistic conditions.")
+    if dropped:
+        caption += (f" {dropped} point(s) with an infinite or undefined mean are not drawn; each panel says how many "
+                    "of its own.")
+    return alt.vconcat(*rows, spacing=18).resolve_scale(color="shared", strokeDash="shared").properties(
+        title=_title(title, caption, 90))
 
 
 def profiles_chart(verdicts: Any, title: str | None = None) -> Any:

@@ -151,11 +151,37 @@ def test_trajectories_chart_drops_infinite_means_and_says_so():
     assert len(rows) == 5  # the infinite mean is not drawn
     assert all(r["mean"] is not None for r in rows)
     assert "1 point(s) with an infinite" in subtitle(spec)
-    assert spec["facet"]["row"]["field"] == "setup_label"
-    layer_enc = spec["spec"]["layer"]
-    assert layer_enc[0]["mark"]["type"] == "area" and layer_enc[0]["encoding"]["y2"]["field"] == "ci_high"
-    assert layer_enc[1]["encoding"]["y"]["field"] == "mean"
-    assert layer_enc[1]["encoding"]["color"]["scale"]["domain"] == ["published", "realistic"]
+    panel = spec["vconcat"][0]["hconcat"][0]
+    assert panel["layer"][0]["mark"]["type"] == "area" and panel["layer"][0]["encoding"]["y2"]["field"] == "ci_high"
+    assert panel["layer"][1]["encoding"]["y"]["field"] == "mean"
+    assert panel["layer"][1]["encoding"]["color"]["scale"]["domain"] == ["published", "realistic"]
+    assert "not drawn" in " ".join(panel["title"]["subtitle"])  # the panel says it lost a point
+
+
+def _cell(x: float, setup: str, metric: str, variant: str = "published") -> list[dict]:
+    return [{"paper": "p", "setup": setup, "variant": variant, "policy": "replace", "metric": metric,
+             "iteration": t, "mean": x * t, "ci_low": x * t - 0.1, "ci_high": x * t + 0.1, "seeds": 5, "n_inf": 0}
+            for t in (1, 2, 3)]
+
+
+def test_trajectories_chart_panels_keep_their_own_setup_and_metric():
+    # setup "a" has no variance_ratio at all and only infinite risk; setup "b" has both metrics.
+    # In a row x column facet the missing cells shift b's data into a's panels; with explicit
+    # panels every panel holds exactly its (setup, metric) rows and empty cells say why.
+    inf_risk = [{**r, "mean": float("inf"), "n_inf": 3} for r in _cell(1.0, "a", "population_risk")]
+    frame = pd.DataFrame(inf_risk + _cell(2.0, "b", "population_risk") + _cell(3.0, "b", "variance_ratio"))
+    spec = trajectories_chart(frame, ("population_risk", "variance_ratio")).to_dict()
+    assert [row["title"]["text"] for row in spec["vconcat"]] == ["p / a", "p / b"]
+    a, b = spec["vconcat"]
+    assert [panel["title"]["text"] for panel in a["hconcat"]] == ["population_risk", "variance_ratio"]
+    texts = [panel["data"]["values"][0]["message"] for panel in a["hconcat"]]
+    assert texts[0].startswith("infinite in up to 3 of 5 seed(s)") and texts[1] == "not reported"
+    assert all(panel["mark"]["type"] == "text" for panel in a["hconcat"])
+    for panel, metric, slope in zip(b["hconcat"], ("population_risk", "variance_ratio"), (2.0, 3.0)):
+        data = values_of(panel)
+        assert {(r["setup"], r["metric"]) for r in data} == {("b", metric)}
+        assert [r["mean"] for r in data] == [slope, 2 * slope, 3 * slope]
+        assert panel["title"]["text"] == metric
 
 
 def test_profiles_chart_cells_and_colours():
