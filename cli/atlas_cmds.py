@@ -34,7 +34,8 @@ def _print_rows(rows: list[dict[str, Any]], fmt: str, title: str, columns: list[
         return
     header = list(rows[0]) if rows else (columns or [])
     if fmt == "csv":
-        writer = csv.DictWriter(sys.stdout, fieldnames=header, lineterminator="\n")
+        header = columns or header
+        writer = csv.DictWriter(sys.stdout, fieldnames=header, lineterminator="\n", extrasaction="ignore")
         writer.writeheader()
         writer.writerows([{k: ("" if v is None else v) for k, v in r.items()} for r in rows])
         return
@@ -88,15 +89,42 @@ def _engine(obj: Context) -> Any:
     return open_evidence(db_url(obj.db), annotations_dir(obj.annotations))
 
 
-def _records(frame: Any) -> list[dict[str, Any]]:
-    """A frame as JSON-safe records (NaN and infinities become None)."""
+def _clean(v: Any, digits: int = 6) -> Any:
+    """One JSON/CSV-safe value: numpy scalars as Python, NaN and infinities as None, floats
+    rounded to ``digits`` significant digits (no 1.2999999999999998), containers recursively."""
     import math
 
-    out = []
-    for r in frame.to_dict(orient="records"):
-        out.append({k: (None if isinstance(v, float) and not math.isfinite(v) else
-                        (v.item() if hasattr(v, "item") else v)) for k, v in r.items()})
-    return out
+    if hasattr(v, "item") and not isinstance(v, (str, bytes)):
+        try:
+            v = v.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return None
+        return float(f"{v:.{digits}g}")
+    if isinstance(v, dict):
+        return {str(k): _clean(x, digits) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_clean(x, digits) for x in v]
+    return v
+
+
+def _records(frame: Any) -> list[dict[str, Any]]:
+    """A frame (or a list of dicts) as JSON-safe records (NaN and infinities become None,
+    floats rounded by :func:`_clean`)."""
+    rows = frame if isinstance(frame, list) else frame.to_dict(orient="records")
+    return [{k: _clean(v) for k, v in r.items()} for r in rows]
+
+
+def _figure4(obj: Context, eng: Any) -> dict[str, Any] | None:
+    """The position paper's Figure 4 test on the stored runs (None without an evidence store)."""
+    if eng is None:
+        return None
+    from metaanalysis.absorption import position_paper_absorption
+
+    table, test = position_paper_absorption(eng)
+    return {"table": _records(table), "test": _clean(test)}
 
 
 @main.command()
@@ -104,27 +132,42 @@ def _records(frame: Any) -> list[dict[str, Any]]:
 @click.pass_obj
 def synthesis(obj: Context, fmt: str) -> None:
     """Per definition: claims (collapse / no-collapse / mixed), unweighted and realism-weighted,
-    and the re-executed verdicts as published and realistic; then the checks of the position
-    paper's conclusions against the verdicts by policy."""
+    and the re-executed verdicts as published and realistic; then the position paper's claims
+    checked against the verdicts (each run counted once), and its Figure 4 test. The position
+    paper's own claims are checked, not counted. CSV prints one table after another, each
+    preceded by a line `# section`."""
     from metaanalysis.report.hooks import load_evidence
     from metaanalysis.synthesis import conclusion_checks, pooled_by_policy, synthesis_table, verdicts_by_policy
-    from metaanalysis.weighting import weights
+    from metaanalysis.weighting import claim_weights
 
     db = _database(obj)
-    evidence = load_evidence(_engine(obj), db.papers)
-    table = synthesis_table(db.papers, weights(db.papers, db.realism), evidence.verdicts)
-    checks = conclusion_checks(evidence.verdicts)
+    eng = _engine(obj)
+    evidence = load_evidence(eng, db.papers)
+    table = synthesis_table(db.papers, claim_weights(db.papers, db.realism), evidence.verdicts)
+    checks = _records(conclusion_checks(evidence.verdicts, db.papers))
+    figure4 = _figure4(obj, eng)
     if fmt == "json":
         doc = {
             "definitions": _records(table),
             "verdicts_by_policy": _records(verdicts_by_policy(evidence.verdicts)),
             "pooled_log_risk_ratio": _records(pooled_by_policy(evidence.effects)),
             "checks": checks,
+            "figure4": figure4,
         }
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False))
         return
     if fmt == "csv":
+        click.echo("# definitions")
         _print_rows(_records(table), "csv", "")
+        click.echo("# checks")
+        _print_rows([{**c, "runs": "; ".join(c["runs"])} for c in checks], "csv", "",
+                    columns=["paper", "claim", "statement", "definition", "policy", "outcome", "where", "collapse",
+                             "measured", "share", "status", "runs"])
+        if figure4 is not None:
+            click.echo("# figure4")
+            _print_rows(figure4["table"], "csv", "")
+            click.echo("# figure4-test")
+            _print_rows(_figure4_rows(figure4["test"]), "csv", "")
         return
     rows = []
     for r in _records(table):
@@ -140,10 +183,32 @@ def synthesis(obj: Context, fmt: str) -> None:
             "published c/n/-": f"{r['published_collapse']}/{r['published_no_collapse']}/{r['published_not_measured']}",
             "realistic c/n/-": f"{r['realistic_collapse']}/{r['realistic_no_collapse']}/{r['realistic_not_measured']}",
         })
-    _print_rows(rows, "table", "Evidence synthesis per definition (c collapse, n no-collapse, m mixed, - not measured)")
+    _print_rows(rows, "table", "Evidence synthesis per definition (c collapse, n no-collapse, m mixed, - not measured;"
+                " the position paper's claims are checked below, not counted)")
+    click.echo("Position paper's claims (schaeffer2025position.yaml) against the re-executed runs:")
     for c in checks:
-        where = f" [{c['policy']}]" if c["policy"] else ""
-        click.echo(f"{c['status']:>13}: {c['statement']}{where} ({c['collapse']} of {c['measured']} measured setup runs collapse)")
+        click.echo(f"{c['status']:>19}: {c['statement']} [{c['definition']}, {c['policy']}, claimed {c['outcome']}]"
+                   f" ({c['collapse']} of {c['measured']} measured runs collapse)")
+    if figure4 is not None:
+        click.echo("Figure 4 (time to collapse onto one outcome grows with n x initial entropy):")
+        for r in _figure4_rows(figure4["test"]):
+            click.echo(f"{r['answer']:>19}: {r['test']} {r['detail']}")
+
+
+def _figure4_rows(test: dict[str, Any]) -> list[dict[str, Any]]:
+    """The Figure 4 test as rows: test, answer, detail (fitted exponents with their 95% intervals)."""
+    prop = test.get("proportional") or {}
+    detail = ""
+    if prop.get("exponent_n") is not None:
+        lo_n, hi_n = prop["exponent_n_ci"]
+        lo_h, hi_h = prop["exponent_h0_ci"]
+        detail = (f"T ~ n^{prop['exponent_n']:.2f} [{lo_n:.2f}, {hi_n:.2f}] x H0^{prop['exponent_h0']:.2f} "
+                  f"[{lo_h:.2f}, {hi_h:.2f}] (proportional: both exponents 1)")
+    return [
+        {"test": "grows with n", "answer": test["grows_with_n"]["answer"], "detail": ""},
+        {"test": "grows with initial entropy H0", "answer": test["grows_with_entropy"]["answer"], "detail": ""},
+        {"test": "proportional to n x H0", "answer": prop.get("answer", "not-tested"), "detail": detail},
+    ]
 
 
 def _progress_printer(obj: Context) -> Any:

@@ -615,7 +615,7 @@ def all_charts(papers: Sequence[Any], realism: Any, evidence: Any) -> dict[str, 
     :class:`metaanalysis.synthesis.Evidence` (which may be empty)."""
     from .matrix import build_matrix
     from .synthesis import pooled_by_policy, synthesis_table
-    from .weighting import realism_frame, weights
+    from .weighting import claim_weights, realism_frame
 
     usage = usage_frame(papers)
     charts: dict[str, Any] = {}
@@ -626,7 +626,7 @@ def all_charts(papers: Sequence[Any], realism: Any, evidence: Any) -> dict[str, 
     charts["definitions-time"] = definitions_time_chart(usage)
     charts["policies-year"] = policies_year_chart(policy_frame(papers))
     charts["realism"] = realism_chart(realism_frame(papers, realism))
-    charts["support"] = support_chart(synthesis_table(papers, weights(papers, realism), evidence.verdicts))
+    charts["support"] = support_chart(synthesis_table(papers, claim_weights(papers, realism), evidence.verdicts))
     charts["trajectories"] = trajectories_chart(evidence.trajectories)
     charts["profiles"] = profiles_chart(evidence.verdicts)
     charts["forest"] = forest_chart(evidence.effects, pooled_by_policy(evidence.effects))

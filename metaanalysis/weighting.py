@@ -20,6 +20,29 @@ Papers with no scores at all
     weight 0 or 1), and the unweighted counts still include them. Every weighted table reports
     how many claims were left out for that reason.
 
+Claims are weighted by their own policy, not only their paper's
+    A paper may make claims under several data policies (Gerstgrasser et al. report replace
+    *and* accumulate). Its realism scores describe its setting as a whole, so a replace claim of
+    an accumulate paper would inherit a realism it does not have. :func:`claim_weight` therefore
+    weights a claim by its paper's levels with the two policy dimensions overridden from the
+    claim's own policy (:data:`POLICY_LEVELS`):
+
+    ==========================  ====================  ===============
+    claim policy                data-propagation      real-data-kept
+    ==========================  ====================  ===============
+    replace                     replace               none
+    accumulate                  accumulate            all
+    accumulate-subsample        accumulate            all
+    mix                         mixed                 some
+    fresh                       mixed                 some
+    ==========================  ====================  ===============
+
+    ``accumulate-subsample`` counts as accumulation with all real data kept: the real data stay
+    in the pool every training set is drawn from, even though each set is a fixed-size subsample.
+    ``fresh`` (a fresh real share every iteration) keeps *some* real data in fixed-size mixed
+    training sets, like ``mix``. The other dimensions (iterations, synthetic volume, model class)
+    keep the paper's levels. A paper not scored at all still has no weight.
+
 A level that ``realism.yaml`` does not define, or a weight method this module does not know, is
 a :class:`~simulators.errors.UserError` (``mcatlas validate`` reports the former with its line).
 
@@ -38,6 +61,16 @@ from .records import Paper, RealismFile
 
 #: the weight methods this module implements (``weight.method`` in realism.yaml)
 WEIGHT_METHODS: tuple[str, ...] = ("mean-normalised-score",)
+
+#: claim policy -> levels of the policy dimensions of realism.yaml that the claim's own policy
+#: implies (see the module docstring); keys are exactly simulators.vocabulary.POLICIES
+POLICY_LEVELS: dict[str, dict[str, str]] = {
+    "replace": {"data-propagation": "replace", "real-data-kept": "none"},
+    "accumulate": {"data-propagation": "accumulate", "real-data-kept": "all"},
+    "accumulate-subsample": {"data-propagation": "accumulate", "real-data-kept": "all"},
+    "mix": {"data-propagation": "mixed", "real-data-kept": "some"},
+    "fresh": {"data-propagation": "mixed", "real-data-kept": "some"},
+}
 
 
 @dataclass(frozen=True)
@@ -124,6 +157,27 @@ def weights(papers: Iterable[Paper], realism: RealismFile) -> dict[str, float | 
     return {r.key: r.weight for r in realism_of(papers, realism)}
 
 
+def claim_weight(paper: Paper, policy: str | None, realism: RealismFile) -> float | None:
+    """The realism weight of one claim of ``paper`` made under ``policy``: the paper's scores with
+    the policy dimensions replaced by :data:`POLICY_LEVELS` [policy] (dimensions realism.yaml does
+    not have, or levels it does not define, are left as the paper has them). None when the paper
+    is not scored at all (such claims stay out of weighted counts)."""
+    r = paper_realism(paper, realism)
+    if r.weight is None:
+        return None
+    table = realism.levels()
+    scores = dict(r.scores)
+    for dim, level in POLICY_LEVELS.get(policy or "", {}).items():
+        if dim in table and level in table[dim]:
+            scores[dim] = table[dim][level]
+    return weight_of_scores(scores, max_scores(realism))
+
+
+def claim_weights(papers: Iterable[Paper], realism: RealismFile) -> dict[tuple[str, str], float | None]:
+    """(paper key, claim id) -> :func:`claim_weight` of that claim."""
+    return {(p.key, c.id): claim_weight(p, c.policy, realism) for p in papers for c in p.claims}
+
+
 def realism_records(papers: Iterable[Paper], realism: RealismFile) -> list[dict[str, Any]]:
     """Flat rows for CSV/JSON: key, label, year, per dimension its level and score, the number of
     scored dimensions and the weight (``None`` when unscored)."""
@@ -165,7 +219,10 @@ def realism_frame(papers: Iterable[Paper], realism: RealismFile) -> Any:
 
 __all__ = [
     "PaperRealism",
+    "POLICY_LEVELS",
     "WEIGHT_METHODS",
+    "claim_weight",
+    "claim_weights",
     "max_scores",
     "paper_realism",
     "realism_frame",

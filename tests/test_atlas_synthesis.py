@@ -79,26 +79,73 @@ def test_synthesis_without_evidence_has_zero_verdict_counts():
     assert (table["published_collapse"] == 0).all() and (table["realistic_no_collapse"] == 0).all()
 
 
+POSITION = Paper.model_validate({
+    "key": "schaeffer2025position", "title": "T", "authors": ["A"], "year": 2025, "label": "S",
+    "explicit_definition": "n/a", "definitions": {},
+    "claims": [
+        {"id": "acc", "statement": "Risk does not diverge when data accumulate.", "definition": "diverging-risk",
+         "outcome": "no-collapse", "policy": "accumulate", "model_family": "other", "where": "abstract"},
+        {"id": "rep", "statement": "Variance collapses under replacement.", "definition": "collapsing-variance",
+         "outcome": "collapse", "policy": "replace", "model_family": "gaussian", "where": "Fig. 4"},
+        {"id": "tail", "statement": "Tail loss deserves study.", "definition": "diverging-risk",
+         "outcome": "mixed", "policy": "accumulate", "model_family": "other", "where": "conclusion"},
+        {"id": "scale", "statement": "Scaling shifts matter.", "definition": "scaling-law-change",
+         "outcome": "mixed", "policy": "accumulate", "model_family": "other", "where": "conclusion"},
+    ],
+})
+
+
 def test_verdicts_by_policy_and_conclusion_checks():
     by = verdicts_by_policy(VERDICTS)
     row = by[(by.definition == "diverging-risk") & (by.policy == "accumulate")].iloc[0]
     assert (row.no_collapse, row.collapse, row.measured) == (2, 0, 2)
-    checks = {c["statement"]: c for c in conclusion_checks(VERDICTS)}
-    acc = checks["Population risk does not diverge when data accumulate."]
-    assert (acc["status"], acc["collapse"], acc["measured"]) == ("supported", 0, 2)
-    rep = checks["Population risk diverges when data are replaced."]
-    assert rep["status"] == "supported"
-    assert checks["Scaling laws still change (needs a sweep over n)."]["status"] == "not-measured"
+    checks = {c["claim"]: c for c in conclusion_checks(VERDICTS, PAPERS + [POSITION])}
+    assert list(checks) == ["acc", "rep", "tail", "scale"]  # from the record, in its order
+    acc = checks["acc"]
+    assert (acc["status"], acc["collapse"], acc["measured"], acc["statement"]) == (
+        "supported", 0, 2, "Risk does not diverge when data accumulate.")
+    assert checks["rep"]["status"] == "supported" and checks["rep"]["measured"] == 1
+    assert (checks["tail"]["status"], checks["tail"]["measured"]) == ("open", 2)  # mixed: counts, no verdict
+    assert checks["scale"]["status"] == "not-measured"
     # contradicted when an accumulate run diverges
     bad = pd.concat([VERDICTS, pd.DataFrame([("c", "s3", "realistic", "accumulate", "diverging-risk", "collapse")],
                                             columns=VERDICTS.columns)])
-    assert {c["definition"]: c["status"] for c in conclusion_checks(bad) if c["policy"] == "accumulate"}[
-        "diverging-risk"] == "partly contradicted"  # 1 of 3
+    assert {c["claim"]: c["status"] for c in conclusion_checks(bad, [POSITION])}["acc"] == "partly contradicted"
     worse = pd.concat([bad, pd.DataFrame([("c", f"s{i}", "realistic", "accumulate", "diverging-risk", "collapse")
                                           for i in (4, 5)], columns=VERDICTS.columns)])
-    assert {c["definition"]: (c["status"], c["share"]) for c in conclusion_checks(worse) if c["policy"] == "accumulate"}[
-        "diverging-risk"] == ("contradicted", 3 / 5)
-    assert all(c["status"] == "not-measured" for c in conclusion_checks(None))
+    assert {c["claim"]: (c["status"], c["share"]) for c in conclusion_checks(worse, [POSITION])}["acc"] == (
+        "contradicted", 3 / 5)
+    assert all(c["status"] == "not-measured" for c in conclusion_checks(None, [POSITION]))
+    assert conclusion_checks(VERDICTS, PAPERS) == []  # no position paper record: nothing to check
+
+
+def test_a_run_shared_by_several_links_counts_once():
+    # one configuration (hash h1) linked from three setups, and one from a single setup
+    shared = pd.DataFrame([
+        (p, s, "published", "accumulate", "diverging-risk", "collapse", "h1")
+        for p, s in (("a", "x"), ("b", "y"), ("c", "z"))
+    ] + [("a", "w", "published", "accumulate", "diverging-risk", "no-collapse", "h2")],
+        columns=[*VERDICTS.columns, "config_hash"])
+    table = synthesis_table(PAPERS, WEIGHTS, shared).set_index("definition")
+    assert (table.loc["diverging-risk"].published_collapse, table.loc["diverging-risk"].published_no_collapse) == (1, 1)
+    acc = conclusion_checks(shared, [POSITION])[0]
+    assert (acc["collapse"], acc["measured"]) == (1, 2)
+    assert "a / x (published); b / y (published); c / z (published)" in acc["runs"]
+    by = verdicts_by_policy(shared)
+    assert by.iloc[0].measured == 2
+    effects = pd.DataFrame([
+        {"paper": p, "setup": s, "variant": "published", "policy": "replace", "effect": e, "se": se,
+         "config_hash": h} for p, s, e, se, h in (("a", "x", 0.1, 0.1, "h1"), ("b", "y", 0.1, 0.1, "h1"),
+                                                 ("c", "z", 0.1, 0.1, "h1"), ("a", "w", 0.5, 0.2, "h2"))])
+    pooled = pooled_by_policy(effects).iloc[0]
+    assert (pooled.k, pooled.runs) == (2, 2)
+    assert pooled.estimate == pytest.approx(dersimonian_laird([0.1, 0.5], [0.01, 0.04]).estimate)
+
+
+def test_position_paper_claims_are_checked_not_counted():
+    table = synthesis_table(PAPERS + [POSITION], WEIGHTS, None).set_index("definition")
+    assert table.loc["diverging-risk"].claims == 1  # only paper a's claim
+    assert table.loc["scaling-law-change"].claims == 0
 
 
 def test_dersimonian_laird_worked_example_by_hand():

@@ -4,7 +4,9 @@
 * :func:`load_evidence` reads every stored run linked to a current setup of the given papers into
   a :class:`metaanalysis.synthesis.Evidence`: verdicts (with the policy each run used),
   per-iteration aggregates as trajectories, the forest plot's per-setup effect (computed from the
-  stored per-seed frame) and provenance.
+  stored per-seed frame) and provenance. Every row keeps its ``config_hash``: several (paper,
+  setup, variant) links can name the same configuration (one run), and the synthesis counts a
+  run once (:func:`metaanalysis.synthesis.unique_runs`).
 * :func:`rerun_missing` runs the setups whose configuration is not stored yet, cheapest first,
   within a time budget (so the atlas stays a few minutes on 2 cores), with a progress callback;
   what does not fit in the budget is reported as skipped (``mcatlas rerun --all`` does it all).
@@ -54,7 +56,8 @@ def load_evidence(eng: Any, papers: Sequence[Any]) -> Any:
     trajectories, effects, run_rows = [], [], []
     frames_cache: dict[str, Any] = {}
     for r in runs.itertuples(index=False):
-        key = {"paper": r.paper, "setup": r.setup, "variant": r.variant, "policy": r.policy}
+        key = {"paper": r.paper, "setup": r.setup, "variant": r.variant, "policy": r.policy,
+               "config_hash": r.config_hash}
         agg = ev.aggregates(eng, r.config_hash).rename(columns={"n": "seeds"})
         trajectories.append(agg.assign(**key))
         if r.config_hash not in frames_cache:
