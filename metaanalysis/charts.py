@@ -434,28 +434,58 @@ def profiles_chart(verdicts: Any, title: str | None = None) -> Any:
     ).properties(title=_title(title, caption, 90))
 
 
+def _pooled_label(r: dict[str, Any]) -> str:
+    """The pooled row's label: the estimate's heterogeneity written out (k, tau^2, I^2, 95% PI)."""
+    text = f"pooled {r['policy']}: k = {int(r['k'])}, tau² = {_fmt(r.get('tau2'))}, I² = {_fmt(100 * r['i2'], '.0f')}%"
+    lo, hi = r.get("pi_low"), r.get("pi_high")
+    if _finite(lo) and _finite(hi):
+        text += f", 95% PI [{_fmt(lo)}, {_fmt(hi)}]"
+    else:
+        text += ", PI needs k ≥ 3"
+    return text
+
+
+def _finite(x: Any) -> bool:
+    try:
+        return math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def _fmt(x: Any, spec: str = ".3g") -> str:
+    return format(float(x), spec) if _finite(x) else "–"
+
+
 def forest_frame(effects: Any, pooled: Any) -> Any:
-    """The forest plot's rows: one per setup run (kind ``setup``) and one pooled row per policy
-    (kind ``pooled``), ordered by policy, then pooled last, setups by effect."""
+    """The forest plot's rows: one per distinct run (kind ``setup``; a configuration shared by
+    several setup links is one row, its label names the first link and how many others share it,
+    ``shared_by`` lists them all) and one pooled row per policy (kind ``pooled``, its label
+    carrying k, tau^2, I^2 and the 95% prediction interval), ordered by policy, then pooled last,
+    runs by effect."""
     import pandas as pd
 
+    from .synthesis import unique_runs
+
     rows = []
-    e = effects.copy()
+    e = unique_runs(effects)
     e = e[pd.to_numeric(e["effect"], errors="coerce").map(lambda x: isinstance(x, float) and math.isfinite(x))]
     for r in e.to_dict(orient="records"):
-        rows.append({"kind": "setup", "label": f"{r['paper']} / {r['setup']} ({r['variant']})",
-                     "policy": r["policy"], "variant": r["variant"], "effect": float(r["effect"]),
-                     "ci_low": r["ci_low"], "ci_high": r["ci_high"], "seeds": r.get("seeds"),
-                     "note": r.get("note") or "", "k": None, "tau2": None, "i2": None})
+        label = f"{r['paper']} / {r['setup']} ({r['variant']})"
+        if int(r["links"]) > 1:
+            label += f" +{int(r['links']) - 1} more"
+        rows.append({"kind": "setup", "label": label, "policy": r["policy"], "variant": r["variant"],
+                     "effect": float(r["effect"]), "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+                     "seeds": r.get("seeds"), "note": r.get("note") or "", "shared_by": r["shared_by"],
+                     "k": None, "tau2": None, "i2": None, "pi_low": None, "pi_high": None})
     for r in pooled.to_dict(orient="records"):
         if not (isinstance(r["estimate"], float) and math.isfinite(r["estimate"])):
             continue
-        rows.append({"kind": "pooled", "label": f"pooled: {r['policy']} (k = {int(r['k'])})", "policy": r["policy"],
+        rows.append({"kind": "pooled", "label": _pooled_label(r), "policy": r["policy"],
                      "variant": "pooled", "effect": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-                     "seeds": None, "note": "DerSimonian-Laird random effects", "k": int(r["k"]),
-                     "tau2": r["tau2"], "i2": r["i2"]})
+                     "seeds": None, "note": "DerSimonian-Laird random effects", "shared_by": "", "k": int(r["k"]),
+                     "tau2": r["tau2"], "i2": r["i2"], "pi_low": r.get("pi_low"), "pi_high": r.get("pi_high")})
     frame = pd.DataFrame(rows, columns=["kind", "label", "policy", "variant", "effect", "ci_low", "ci_high", "seeds",
-                                        "note", "k", "tau2", "i2"])
+                                        "note", "shared_by", "k", "tau2", "i2", "pi_low", "pi_high"])
     porder = {p: i for i, p in enumerate(POLICIES)}
     frame["_p"] = frame["policy"].map(porder).fillna(len(POLICIES))
     frame["_k"] = (frame["kind"] == "pooled").astype(int)
@@ -465,43 +495,77 @@ def forest_frame(effects: Any, pooled: Any) -> Any:
 
 
 def forest_chart(effects: Any, pooled: Any) -> Any:
-    """Forest plot: per setup run the log ratio of population risk at the last vs the first
-    iteration with its 95% CI across seeds, grouped by the run's data policy, and a pooled
-    (DerSimonian-Laird) estimate per policy as a diamond."""
+    """Forest plot: per distinct run the log ratio of population risk at the last vs the first
+    iteration with its 95% CI across seeds, one panel per data policy (each with its own x scale,
+    so the small effects of accumulation are as readable as the large ones of replacement), and
+    a pooled (DerSimonian-Laird) estimate per policy as a diamond with its prediction interval."""
     import altair as alt
 
-    title = "Change in population risk over a run: per setup and pooled per data policy"
+    from .synthesis import unique_runs
+
+    title = "Change in population risk over a run: per run and pooled per data policy"
     frame = forest_frame(effects, pooled) if len(effects) else None
     if frame is None or len(frame) == 0:
         return _empty(title, "No re-executed runs with a finite risk change are stored yet (mcatlas rerun KEY).")
-    excluded = len(effects) - int((frame["kind"] == "setup").sum())
-    caption = ("Each row is one re-executed run: the mean over seeds of log(risk at the last iteration / risk at the "
-               "first), with its 95% t-interval across seeds; 0 (grey line) means no change, log 2 = 0.69 a doubling. "
-               "Diamonds pool the runs of one data policy with DerSimonian-Laird random effects. Read: whether risk "
-               "grows under replacement but not when data accumulate.")
+    runs = unique_runs(effects)
+    excluded = len(runs) - int((frame["kind"] == "setup").sum())
+    caption = ("Each row is one re-executed run (a configuration shared by several setups is drawn once; the tooltip "
+               "lists them): the mean over seeds of log(risk at the last iteration / risk at the first), with its 95% "
+               "t-interval across seeds; 0 (grey line) means no change, log 2 = 0.69 a doubling. Diamonds pool the runs "
+               "of one data policy with DerSimonian-Laird random effects (thin black line: 95% prediction interval); "
+               "the pooled row states k, tau² and I². Each panel has its own x scale. Caution: seed standard errors "
+               "shrink with the number of seeds and differ by orders of magnitude between runs, so DL's tau² is "
+               "unreliable and a few runs dominate the diamond; read the heterogeneity (I², prediction interval), not "
+               "only the diamond. Read: whether risk grows under replacement but not when data accumulate.")
     if excluded:
-        caption += f" {excluded} run(s) without a finite effect are not shown."
-    labels = frame["label"].tolist()
-    base = alt.Chart().encode(
-        y=alt.Y("label:N", sort=labels, title=None, axis=alt.Axis(labelLimit=320)),
-        tooltip=[alt.Tooltip("label:N", title="run"), alt.Tooltip("policy:N"), alt.Tooltip("effect:Q", format=".3f", title="log risk ratio"),
-                 alt.Tooltip("ci_low:Q", format=".3f", title="CI low"), alt.Tooltip("ci_high:Q", format=".3f", title="CI high"),
-                 alt.Tooltip("seeds:Q"), alt.Tooltip("tau2:Q", format=".3g", title="tau^2"),
-                 alt.Tooltip("i2:Q", format=".2f", title="I^2"), alt.Tooltip("note:N")],
-    )
-    zero = alt.Chart().mark_rule(color="#999999", strokeDash=[3, 3]).encode(x=alt.datum(0))
-    ci = base.mark_rule(strokeWidth=2).encode(
-        x=alt.X("ci_low:Q", title="log(risk at last iteration / risk at first iteration)"), x2="ci_high:Q",
-        color=alt.Color("variant:N", title="run", scale=_scale({**VARIANT_COLOURS, "pooled": "#000000"})))
-    points = base.mark_point(filled=True, size=80).encode(
-        x="effect:Q",
-        color=alt.Color("variant:N", title="run", scale=_scale({**VARIANT_COLOURS, "pooled": "#000000"})),
-        shape=alt.Shape("kind:N", title=None, scale=alt.Scale(domain=["setup", "pooled"], range=["circle", "diamond"])),
-    )
-    present = [p for p in POLICIES if p in set(frame["policy"])]
-    return alt.layer(zero, ci, points, data=_values(frame)).properties(width=420, height=alt.Step(16)).facet(
-        row=alt.Row("policy:N", sort=present, title=None, header=alt.Header(labelAngle=0, labelAlign="left", labelFontWeight="bold")),
-    ).resolve_scale(y="independent").properties(title=_title(title, caption, 90))
+        caption += (f" {excluded} run(s) without a finite effect (infinite or zero risk at the first or last "
+                    "iteration in every seed) are not drawn; each panel says how many of its own.")
+    colours = {**VARIANT_COLOURS, "pooled": "#000000"}
+    shapes = {"published": "circle", "realistic": "square", "pooled": "diamond"}
+    panels = []
+    present = [p for p in POLICIES if p in set(frame["policy"]) | set(runs["policy"])]
+    for policy in present:
+        sub = frame[frame["policy"] == policy]
+        n_runs = int((runs["policy"] == policy).sum())
+        shown = int((sub["kind"] == "setup").sum())
+        head = f"{policy}: {shown} of {n_runs} run(s) drawn"
+        if n_runs - shown:
+            head += f", {n_runs - shown} excluded (infinite or zero risk)"
+        if len(sub) == 0:
+            panels.append(alt.Chart(alt.Data(values=[{"message": "no run with a finite effect"}])).mark_text(
+                fontSize=12, color="#555555", align="left").encode(text="message:N").properties(
+                width=460, height=20, title=alt.TitleParams(head, anchor="start", fontSize=12, fontWeight="bold")))
+            continue
+        labels = sub["label"].tolist()
+        base = alt.Chart().encode(
+            y=alt.Y("label:N", sort=labels, title=None, axis=alt.Axis(labelLimit=460)),
+            tooltip=[alt.Tooltip("label:N", title="run"), alt.Tooltip("policy:N"),
+                     alt.Tooltip("effect:Q", format=".3f", title="log risk ratio"),
+                     alt.Tooltip("ci_low:Q", format=".3f", title="CI low"),
+                     alt.Tooltip("ci_high:Q", format=".3f", title="CI high"), alt.Tooltip("seeds:Q"),
+                     alt.Tooltip("shared_by:N", title="setups sharing this run"),
+                     alt.Tooltip("tau2:Q", format=".3g", title="tau^2"), alt.Tooltip("i2:Q", format=".2f", title="I^2"),
+                     alt.Tooltip("pi_low:Q", format=".3f", title="PI low"),
+                     alt.Tooltip("pi_high:Q", format=".3f", title="PI high"), alt.Tooltip("note:N")],
+        )
+        zero = alt.Chart().mark_rule(color="#999999", strokeDash=[3, 3]).encode(x=alt.datum(0))
+        pi = base.transform_filter("datum.kind == 'pooled' && isValid(datum.pi_low)").mark_rule(
+            color="#000000", strokeWidth=1).encode(x="pi_low:Q", x2="pi_high:Q")
+        ci = base.mark_rule(strokeWidth=2.5).encode(
+            x=alt.X("ci_low:Q", title="log(risk at last iteration / risk at first iteration)",
+                    scale=alt.Scale(zero=True, nice=True)),
+            x2="ci_high:Q",
+            color=alt.Color("variant:N", scale=_scale(colours), legend=None))
+        points = base.mark_point(filled=True, size=80, opacity=1).encode(
+            x="effect:Q",
+            color=alt.Color("variant:N", title="run", scale=_scale(colours)),
+            shape=alt.Shape("variant:N", title="run", scale=_scale(shapes)),
+        )
+        panels.append(alt.layer(zero, pi, ci, points, data=_values(sub)).properties(
+            width=460, height=alt.Step(16),
+            title=alt.TitleParams(head, anchor="start", fontSize=12, fontWeight="bold")))
+    return alt.vconcat(*panels, spacing=20).resolve_scale(color="shared", shape="shared").properties(
+        title=_title(title, caption, 100))
 
 
 # -- the matrix with the evidence overlay ------------------------------------------------------

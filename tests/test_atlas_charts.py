@@ -208,14 +208,31 @@ def test_forest_chart_rows_and_pooled_estimate():
     ])
     spec = forest_chart(effects, pooled_by_policy(effects)).to_dict()
     rows = values_of(spec)
-    pooled = [r for r in rows if r["kind"] == "pooled"]
+    pooled = [r for r in rows if r.get("kind") == "pooled"]
     assert len(pooled) == 1 and pooled[0]["policy"] == "replace"
     assert pooled[0]["effect"] == pytest.approx(dersimonian_laird([0.1, 0.5], [0.01, 0.04]).estimate)
-    assert len([r for r in rows if r["kind"] == "setup"]) == 2
+    assert pooled[0]["label"].startswith("pooled replace: k = 2, tau² = ")  # written on the row, not only tooltips
+    assert len([r for r in rows if r.get("kind") == "setup"]) == 2
     assert "1 run(s) without a finite effect" in subtitle(spec)
-    assert spec["facet"]["row"]["field"] == "policy"
-    marks = [layer["mark"]["type"] for layer in spec["spec"]["layer"]]
-    assert marks == ["rule", "rule", "point"]
+    titles = [panel["title"]["text"] for panel in spec["vconcat"]]
+    assert titles == ["replace: 2 of 2 run(s) drawn", "accumulate: 0 of 1 run(s) drawn, 1 excluded (infinite or zero risk)"]
+    marks = [layer["mark"]["type"] for layer in spec["vconcat"][0]["layer"]]
+    assert marks == ["rule", "rule", "rule", "point"]
+    # one legend: the CI rules carry no legend; points share one field and title for colour and shape
+    assert spec["vconcat"][0]["layer"][2]["encoding"]["color"]["legend"] is None
+    enc = spec["vconcat"][0]["layer"][3]["encoding"]
+    assert enc["color"]["field"] == enc["shape"]["field"] == "variant" and enc["color"]["title"] == enc["shape"]["title"]
+    assert "resolve" not in spec or spec["resolve"].get("scale", {}).get("x") != "shared"  # own x scale per policy
+
+
+def test_forest_chart_draws_a_shared_run_once_and_names_every_setup():
+    effects = pd.DataFrame([
+        {"paper": p, "setup": s, "variant": "published", "policy": "replace", "effect": 0.3, "se": 0.1,
+         "ci_low": 0.1, "ci_high": 0.5, "seeds": 10, "config_hash": "h"} for p, s in (("a", "x"), ("b", "y"), ("c", "z"))])
+    spec = forest_chart(effects, pooled_by_policy(effects)).to_dict()
+    runs = [r for r in values_of(spec) if r["kind"] == "setup"]
+    assert len(runs) == 1 and runs[0]["label"] == "a / x (published) +2 more"
+    assert runs[0]["shared_by"] == "a / x (published); b / y (published); c / z (published)"
 
 
 def test_matrix_overlay_marks_each_cell_with_evidence(db):
