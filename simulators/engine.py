@@ -104,21 +104,42 @@ def _family_class(name: str | type[Family]) -> type[Family]:
 
 
 def _params(cls: type[Family], params: dict[str, Any]) -> FamilyParams:
+    """The family's typed parameters, or a one-line :class:`UserError` naming each bad parameter.
+
+    Pydantic reports a union-typed field (``bandwidth: float | "scott" | "silverman"``) as one
+    error per alternative, located at ``bandwidth.float`` etc.; such a field gets one message
+    built from its description (what it accepts) instead. Errors are always named by the
+    parameter itself (the first element of the location), never by pydantic's internal path."""
     from pydantic import ValidationError
 
     try:
         return cls.Params(**params)
     except ValidationError as exc:
-        valid = ", ".join(cls.Params.model_fields)
-        parts = []
+        fields = cls.Params.model_fields
+        valid = ", ".join(fields)
+        by_field: dict[str, list[Any]] = {}
         for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "params"
-            if err["type"] == "extra_forbidden":
-                parts.append(f"unknown parameter {where!r}; valid parameters: {valid}")
+            name = str(err["loc"][0]) if err["loc"] else ""
+            by_field.setdefault(name, []).append(err)
+        parts = []
+        for name, errs in by_field.items():
+            if errs[0]["type"] == "extra_forbidden":
+                parts.append(f"unknown parameter {name!r}; valid parameters: {valid}")
+                continue
+            given = params.get(name, errs[0].get("input"))
+            if len(errs) > 1 and name in fields and fields[name].description:
+                accepted = fields[name].description
             else:
-                msg = err["msg"].replace("\n", " ")
-                parts.append(f"parameter {where!r}: {msg} (got {err.get('input')!r})")
+                accepted = "; ".join(_error_text(e) for e in errs)
+            label = f"parameter {name!r}" if name else "parameters"
+            parts.append(f"{label}: {accepted}; got {given!r}")
         raise UserError(f"simulator {cls.name!r}: " + "; ".join(parts)) from None
+
+
+def _error_text(err: Any) -> str:
+    """Pydantic's message without its 'Value error, ' prefix, on one line."""
+    msg = str(err["msg"]).replace("\n", " ")
+    return msg.removeprefix("Value error, ")
 
 
 def _seeds(seeds: int | Sequence[int]) -> tuple[int, ...]:

@@ -23,15 +23,24 @@ Metrics (model N(mu, Sigma) against the truth N(0, Sigma*); all closed form unle
 ``entropy``           1/2 (d log(2 pi e) + log det Sigma); ``-inf`` when Sigma is singular.
 ``tail_mass_ratio``   the model's probability outside the truth's central 99% region
                       {x : x^T Sigma*^-1 x <= chi2_d(0.99)}, divided by the truth's own 0.01.
+                      dim > 1: a Monte Carlo estimate (see the LIMITATION below).
 ``hallucinated_mass`` the model's probability outside the truth's central 1 - 1e-6 region (where
                       the truth puts one part in a million): mass the truth says is
-                      (near) impossible.
+                      (near) impossible. dim > 1: Monte Carlo, see the LIMITATION below.
 ``mean_sq_error``     ||mu||^2, the squared error of the fitted mean (summed over coordinates).
 
-The two region masses are exact for ``dim`` = 1 (normal CDF). For ``dim`` > 1 the mass of a
-quadratic form of a Gaussian has no closed form, and they are estimated with 4096 common random
-numbers drawn once per run (the same standard normals for every seed and iteration, so
-trajectories are smooth); the resolution is then 1/4096 of mass.
+The two region masses are exact for ``dim`` = 1 (normal tails). For ``dim`` > 1 the mass of a
+Gaussian outside an ellipsoid (a generalized chi-square probability) has no closed form; it is
+estimated by directional sampling (see ``Gaussian._outside``): 1024 random directions per seed,
+each with its antithetic, every one contributing an exact chi-square probability. LIMITATION,
+read before comparing small differences: this is Monte Carlo. Its error is independent across
+seeds (so it is part of the across-seed spread and of the CI), while a seed uses the same
+directions at every iteration (common random numbers: trajectories are smooth, and a seed's error
+is strongly correlated across iterations, so it is not averaged away along a trajectory). Measured per-seed relative sd on fitted models (dim 2-10, n 30-100):
+about 2-6% for ``tail_mass_ratio`` and 4-16% for ``hallucinated_mass``; zero for a model
+isotropic about the truth's centre. There is no detection floor: masses of 1e-12 register (the
+former plain hit-or-miss estimator with 4096 shared draws could not see masses below ~2.4e-4,
+and its error was shared by every seed, invisible in the CI).
 """
 
 from __future__ import annotations
@@ -40,14 +49,15 @@ import math
 from typing import Any, Literal, Mapping
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from ..base import Batch, Family, FamilyParams, Summary
 from ..registry import register
 
 TAIL_LEVEL = 0.99  #: the truth's central region whose complement is its "tail"
 HALLUCINATION_LEVEL = 1.0 - 1e-6  #: outside this central region the truth has (near) no mass
-MC_DRAWS = 4096  #: common random numbers for the region masses when dim > 1
+MC_DRAWS = 1024  #: random directions per seed (each with its antithetic) for the region masses, dim > 1
+DRAW_ELEMENTS = 1 << 22  #: normals held in memory at once while estimating the region masses
 
 
 class GaussianParams(FamilyParams):
@@ -58,22 +68,24 @@ class GaussianParams(FamilyParams):
         None, description="truth covariance: dim variances (diagonal) or a dim x dim matrix; default I"
     )
 
-    @model_validator(mode="after")
-    def _check_covariance(self) -> "GaussianParams":
-        c = self.covariance
-        if c is None:
-            return self
-        if len(c) != self.dim:
-            raise ValueError(f"covariance needs {self.dim} entries (dim), got {len(c)}")
+    @field_validator("covariance")
+    @classmethod
+    def _check_covariance(cls, c: Any, info: ValidationInfo) -> Any:
+        # a field validator (not a model one) so that errors are located at ``covariance``
+        dim = info.data.get("dim")
+        if c is None or dim is None:  # dim invalid: its own error is reported
+            return c
+        if len(c) != dim:
+            raise ValueError(f"needs dim = {dim} entries, a variance or a matrix row per dimension")
         if isinstance(c[0], tuple):
             m = np.asarray(c, dtype=float)
-            if m.shape != (self.dim, self.dim) or not np.allclose(m, m.T):
-                raise ValueError("covariance matrix must be square dim x dim and symmetric")
+            if m.shape != (dim, dim) or not np.allclose(m, m.T):
+                raise ValueError("a matrix must be square dim x dim and symmetric")
             if np.linalg.eigvalsh(m).min() <= 0:
-                raise ValueError("covariance matrix must be positive definite")
+                raise ValueError("a matrix must be positive definite")
         elif min(c) <= 0:
-            raise ValueError("covariance variances must be positive")
-        return self
+            raise ValueError("variances must be positive")
+        return c
 
 
 def scatter_summary(x: np.ndarray) -> Summary:
@@ -99,6 +111,32 @@ def chan_merge(a: Summary, b: Summary) -> Summary:
         "mean": a["mean"] + delta * (nb / n)[:, None],
         "m2": a["m2"] + b["m2"] + weight * delta[:, :, None] * delta[:, None, :],
     }
+
+
+def _outside_given_direction(qa: np.ndarray, half_b: np.ndarray, c0: np.ndarray, d: int) -> np.ndarray:
+    """P(qa r^2 + 2 half_b r + c0 > 0) for r^2 ~ chi2_d (r >= 0), elementwise.
+
+    Inside is the interval between the roots (qa > 0); with roots r1 <= r2 the outside mass is
+    P(r < max(r1, 0)) + P(r > max(r2, 0)). No real roots (or qa = 0, a collapsed model whose
+    draws all sit at its mean): the sign of c0 decides (the region is closed, so c0 = 0 is
+    inside)."""
+    from scipy.special import gammainc, gammaincc
+
+    disc = half_b * half_b - qa * c0
+    real = (qa > 0) & (disc > 0)
+    sq = np.sqrt(np.where(real, disc, 0.0))
+    # numerically stable roots: q = -(half_b + sign(half_b) sqrt(disc)); r = q / qa and c0 / q
+    q = -(half_b + np.where(half_b >= 0, sq, -sq))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ra, rb = q / qa, c0 / q
+        r1 = np.where(real, np.maximum(np.minimum(ra, rb), 0.0), 0.0)
+        r2 = np.where(real, np.maximum(np.maximum(ra, rb), 0.0), 0.0)
+        out = gammaincc(0.5 * d, 0.5 * r2 * r2)  # chi2_d survival function at r2^2
+    low = r1 > 0  # usually none: the lower root is negative whenever the model's mean is inside
+    if low.any():
+        out[low] += gammainc(0.5 * d, 0.5 * r1[low] ** 2)  # chi2_d CDF at r1^2
+    degenerate = np.where(qa > 0, 1.0, (c0 > 0).astype(float))  # qa > 0, no real root: all outside
+    return np.where(real, out, degenerate)
 
 
 @register
@@ -140,7 +178,8 @@ class Gaussian(Family):
 
         self.tail_radius2 = float(chi2.ppf(TAIL_LEVEL, d))
         self.hall_radius2 = float(chi2.isf(1.0 - HALLUCINATION_LEVEL, d))
-        self.draws = rng.standard_normal((MC_DRAWS, d)) if d > 1 else None
+        # seed of the region-mass draws (fixed per run: common random numbers across iterations)
+        self.draw_seed = int(rng.integers(0, 2**63 - 1)) if d > 1 else 0
 
     def real(self, n: int, rng: Any) -> Batch:
         z = rng.standard_normal((self.seeds, n, self.params.dim))
@@ -185,27 +224,51 @@ class Gaussian(Family):
         return {"x": x}
 
     def _outside(self, model: Mapping[str, np.ndarray], radii2: tuple[float, ...]) -> list[np.ndarray]:
-        """Model mass outside each of the truth's regions {x^T Sigma*^-1 x <= r2}."""
-        mean = model["mean"]
-        if self.params.dim == 1:
-            from scipy.special import ndtr
+        """Model mass outside each of the truth's regions {x^T Sigma*^-1 x <= r2}, per seed.
 
-            sd_truth = math.sqrt(self.cov[0, 0])
-            mu = mean[:, 0]
-            sd = np.sqrt(model["cov"][:, 0, 0])
-            masses = []
-            for radius2 in radii2:
-                r = math.sqrt(radius2) * sd_truth
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    out = ndtr((mu - r) / sd) + ndtr((-r - mu) / sd)
-                # a point mass (sd = 0) exactly on the boundary: inside (the region is closed)
-                masses.append(np.where(np.isnan(out), 0.0, out))
-            return masses
-        # whiten by the truth: with Sigma*^-1 = W W^T, x^T Sigma*^-1 x = ||x W||^2
-        root = np.swapaxes(self._root(model), 1, 2) @ self.whiten  # (S, d, d)
-        y = (mean @ self.whiten)[:, None, :] + self.draws[None] @ root
-        q = np.sum(y * y, axis=2)
-        return [(q > radius2).mean(axis=1) for radius2 in radii2]
+        Directional sampling (Deak, 1980; Bjerager, 1988): whitened by the truth
+        (Sigma*^-1 = W W^T), a model draw is y = m + R z with m = W^T mu, R = W^T B (B B^T = Sigma)
+        and z standard normal. Write z = r u with u uniform on the sphere and r^2 ~ chi2_d
+        independent of u. Given u, ||y||^2 = a r^2 + b r + |m|^2 with a = |R u|^2, b = 2 m.R u, a
+        quadratic in r, so P(||y||^2 > r2 | u) is a chi-square probability of the r outside the
+        quadratic's roots, exact (``chi2.cdf`` below the lower root + ``chi2.sf`` above the
+        upper, each accurate in its own tail). The mass is the mean over directions u, each used
+        with its antithetic -u.
+
+        For dim = 1 the two directions +1, -1 are the whole sphere: the mass is exact. For
+        dim > 1 it averages ``MC_DRAWS`` antithetic pairs per seed: unbiased, exact for a model
+        that is isotropic about the truth's centre (every direction gives the same value), with
+        no detection floor (each direction contributes a chi-square tail probability, not a 0/1
+        indicator, so masses of 1e-12 register). The directions are independent across seeds,
+        so their Monte Carlo error is part of the across-seed spread (and so of its CI), and the
+        same at every iteration of a run (common random numbers: a trajectory moves only when
+        its model does). They are regenerated at each measurement from ``self.draw_seed``, in
+        chunks of seeds, so memory stays bounded for large dim."""
+        from scipy.stats import chi2
+
+        d = self.params.dim
+        S = model["mean"].shape[0]
+        m = model["mean"] @ self.whiten  # (S, d)
+        root = np.swapaxes(self.whiten, 0, 1)[None] @ self._root(model)  # R = W^T B, (S, d, d)
+        mm = np.sum(m * m, axis=1)[:, None]
+        masses = [np.empty(S) for _ in radii2]
+        if d == 1:
+            chunks = [(0, S, np.ones((S, 1, 1)))]
+        else:
+            gen = np.random.default_rng(self.draw_seed)  # re-created: the same draws every time
+            step = max(1, DRAW_ELEMENTS // (MC_DRAWS * d))
+            chunks = ((a, min(a + step, S), None) for a in range(0, S, step))
+        for a, e, u in chunks:
+            if u is None:
+                u = gen.standard_normal((e - a, MC_DRAWS, d))
+                u /= np.linalg.norm(u, axis=2, keepdims=True)
+            v = u @ np.swapaxes(root[a:e], 1, 2)  # R u per direction, (s, M, d)
+            qa = np.sum(v * v, axis=2)
+            half_b = np.einsum("smj,sj->sm", v, m[a:e])
+            qa, half_b = np.concatenate([qa, qa], axis=1), np.concatenate([half_b, -half_b], axis=1)
+            for k, radius2 in enumerate(radii2):
+                masses[k][a:e] = _outside_given_direction(qa, half_b, mm[a:e] - radius2, d).mean(axis=1)
+        return masses
 
     def measure(self, model: Mapping[str, np.ndarray], metrics: tuple[str, ...]) -> dict[str, np.ndarray]:
         d = self.params.dim

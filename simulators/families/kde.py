@@ -34,7 +34,7 @@ import math
 from typing import Any, Literal, Mapping
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ..base import Batch, Family, FamilyParams, Summary
 from ..datasets import dataset, tail_threshold
@@ -46,15 +46,19 @@ CHUNK_ELEMENTS = 1 << 22  #: pairwise terms held in memory at once while scoring
 
 class KDEParams(FamilyParams):
     bandwidth: float | Literal["scott", "silverman"] = Field(
-        "scott", description="kernel sd (a number > 0) or a rule: scott | silverman"
+        "scott", description="must be a positive number (the kernel sd), 'scott' or 'silverman'"
     )
     dataset: Literal["blobs", "moons", "circles"] = Field("moons", description="the 2-D truth")
     n: int = Field(200, ge=2, description="samples per iteration")
     holdout: int = Field(1000, ge=10, description="held-out real points for the risk metrics")
 
-    def model_post_init(self, __context: Any) -> None:
-        if isinstance(self.bandwidth, float) and not self.bandwidth > 0:
-            raise ValueError("bandwidth must be > 0")
+    @field_validator("bandwidth")
+    @classmethod
+    def _positive_bandwidth(cls, value: Any) -> Any:
+        # a field validator (not a model one) so that the error is located at ``bandwidth``
+        if isinstance(value, float) and not value > 0:
+            raise ValueError("must be a positive number (the kernel sd), 'scott' or 'silverman'")
+        return value
 
 
 def kde_logpdf(query: np.ndarray, data: np.ndarray, chol_inv: np.ndarray, logdet: np.ndarray) -> np.ndarray:
