@@ -83,8 +83,34 @@ def test_classifier_metrics_of_a_blank_image(family):
     top = probs.topk(2).values
     assert float(blank["hallucinated_mass"][0]) == float(top[0] < 0.5)
     assert float(blank["mode_overlap"][0]) == float(top[0] - top[1] < 0.2)
-    expected = float(probs[family.tail].sum()) / family.real_tail
+    # argmax share: every sample is the same image, so the share is 1 (placed in a tail class)
+    # or 0 (placed elsewhere, or unplaceable)
+    placed_in_tail = bool(top[0] >= 0.5) and int(probs.argmax()) in family.tail
+    expected = float(placed_in_tail) / family.real_tail
     assert float(blank["tail_mass_ratio"][0]) == pytest.approx(expected, rel=1e-5)
+
+
+def test_tail_ratio_counts_argmax_not_soft_mass(family):
+    """Blurred generations flatten the classifier's probabilities towards uniform: the soft
+    probability on the 3 tail classes rises towards 3/10 although no more tail digits are made.
+    The metric (argmax share among placeable images) must not rise.
+
+    'Generated' images: 20000 held-out digits drawn with the real class weights (so the true
+    ratio is 1), their probabilities mixed with uniform, p' = 0.8 p + 0.02 (argmax unchanged; the
+    few images whose top probability drops below 0.5 leave the denominator). Tolerance: the
+    tail share p ~ 0.12 of ~19000 placeable images has relative standard error
+    sqrt((1 - p) / (p N)) ~ 0.02; 0.1 is 5 standard errors. The soft ratio is about 1.22 here."""
+    d = digits.load()
+    probs = family._classify(torch.as_tensor(d.x_held)[None]).double()
+    idx = torch.multinomial(family.held_weights, 20000, replacement=True, generator=torch.Generator().manual_seed(0))
+    blurred = 0.8 * probs[:, idx] + 0.02
+    ratio = float(family._tail_mass_ratio(blurred)[0])
+    assert abs(ratio - 1.0) < 0.1
+    soft_real = float((family.held_weights * probs[0][:, family.tail].sum(-1)).sum())
+    soft = float(blurred[..., family.tail].sum(-1).mean()) / soft_real
+    assert soft > 1.15  # the soft version would have failed the assertion above
+    # and fully flattened probabilities (nothing placeable) give 0, not a rising ratio
+    assert float(family._tail_mass_ratio(torch.full((1, 10, 10), 0.1, dtype=torch.float64))[0]) == 0.0
 
 
 def test_real_digits_are_placed_by_the_classifier(family):
