@@ -62,7 +62,8 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 #: benchmark sizes: CI-size models, a few epochs (the families' defaults train longer; the ratio
 #: does not depend on the number of steps, only the absolute times do)
@@ -79,8 +80,8 @@ def naive_lm_fit(p: Any, x: Any, generator: Any, vocab: int) -> Any:
     """Research-style training of ONE seed's transformer LM on sequences x (n, L) int64 over
     ``vocab`` tokens."""
     import torch
-    from torch import nn
     import torch.nn.functional as F
+    from torch import nn
 
     class TinyGPT(nn.Module):
         def __init__(self, vocab: int, seq_len: int, width: int, layers: int, heads: int) -> None:
@@ -124,8 +125,8 @@ def naive_lm_fit(p: Any, x: Any, generator: Any, vocab: int) -> Any:
 def naive_vae_fit(p: Any, x: Any, generator: Any, levels: float) -> Any:
     """Research-style training of ONE seed's MLP VAE on images x (n, 64) with pixel values 0..16."""
     import torch
-    from torch import nn
     import torch.nn.functional as F
+    from torch import nn
 
     class VAE(nn.Module):
         def __init__(self, dim: int, width: int, latent: int) -> None:
