@@ -7,6 +7,13 @@ proportional to (i+1)^-zipf_exponent, so outcome 0 is the most common). Fit: MLE
 counts / total. Batches carry the outcome labels ``x`` (S, m) int64; summaries are the per-seed
 counts, exact and additive, so ``accumulate`` adds counts.
 
+Infinite risk from iteration 1: with n small relative to ``categories`` (above all with a Zipf
+truth, whose rare outcomes have tiny probabilities) the first fit, on n *real* samples, already
+gives some true outcomes probability zero, so ``population_risk`` and ``kl_to_truth`` are
+``inf`` from iteration 1, before any synthetic data. That is the MLE's sampling error, not
+collapse: the verdict rules (``simulators.verdicts``) count only infinities that appear later in
+a trajectory. To see finite risks, take n well above the number of outcomes.
+
 Backend: numpy (counting and sampling are a few integer array operations).
 
 Sampling from a fitted model is exact integer arithmetic: the model keeps its integer counts,
