@@ -55,15 +55,33 @@ def _version() -> str:
 class _Group(click.Group):
     """A group that turns :class:`UserError` into one line on stderr and a non-zero exit."""
 
-    def invoke(self, ctx: click.Context):  # noqa: D102
+    def invoke(self, ctx: click.Context):
+        """Run the command; a :class:`UserError` becomes one line and exit 1. Any other error
+        (a bug, or a library failure no command anticipated) becomes one line naming its type
+        and exit 2; ``--debug`` shows the traceback instead."""
         try:
             return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
         except UserError as exc:
-            obj = ctx.obj
-            if isinstance(obj, Context) and obj.debug:
+            if _debug(ctx):
                 raise
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except Exception as exc:  # the last resort: never a traceback without --debug
+            if _debug(ctx):
+                raise
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            click.echo(
+                f"error: unexpected {type(exc).__name__}: {first} (rerun with --debug for the "
+                "traceback; please report it)",
+                err=True,
+            )
+            sys.exit(2)
+
+
+def _debug(ctx: click.Context) -> bool:
+    return isinstance(ctx.obj, Context) and ctx.obj.debug
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
