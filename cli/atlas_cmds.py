@@ -232,8 +232,8 @@ def _progress_printer(obj: Context) -> Any:
     return progress, bar.stop
 
 
-def _atlas_inputs(obj: Context, rerun: bool) -> tuple[Any, Any]:
-    """(database, evidence), rerunning missing cheap setups first when ``rerun``."""
+def _atlas_inputs(obj: Context, rerun: bool) -> tuple[Any, Any, Any]:
+    """(database, evidence, engine), rerunning missing cheap setups first when ``rerun``."""
     from metaanalysis.report.hooks import load_evidence, rerun_missing
 
     db = _database(obj)
@@ -247,7 +247,7 @@ def _atlas_inputs(obj: Context, rerun: bool) -> tuple[Any, Any]:
             close()
         if not obj.quiet:
             click.echo(report.summary(), err=True)
-    return db, load_evidence(eng, db.papers)
+    return db, load_evidence(eng, db.papers), eng
 
 
 @main.command()
@@ -261,7 +261,7 @@ def charts(obj: Context, out_dir: Path, formats: tuple[str, ...]) -> None:
     evidence; run `mcatlas rerun` or `mcatlas report` to add evidence)."""
     from metaanalysis.charts import all_charts, save_chart
 
-    db, evidence = _atlas_inputs(obj, rerun=False)
+    db, evidence, _ = _atlas_inputs(obj, rerun=False)
     for name, chart in all_charts(db.papers, db.realism, evidence).items():
         for path in save_chart(chart, out_dir, name, formats or ("html", "svg", "png")):
             if not obj.quiet:
@@ -278,7 +278,12 @@ def report(obj: Context, out_dir: Path, no_rerun: bool) -> None:
     are rerun first, within a time budget, unless --no-rerun."""
     from metaanalysis.report import build_site
 
-    db, evidence = _atlas_inputs(obj, rerun=not no_rerun)
-    index = build_site(db, evidence, out_dir)
+    db, evidence, eng = _atlas_inputs(obj, rerun=not no_rerun)
+    figure4 = None
+    if eng is not None:
+        from metaanalysis.absorption import position_paper_absorption
+
+        figure4 = position_paper_absorption(eng)
+    index = build_site(db, evidence, out_dir, figure4=figure4)
     if not obj.quiet:
         click.echo(f"wrote {index}", err=True)

@@ -684,6 +684,9 @@ def all_charts(papers: Sequence[Any], realism: Any, evidence: Any) -> dict[str, 
     usage = usage_frame(papers)
     charts: dict[str, Any] = {}
     matrix = attach_evidence(build_matrix(papers), evidence.verdicts)
+    labels = atlas_labels(papers)
+    for row in matrix.rows:
+        row.label = labels.get(row.key, row.label)
     charts["matrix-evidence"] = matrix_evidence_chart(matrix) if matrix.rows else _empty(
         "Definitions of model collapse used per paper", "No papers in the database.")
     charts["definitions-usage"] = definitions_usage_chart(usage)
@@ -695,6 +698,50 @@ def all_charts(papers: Sequence[Any], realism: Any, evidence: Any) -> dict[str, 
     charts["profiles"] = profiles_chart(evidence.verdicts)
     charts["forest"] = forest_chart(evidence.effects, pooled_by_policy(evidence.effects))
     return charts
+
+
+#: spec keys whose numbers are lengths in pixels (scaled by :func:`scale_spec`)
+_LENGTH_KEYS = {"width", "height", "fontSize", "labelFontSize", "titleFontSize", "subtitleFontSize", "dx", "dy",
+                "xOffset", "yOffset", "strokeWidth", "spacing", "step"}
+
+
+def scale_spec(spec: Any, factor: float) -> Any:
+    """A copy of a Vega-Lite spec drawn ``factor`` times larger: every length in pixels (widths,
+    heights, steps, font sizes, offsets, spacing) times ``factor``, point sizes (areas) times
+    ``factor`` squared. Used to render the dense matrix chart larger on the index page without
+    scaling the SVG by CSS (which would misplace tooltips)."""
+    if isinstance(spec, list):
+        return [scale_spec(x, factor) for x in spec]
+    if not isinstance(spec, dict):
+        return spec
+    out = {}
+    for k, v in spec.items():
+        if k in ("data", "datasets", "values", "scale", "sort"):
+            out[k] = v  # data and scale domains are not lengths
+        elif k in _LENGTH_KEYS and isinstance(v, (int, float)) and not isinstance(v, bool):
+            out[k] = v * factor
+        elif k == "size" and isinstance(v, (int, float)) and not isinstance(v, bool):
+            out[k] = v * factor * factor
+        else:
+            out[k] = scale_spec(v, factor)
+    return out
+
+
+def atlas_labels(papers: Iterable[Any]) -> dict[str, str]:
+    """Paper key -> the label the atlas shows: the record's label, with " a", " b", ... appended
+    (in key order) when several papers share it (e.g. two "Dohmatob et al. (2024 Feb)"), so
+    matrix columns and lists can be told apart. The YAML labels are not changed."""
+    by_label: dict[str, list[str]] = {}
+    for p in papers:
+        by_label.setdefault(p.label, []).append(p.key)
+    out = {}
+    for label, keys in by_label.items():
+        if len(keys) == 1:
+            out[keys[0]] = label
+            continue
+        for i, key in enumerate(sorted(keys)):
+            out[key] = f"{label} {chr(ord('a') + i)}"
+    return out
 
 
 def chart_spec(chart: Any) -> dict[str, Any]:
@@ -728,6 +775,7 @@ def save_chart(chart: Any, out_dir: Path, name: str, formats: Sequence[str] = ("
 __all__ = [
     "CHART_NAMES",
     "all_charts",
+    "atlas_labels",
     "attach_evidence",
     "chart_spec",
     "definitions_time_chart",
@@ -741,6 +789,7 @@ __all__ = [
     "profiles_chart",
     "realism_chart",
     "save_chart",
+    "scale_spec",
     "support_chart",
     "trajectories_chart",
     "usage_frame",

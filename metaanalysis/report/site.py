@@ -85,7 +85,8 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .v-collapse { color: #B34700; font-weight: 600; } .v-no-collapse { color: #00795A; font-weight: 600; }
 .v-mixed { color: #A0528A; font-weight: 600; } .v-not-measured { color: #777; }
 .supported { color: #00795A; font-weight: 600; } .contradicted { color: #B34700; font-weight: 600; }
-.partly-supported, .partly-contradicted { color: #8a6d00; font-weight: 600; }
+.partly-supported, .partly-contradicted, .inconclusive, .open { color: #8a6d00; font-weight: 600; }
+.holds { color: #00795A; font-weight: 600; } .does-not-hold { color: #B34700; font-weight: 600; }
 pre { background: #f6f6f6; padding: 0.6em; overflow-x: auto; font-size: 0.85em; white-space: pre-wrap; }
 ul.cols { columns: 3; }
 """
@@ -126,10 +127,13 @@ class _Page:
     def add(self, text: str) -> None:
         self.parts.append(text)
 
-    def chart(self, chart: Any) -> None:
+    def chart(self, chart: Any, scale: float = 1.0) -> None:
+        from metaanalysis.charts import scale_spec
+
         n = len(self.specs)
         cid = f"chart-{n}"
-        self.specs.append((cid, chart.to_dict()))
+        spec = chart.to_dict()
+        self.specs.append((cid, scale_spec(spec, scale) if scale != 1.0 else spec))
         self.parts.append(f'<div class="chart" id="{cid}" data-spec="{cid}-spec"></div>')
 
     def html(self) -> str:
@@ -193,39 +197,141 @@ def _synthesis_html(table: Any, root: str) -> str:
         rows, numeric=(2, 3, 4, 5, 6, 7))
 
 
-def _checks_html(checks: list[dict[str, Any]]) -> str:
-    rows = [[esc(c["statement"]), _definition_link(c["definition"], ""), esc(c["policy"] or "any"),
-             f"{c['collapse']} of {c['measured']}", f'<span class="{esc(c["status"].replace(" ", "-"))}">{esc(c["status"])}</span>']
+def _status(status: str) -> str:
+    return f'<span class="{esc(status.replace(" ", "-"))}">{esc(status)}</span>'
+
+
+def _checks_html(checks: list[dict[str, Any]], root: str) -> str:
+    rows = [[esc(c["statement"]), esc(c["where"]), _definition_link(c["definition"], root), esc(c["policy"]),
+             _verdict(c["outcome"]), f"{c['collapse']} of {c['measured']}", _status(c["status"])]
             for c in checks]
-    return _table(["statement (position paper, arXiv 2503.03150)", "definition", "policy",
-                   "setup runs with a collapse verdict", "status"], rows)
+    return _table(["claim of Schaeffer et al. (arXiv 2503.03150)", "where", "definition", "policy", "claimed",
+                   "runs with a collapse verdict (of measured)", "status"], rows, numeric=(5,))
+
+
+CHECKS_NOTE = (
+    "Generated from the claims in <code>annotations/papers/schaeffer2025position.yaml</code>. Each claim is compared "
+    "with the verdicts of every paper's re-executed runs (both variants) that have the claim's definition and were "
+    "run under the claim's data policy; a configuration shared by several setups counts once. A claim of no collapse "
+    "is <em>supported</em> when no measured run collapses, <em>partly contradicted</em> when fewer than half do, "
+    "<em>contradicted</em> otherwise; a claim of collapse is <em>supported</em> when at least half collapse, "
+    "<em>partly supported</em> when some do, <em>contradicted</em> when none does; a <em>mixed</em> claim (the paper "
+    "says the question deserves study) is <em>open</em>: the counts are shown, no status is given. "
+    "Thresholds: <a href=\"{root}methodology.html#checks\">methodology</a>.")
+
+
+def _figure4_html(figure4: Any, root: str) -> str:
+    """The position paper's Figure 4 test: verdicts with fitted exponents, and the table."""
+    if figure4 is None:
+        return ("<p class='note'>Not computed: the Figure 4 test needs the stored per-seed runs of the position "
+                "paper's discrete replace setups (<code>mcatlas rerun schaeffer2025position</code>).</p>")
+    table, test = figure4
+    if table is None or len(table) == 0:
+        return ("<p class='note'>No stored runs of the position paper's discrete replace setups yet "
+                "(<code>mcatlas rerun schaeffer2025position</code>).</p>")
+    prop = test.get("proportional") or {}
+    detail = ""
+    if "exponent_n" in prop:
+        (lo_n, hi_n), (lo_h, hi_h) = prop["exponent_n_ci"], prop["exponent_h0_ci"]
+        detail = (f"fitted T ∝ n<sup>{prop['exponent_n']:.2f}</sup> [95% CI {lo_n:.2f}, {hi_n:.2f}] × "
+                  f"H0<sup>{prop['exponent_h0']:.2f}</sup> [{lo_h:.2f}, {hi_h:.2f}]; proportional means both exponents 1")
+    rows = [["grows with the number of samples n (at fixed K)", _status(test["grows_with_n"]["answer"]), ""],
+            ["grows with the initial entropy H0 (at fixed n)", _status(test["grows_with_entropy"]["answer"]), ""],
+            ["proportional to n × H0", _status(prop.get("answer", "not-tested")), detail]]
+    out = ("<p>Claim (Figure 4): for a discrete model refitted to its own samples under replacement, the expected "
+           "number of iterations T before it collapses onto one outcome grows with n × H0. Measured on the stored runs "
+           "of the paper's discrete setups (absorption time: first iteration with one outcome left; a step counts when "
+           "it exceeds two standard errors).</p>")
+    out += _table(["test", "answer", "detail"], rows)
+    cols = [("label", "setup"), ("categories", "K"), ("n", "n"), ("seeds", "seeds"), ("censored", "censored"),
+            ("restricted_mean", "mean T"), ("se", "SE"), ("h0", "H0 (nats)"), ("n_h0", "n × H0"),
+            ("ratio", "T / (n H0)"), ("theory", "Wright-Fisher theory")]
+    out += _table([c[1] for c in cols], [[esc(r[k]) if k in ("label", "categories", "n", "seeds", "censored")
+                                          else _num(r[k]) for k, _ in cols] for r in table.to_dict(orient="records")],
+                  numeric=tuple(range(1, len(cols))))
+    if test.get("censored_configurations"):
+        out += f"<p class='note'>Censored (excluded): {esc(', '.join(test['censored_configurations']))}.</p>"
+    return out
+
+
+def _claim_evidence(p: Any, v: Any) -> list[dict[str, Any]]:
+    """Per claim of paper ``p``: its reproducing setups and their combined verdicts as published and
+    realistic (``""`` when none of its setups has been run)."""
+    out = []
+    for c in p.claims:
+        setups = [s.name for s in p.setups if c.id in s.reproduces]
+        sub = v[(v["paper"] == p.key) & (v["setup"].isin(setups)) & (v["definition"] == c.definition)] if len(v) else v
+        pub = _combined(list(sub[sub["variant"] == "published"]["verdict"])) if len(sub) else ""
+        real = _combined(list(sub[sub["variant"] == "realistic"]["verdict"])) if len(sub) else ""
+        contradicts = pub in ("collapse", "no-collapse") and c.outcome in ("collapse", "no-collapse") and pub != c.outcome
+        out.append({"claim": c, "setups": setups, "published": pub, "realistic": real, "contradicts": contradicts})
+    return out
+
+
+def _rerun_cell(verdict: str, setups: list[str], key: str) -> str:
+    if verdict:
+        return _verdict(verdict)
+    if not setups:
+        return '<span class="note">no setup reproduces it</span>'
+    return f'<span class="note">not run (<code>mcatlas rerun {esc(key)}</code>)</span>'
 
 
 def _index_page(db: Any, evidence: Any, charts: dict[str, Any], extra: dict[str, Any]) -> _Page:
-    from metaanalysis.synthesis import conclusion_checks
+    from metaanalysis.synthesis import unique_runs
 
     page = _Page("Model Collapse Atlas", "")
-    n_runs = len(evidence.runs)
+    n_links = len(evidence.runs)
+    n_runs = len(unique_runs(evidence.runs)) if n_links else 0
+    labels = extra["labels"]
     page.add(
         "<p>A meta-analysis of research on <em>model collapse</em>: which of eight definitions each paper uses, "
         "what it claims, how realistic its setting is, and what re-executing its setups says, as published and "
         "under realistic conditions. Annotations follow Schaeffer, Kazdan, Arulandu &amp; Koyejo, "
         "<em>Position: Model Collapse Does Not Mean What You Think</em> (arXiv 2503.03150). "
         f'See the <a href="methodology.html">methodology</a>.</p>'
-        f'<p class="note">{len(db.papers)} papers; {n_runs} re-executed run(s) in the store.'
-        + ("" if n_runs else " Nothing has been re-executed yet: run <code>mcatlas report</code> without "
+        f'<p class="note">{len(db.papers)} papers; {n_runs} distinct re-executed run(s) in the store'
+        + (f", linked from {n_links} (paper, setup, variant) entries (setups that describe the same configuration "
+           "share one run, counted once)" if n_links != n_runs else "") + "."
+        + ("" if n_links else " Nothing has been re-executed yet: run <code>mcatlas report</code> without "
            "<code>--no-rerun</code>, or <code>mcatlas rerun --all</code>.") + "</p>")
     page.add('<h2 id="matrix">Definitions per paper, with re-executed evidence</h2>')
-    page.chart(charts["matrix-evidence"])
+    if any(labels[p.key] != p.label for p in db.papers):
+        page.add("<p class='note'>Papers that share a label are told apart by a letter (in key order): "
+                 + esc("; ".join(f"{labels[p.key]} = {p.key}" for p in sorted(db.papers, key=lambda p: p.key)
+                                 if labels[p.key] != p.label)) + ".</p>")
+    page.chart(charts["matrix-evidence"], scale=1.45)
     page.add('<h2 id="synthesis">Evidence synthesis per definition</h2>'
-             '<p class="note">Claims counted once each and weighted by their paper\'s realism; support = share of claims '
-             'reporting collapse (mixed = one half). Re-executed: number of setup runs per verdict. '
+             '<p class="note">Claims counted once each and weighted by their realism (the paper\'s scores, with the '
+             'data-policy dimensions taken from the claim\'s own policy); support = share of claims reporting collapse '
+             '(mixed = one half). The position paper\'s own claims are not counted here: they are checked below. '
+             'Claims may name definitions beyond the marks of the position paper\'s Figure 2 (e.g. a paper with no '
+             'scaling-law-change mark in the figure may still make a scaling claim), so claim counts and the matrix '
+             'can differ. Re-executed: number of distinct runs per verdict. '
              'Method: <a href="methodology.html#synthesis">methodology</a>.</p>')
     page.add(_synthesis_html(extra["synthesis"], ""))
-    page.add('<h2 id="checks">The position paper\'s conclusions, checked against the re-executed verdicts</h2>')
-    page.add(_checks_html(conclusion_checks(evidence.verdicts)))
+    page.add('<h2 id="checks">The position paper\'s claims, checked against the re-executed verdicts</h2>')
+    page.add(f"<p class='note'>{CHECKS_NOTE.format(root='')}</p>")
+    page.add(_checks_html(extra["checks"], "") if extra["checks"] else
+             "<p class='note'>The position paper's record (schaeffer2025position) has no claims to check.</p>")
+    page.add('<h3 id="figure4">Figure 4: time to collapse onto one outcome</h3>')
+    page.add(_figure4_html(extra["figure4"], ""))
+    page.add('<h2 id="contradicted">Claims the reruns contradict</h2>')
+    rows = []
+    for p in sorted(db.papers, key=lambda p: p.sort_key()):
+        for ce in _claim_evidence(p, evidence.verdicts):
+            if ce["contradicts"]:
+                c = ce["claim"]
+                rows.append([_paper_link(p.key, labels[p.key], ""), esc(c.statement), _definition_link(c.definition, ""),
+                             esc(c.policy), _verdict(c.outcome), _verdict(ce["published"]), _verdict(ce["realistic"]),
+                             esc(", ".join(ce["setups"]))])
+    page.add("<p class='note'>Claims whose reproducing setups, re-executed as published, give the opposite verdict "
+             "under the claim's definition (setups that disagree among themselves give <em>mixed</em> and are not "
+             "listed). A contradiction may come from the toy stand-in, not the paper: see each setup's fidelity and "
+             "note on the paper page.</p>")
+    page.add(_table(["paper", "claim", "definition", "policy", "claimed", "rerun as published", "rerun realistic",
+                     "setups"], rows) if rows else "<p class='note'>None.</p>")
     for name, heading in (("support", "Support for collapse, unweighted and realism-weighted"),
-                          ("forest", "Change in population risk per setup, pooled per policy"),
+                          ("forest", "Change in population risk per run, pooled per policy"),
                           ("profiles", "Collapse profiles"),
                           ("definitions-usage", "Definitions used"),
                           ("definitions-time", "Definitions over time"),
@@ -237,7 +343,7 @@ def _index_page(db: Any, evidence: Any, charts: dict[str, Any], extra: dict[str,
         f"<li>{_definition_link(d, '', extra['names'].get(d, d))} <span class='note'>({esc(DEFINITION_FAMILIES[d])})</span></li>"
         for d in DEFINITIONS) + "</ul>")
     page.add('<h2 id="papers">Papers</h2><ul class="cols">' + "".join(
-        f"<li>{_paper_link(p.key, p.label, '')}</li>" for p in sorted(db.papers, key=lambda p: p.sort_key())) + "</ul>")
+        f"<li>{_paper_link(p.key, labels[p.key], '')}</li>" for p in sorted(db.papers, key=lambda p: p.sort_key())) + "</ul>")
     return page
 
 
@@ -253,15 +359,15 @@ def _definition_page(d: str, db: Any, evidence: Any, extra: dict[str, Any]) -> _
             page.add("<p><strong>Measured by</strong> " + ", ".join(f"<code>{esc(m)}</code>" for m in entry.metrics) + "</p>")
     users = [p for p in sorted(db.papers, key=lambda p: p.sort_key()) if d in p.definitions]
     page.add(f"<h2>Papers that use it ({len(users)})</h2>")
-    page.add(_table(["paper", "usage", "year"], [[_paper_link(p.key, p.label, "../"), esc(p.definitions[d]), esc(p.year)]
+    page.add(_table(["paper", "usage", "year"], [[_paper_link(p.key, extra["labels"][p.key], "../"), esc(p.definitions[d]), esc(p.year)]
                                                  for p in users]) if users else "<p>No paper uses it.</p>")
     claims = [(p, c) for p in db.papers for c in p.claims if c.definition == d]
     page.add(f"<h2>Claims about it ({len(claims)})</h2>")
     if claims:
-        w = extra["weights"]
+        w = extra["claim_weights"]
         page.add(_table(["paper", "claim", "outcome", "policy", "model", "where", "realism weight"], [
-            [_paper_link(p.key, p.label, "../"), esc(c.statement), _verdict(c.outcome), esc(c.policy),
-             esc(c.model_family), esc(c.where), _num(w.get(p.key), ".2f") or "none"] for p, c in claims]))
+            [_paper_link(p.key, extra["labels"][p.key], "../"), esc(c.statement), _verdict(c.outcome), esc(c.policy),
+             esc(c.model_family), esc(c.where), _num(w.get((p.key, c.id)), ".2f") or "none"] for p, c in claims]))
     row = extra["synthesis"][extra["synthesis"]["definition"] == d]
     page.add("<h2>Synthesis</h2>" + _synthesis_html(row, "../"))
     by = verdicts_by_policy(evidence.verdicts)
@@ -287,7 +393,7 @@ def _paper_page(p: Any, db: Any, evidence: Any, extra: dict[str, Any]) -> _Page:
     from metaanalysis.charts import profiles_chart, trajectories_chart
 
     ev = evidence.for_paper(p.key)
-    page = _Page(p.label, "../")
+    page = _Page(extra["labels"].get(p.key, p.label), "../")
     ident = [("title", esc(p.title)), ("authors", esc(", ".join(p.authors))),
              ("released", esc(f"{p.year}" + (f"-{p.month:02d}" if p.month else ""))), ("venue", esc(p.venue)),
              ("arXiv", f'<a href="https://arxiv.org/abs/{esc(p.arxiv)}">{esc(p.arxiv)}</a>' if p.arxiv else ""),
@@ -304,19 +410,21 @@ def _paper_page(p: Any, db: Any, evidence: Any, extra: dict[str, Any]) -> _Page:
     page.add(f"<h2>Claims ({len(p.claims)})</h2>")
     if p.claims:
         rows = []
-        for c in p.claims:
-            setups = [s.name for s in p.setups if c.id in s.reproduces]
-            sub = v[(v["setup"].isin(setups)) & (v["definition"] == c.definition)] if len(v) else v
-            pub = _combined(sub[sub["variant"] == "published"]["verdict"]) if len(sub) else ""
-            real = _combined(sub[sub["variant"] == "realistic"]["verdict"]) if len(sub) else ""
-            flag = ""
-            if pub in ("collapse", "no-collapse") and c.outcome in ("collapse", "no-collapse") and pub != c.outcome:
-                flag = ' <span class="contradicted">(rerun contradicts the claim)</span>'
+        for ce in _claim_evidence(p, v):
+            c = ce["claim"]
+            flag = ' <span class="contradicted">(rerun contradicts the claim)</span>' if ce["contradicts"] else ""
             rows.append([esc(c.id), esc(c.statement), _definition_link(c.definition, "../"), _verdict(c.outcome),
-                         esc(c.policy), esc(c.model_family), esc(c.where), esc(", ".join(setups)),
-                         _verdict(pub) + flag, _verdict(real)])
+                         esc(c.policy), esc(c.model_family), esc(c.where), esc(", ".join(ce["setups"])),
+                         _rerun_cell(ce["published"], ce["setups"], p.key) + flag,
+                         _rerun_cell(ce["realistic"], ce["setups"], p.key)])
         page.add(_table(["id", "statement", "definition", "claimed", "policy", "model", "where", "setups",
                          "rerun as published", "rerun realistic"], rows))
+    if p.key == extra.get("position_paper"):
+        page.add('<h2 id="checks">Its claims, checked against all re-executed runs</h2>')
+        page.add(f"<p class='note'>{CHECKS_NOTE.format(root='../')}</p>")
+        page.add(_checks_html(extra["checks"], "../"))
+        page.add('<h2 id="figure4">Figure 4: time to collapse onto one outcome</h2>')
+        page.add(_figure4_html(extra["figure4"], "../"))
     page.add(f"<h2>Setups ({len(p.setups)})</h2>")
     if p.setups:
         page.add(_table(["name", "simulator", "params", "policy", "seeds", "iterations", "reproduces", "fidelity",
@@ -350,7 +458,7 @@ def _paper_page(p: Any, db: Any, evidence: Any, extra: dict[str, Any]) -> _Page:
         page.add("<h3>Verdicts and their reasons</h3>")
         page.add(_table(["setup", "variant", "definition", "verdict", "statistic", "CI", "iteration", "reason"], [
             [esc(x["setup"]), esc(x["variant"]), _definition_link(x["definition"], "../"), _verdict(x["verdict"]),
-             _num(x.get("statistic")), f"[{_num(x.get('ci_low'))}, {_num(x.get('ci_high'))}]",
+             _num(x.get("statistic")) or "—", _ci(x.get("ci_low"), x.get("ci_high")),
              esc("" if x.get("iteration") is None or _isna(x.get("iteration")) else x.get("iteration")), esc(x.get("reason"))]
             for x in v.to_dict(orient="records")]))
     page.add("<h3>Provenance of each run</h3>")
@@ -366,6 +474,12 @@ def _paper_page(p: Any, db: Any, evidence: Any, extra: dict[str, Any]) -> _Page:
     page.add(_table(["setup", "variant", "run", "simulator", "policy", "seeds", "iterations", "mcatlas", "commit",
                      "device", "wall time (s)", "finished", "provenance"], rows))
     return page
+
+
+def _ci(low: Any, high: Any) -> str:
+    """``[low, high]``, or a dash when the interval is not defined (e.g. not measured)."""
+    lo, hi = _num(low), _num(high)
+    return f"[{lo}, {hi}]" if lo and hi else "—"
 
 
 def _isna(x: Any) -> bool:
@@ -447,16 +561,18 @@ def write_assets(out_dir: Path) -> None:
     (assets / "style.css").write_text(STYLE, encoding="utf-8")
 
 
-def build_site(records: Any, evidence: Any, out_dir: Path | str) -> Path:
+def build_site(records: Any, evidence: Any, out_dir: Path | str, figure4: Any = None) -> Path:
     """Write the atlas into ``out_dir`` and return the path of its ``index.html``.
 
     ``records``: the validated database (:func:`metaanalysis.validation.load_database`: its
     ``papers``, ``definitions`` and ``realism``); ``evidence``: a
-    :class:`metaanalysis.synthesis.Evidence` (may be empty or None).
+    :class:`metaanalysis.synthesis.Evidence` (may be empty or None); ``figure4``: the
+    ``(table, test)`` of :func:`metaanalysis.absorption.position_paper_absorption` (None: not
+    computed, the pages say how to get it).
     """
-    from metaanalysis.charts import all_charts
-    from metaanalysis.synthesis import Evidence, synthesis_table
-    from metaanalysis.weighting import realism_of, weights
+    from metaanalysis.charts import all_charts, atlas_labels
+    from metaanalysis.synthesis import POSITION_PAPER, Evidence, conclusion_checks, synthesis_table
+    from metaanalysis.weighting import claim_weights, realism_of, weights
 
     evidence = evidence if evidence is not None else Evidence.empty()
     out = Path(out_dir)
@@ -466,9 +582,15 @@ def build_site(records: Any, evidence: Any, out_dir: Path | str) -> Path:
     papers = list(records.papers)
     w = weights(papers, records.realism) if records.realism is not None else {}
     entries = {e.id: e for e in records.definitions.definitions} if records.definitions is not None else {}
+    cw = claim_weights(papers, records.realism) if records.realism is not None else {}
     extra = {
         "weights": w,
-        "synthesis": synthesis_table(papers, w, evidence.verdicts),
+        "claim_weights": cw,
+        "synthesis": synthesis_table(papers, cw, evidence.verdicts),
+        "checks": conclusion_checks(evidence.verdicts, papers),
+        "figure4": figure4,
+        "position_paper": POSITION_PAPER,
+        "labels": atlas_labels(papers),
         "entries": entries,
         "names": {d: (entries[d].name if d in entries else d) for d in DEFINITIONS},
         "realism": {r.key: r for r in realism_of(papers, records.realism)} if records.realism is not None else {},
