@@ -18,7 +18,10 @@ from scipy.special import logsumexp
 import simulators
 from simulators.engine import make_rng
 from simulators.families import discrete, gaussian, kde
-from simulators.families.linear_regression import LinearRegression, LinearRegressionParams
+from simulators.families.linear_regression import (
+    LinearRegression,
+    LinearRegressionParams,
+)
 
 EXACT = 1e-10
 

@@ -244,8 +244,6 @@ class Gaussian(Family):
         same at every iteration of a run (common random numbers: a trajectory moves only when
         its model does). They are regenerated at each measurement from ``self.draw_seed``, in
         chunks of seeds, so memory stays bounded for large dim."""
-        from scipy.stats import chi2
-
         d = self.params.dim
         S = model["mean"].shape[0]
         m = model["mean"] @ self.whiten  # (S, d)
