@@ -555,7 +555,7 @@ def forest_chart(effects: Any, pooled: Any) -> Any:
             x=alt.X("ci_low:Q", title="log(risk at last iteration / risk at first iteration)",
                     scale=alt.Scale(zero=True, nice=True)),
             x2="ci_high:Q",
-            color=alt.Color("variant:N", scale=_scale(colours), legend=None))
+            color=alt.Color("variant:N", title="run", scale=_scale(colours)))
         points = base.mark_point(filled=True, size=80, opacity=1).encode(
             x="effect:Q",
             color=alt.Color("variant:N", title="run", scale=_scale(colours)),

@@ -218,8 +218,8 @@ def test_forest_chart_rows_and_pooled_estimate():
     assert titles == ["replace: 2 of 2 run(s) drawn", "accumulate: 0 of 1 run(s) drawn, 1 excluded (infinite or zero risk)"]
     marks = [layer["mark"]["type"] for layer in spec["vconcat"][0]["layer"]]
     assert marks == ["rule", "rule", "rule", "point"]
-    # one legend: the CI rules carry no legend; points share one field and title for colour and shape
-    assert spec["vconcat"][0]["layer"][2]["encoding"]["color"]["legend"] is None
+    # one legend: rules and points share one field and title for colour and shape (merged by Vega-Lite)
+    assert spec["vconcat"][0]["layer"][2]["encoding"]["color"]["title"] == "run"
     enc = spec["vconcat"][0]["layer"][3]["encoding"]
     assert enc["color"]["field"] == enc["shape"]["field"] == "variant" and enc["color"]["title"] == enc["shape"]["title"]
     assert "resolve" not in spec or spec["resolve"].get("scale", {}).get("x") != "shared"  # own x scale per policy

@@ -482,6 +482,18 @@ def _ci(low: Any, high: Any) -> str:
     return f"[{lo}, {hi}]" if lo and hi else "—"
 
 
+def _thresholds_table() -> str:
+    """The verdict thresholds, read from ``simulators.verdicts.Thresholds`` (name, value, meaning)."""
+    try:
+        from simulators.verdicts import Thresholds
+
+        fields = Thresholds.model_fields
+    except (ImportError, AttributeError):
+        return "<p class='note'>The thresholds are documented in <code>simulators/verdicts.py</code>.</p>"
+    rows = [[f"<code>{esc(name)}</code>", esc(f.default), esc(f.description or "")] for name, f in fields.items()]
+    return _table(["threshold", "value", "meaning"], rows)
+
+
 def _isna(x: Any) -> bool:
     try:
         import pandas as pd
@@ -489,15 +501,6 @@ def _isna(x: Any) -> bool:
         return bool(pd.isna(x))
     except (TypeError, ValueError):
         return False
-
-
-def _doc(module: str) -> str:
-    import importlib
-
-    try:
-        return importlib.import_module(module).__doc__ or ""
-    except ImportError:
-        return ""
 
 
 def _methodology_page(db: Any, extra: dict[str, Any]) -> _Page:
@@ -514,12 +517,33 @@ def _methodology_page(db: Any, extra: dict[str, Any]) -> _Page:
              "exists (the truth is known in a simulator), otherwise on a large held-out sample of real data.</p>")
     page.add(_table(["metric", "meaning"], [[f"<code>{esc(m)}</code>", esc(METRIC_TEXT.get(m, ""))] for m in METRICS]))
     page.add('<h2 id="verdicts">Verdict rules: the collapse profile</h2>'
-             "<p>Each run gets one verdict per definition (collapse, no-collapse, not-measured). The rules, as "
-             "documented in <code>simulators/verdicts.py</code>:</p>")
-    page.add(f"<pre>{esc(_doc('simulators.verdicts'))}</pre>")
-    page.add('<h2 id="realism">Realism weighting</h2>')
+             "<p>Every re-executed run gets one verdict per definition: <em>collapse</em>, <em>no-collapse</em>, or "
+             "<em>not-measured</em> when the run's model family cannot test that definition (for example a family "
+             "without a trivial baseline cannot reach catastrophic risk, and no single run can show a change of "
+             "scaling law, which needs a sweep over n). Each rule compares the first fitted model (iteration 1) with "
+             "the last (iteration T) or tests the trend over iterations, and decides on a 95% confidence interval "
+             "obtained by resampling seeds (a bootstrap over the independent replicates), so a verdict says "
+             "&ldquo;collapse&rdquo; only when the evidence across seeds is clear. Infinite risk counts as collapse "
+             "only when it appears after the first fit. Tail disappearance needs both a fall of the tail mass "
+             "relative to iteration 1 and a tail ratio significantly below 1. The thresholds in force:</p>")
+    page.add(_thresholds_table())
+    page.add('<h2 id="realism">Realism weighting</h2>'
+             "<p>Each paper is scored on five dimensions of the realistic conditions the position paper describes. "
+             "A paper's weight is the mean, over the dimensions it is scored on, of score / highest score, so it lies "
+             "between 0 (least realistic on every dimension) and 1 (most realistic on every one); unscored papers "
+             "have no weight and are left out of weighted counts (never counted as 0 or 1).</p>"
+             "<p><strong>A claim is weighted by its own policy.</strong> A paper that reports replace and accumulate "
+             "experiments has one set of scores; its replace claims would otherwise inherit the realism of its "
+             "accumulate setting. So each claim takes its paper's levels, except the two data-policy dimensions, "
+             "which come from the claim's policy:</p>")
+    from metaanalysis.weighting import POLICY_LEVELS
+
+    page.add(_table(["claim policy", "data propagation", "real data kept"],
+                    [[esc(pol), esc(lv["data-propagation"]), esc(lv["real-data-kept"])] for pol, lv in POLICY_LEVELS.items()]))
+    page.add("<p class='note'>accumulate-subsample counts as accumulation with all real data kept: the real data stay "
+             "in the pool each fixed-size training set is drawn from. fresh (a fresh real share every iteration) "
+             "counts like mix: some real data in mixed training sets.</p>")
     if db.realism is not None:
-        page.add(f"<p>{esc(db.realism.weight.description)}</p>")
         for dim in db.realism.dimensions:
             page.add(f"<h3>{esc(dim.name)} <code>{esc(dim.id)}</code></h3><p>{esc(dim.description)}</p>")
             page.add(_table(["level", "score", "description"], [[esc(lv.id), esc(lv.score), esc(lv.description)]
@@ -527,9 +551,41 @@ def _methodology_page(db: Any, extra: dict[str, Any]) -> _Page:
         rd = db.realism.realistic_defaults.model_dump(exclude_none=True)
         page.add("<h3>Realistic reruns</h3><p>A setup's realistic rerun changes, unless its own <code>realistic</code> "
                  "block refines them: " + esc(", ".join(f"{k} = {v}" for k, v in rd.items())) + ".</p>")
-    page.add(f"<pre>{esc(_doc('metaanalysis.weighting'))}</pre>")
-    page.add('<h2 id="synthesis">Evidence synthesis and pooling</h2>')
-    page.add(f"<pre>{esc(_doc('metaanalysis.synthesis'))}</pre>")
+    page.add('<h2 id="synthesis">Evidence synthesis and pooling</h2>'
+             "<p><strong>Claims.</strong> For each definition, every claim is counted once (two claims of one paper under "
+             "two policies are two findings) by outcome: collapse, no-collapse or mixed. <em>Support</em> is the share "
+             "reporting collapse, a mixed claim counting one half; the weighted support does the same with each claim's "
+             "realism weight. The position paper's own claims are not counted: the synthesis is meant to check them, "
+             "so letting them vote would be circular. Claims may name definitions that the position paper's Figure 2 "
+             "does not mark for that paper (the figure records the definitions a paper uses; a claim records what it "
+             "reports), so claim counts and the matrix can differ.</p>"
+             "<p><strong>Runs, counted once.</strong> Several setups (of one or several papers) can describe the same "
+             "configuration: same simulator, parameters, policy, seeds and iterations. They share one stored run, "
+             "and that run is counted once in verdict counts, checks and pooling; labels and tooltips name every setup "
+             "that shares it.</p>"
+             "<p><strong>Effect of a run.</strong> Per seed, y = log(risk at the last iteration / risk at the first); "
+             "seeds where either risk is infinite, zero or negative have no log ratio and are excluded (the plot "
+             "counts them). The run's effect is the mean of y over seeds with a t-interval across seeds.</p>"
+             "<p><strong>Pooling.</strong> Per data policy, runs are pooled with the random-effects model of "
+             "DerSimonian &amp; Laird (1986): fixed-effect weights 1/se², Cochran's Q, between-run variance tau² = "
+             "max(0, (Q − (k − 1)) / (Σw − Σw²/Σw)), random-effects weights 1/(se² + tau²), I² = max(0, (Q − (k − 1))/Q), "
+             "and with k ≥ 3 a 95% prediction interval for a new run, estimate ± t<sub>k−2</sub> √(tau² + se²) "
+             "(Higgins, Thompson &amp; Spiegelhalter 2009). Caution: a run's standard error shrinks with its number "
+             "of seeds and runs differ in noise by orders of magnitude, so a few runs dominate the weights and DL's "
+             "tau² is unreliable: read I² and the prediction interval, not only the pooled diamond.</p>")
+    page.add('<h3 id="checks">Checking the position paper\'s claims</h3>'
+             "<p>The checks are generated from the claims in <code>annotations/papers/schaeffer2025position.yaml</code> "
+             "(statement, definition, policy, outcome). Each is compared with the verdicts of every paper's runs, both "
+             "variants, with the claim's definition and run under the claim's policy. Status, from the share of "
+             "measured runs (collapse or no-collapse verdicts) that collapse:</p>")
+    from metaanalysis.synthesis import CHECK_RULES
+
+    page.add(_table(["claim", "status rule"], [[esc(a), esc(b)] for a, b in CHECK_RULES]))
+    page.add("<p>The position paper's Figure 4 claim (the expected iteration of collapse onto one outcome grows with "
+             "n × initial entropy) is tested separately on its discrete setups' stored runs: monotone growth in n and "
+             "in H0 (each step more than two standard errors: holds; any significant decrease: does not hold; "
+             "otherwise inconclusive), and a weighted fit log T = c + a log n + b log H0, where proportionality means "
+             "both 95% intervals of a and b contain 1.</p>")
     page.add('<h2 id="contribute">How to contribute</h2>'
              "<ol><li>Add or edit <code>annotations/papers/KEY.yaml</code> (one file per paper; the key equals the file "
              "name). The format is in the JSON Schema <code>annotations/paper.schema.json</code>; the annotation guide "
