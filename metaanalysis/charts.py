@@ -229,7 +229,7 @@ def realism_chart(realism: Any) -> Any:
                "count each claim with its paper's weight.")
     heat_base = alt.Chart(_values(realism)).encode(
         y=alt.Y("paper:N", sort=order, title=None, axis=alt.Axis(labelLimit=220)),
-        x=alt.X("dimension_name:N", sort=dims, title=None, axis=alt.Axis(labelAngle=-30, labelLimit=200)),
+        x=alt.X("dimension_name:N", sort=dims, title=None, axis=alt.Axis(labelAngle=-30, labelLimit=400)),
         tooltip=[alt.Tooltip("paper:N"), alt.Tooltip("dimension_name:N", title="dimension"),
                  alt.Tooltip("level:N"), alt.Tooltip("score:Q"), alt.Tooltip("max_score:Q", title="max score"),
                  alt.Tooltip("why:N")],

@@ -86,3 +86,28 @@ def test_cli_realism_json_and_csv():
     result = CliRunner().invoke(main, ["--annotations", str(GOOD), "realism", "--format", "csv"])
     assert result.exit_code == 0
     assert result.stdout.splitlines()[0].startswith("key,label,year,data-propagation,data-propagation:score")
+
+
+def test_a_claim_is_weighted_by_its_own_policy():
+    from metaanalysis.validation import load_database
+    from metaanalysis.weighting import POLICY_LEVELS, claim_weight, claim_weights
+    from simulators.vocabulary import POLICIES
+
+    db = load_database(GOOD)
+    assert set(POLICY_LEVELS) == set(POLICIES)
+    levels = db.realism.levels()
+    for lv in POLICY_LEVELS.values():  # every mapped level exists in realism.yaml
+        assert all(level in levels[dim] for dim, level in lv.items())
+    p = next(p for p in db.papers if paper_realism(p, db.realism).scored)
+    maxima = {d.id: max(x.score for x in d.levels) for d in db.realism.dimensions}
+    r = paper_realism(p, db.realism)
+    # hand-computed: the paper's scores with the two policy dimensions at the replace levels (score 0)
+    replace = dict(r.scores, **{"data-propagation": 0, "real-data-kept": 0})
+    expected = sum(replace[d] / maxima[d] for d in replace) / len(replace)
+    assert claim_weight(p, "replace", db.realism) == pytest.approx(expected)
+    acc = dict(r.scores, **{"data-propagation": levels["data-propagation"]["accumulate"],
+                            "real-data-kept": levels["real-data-kept"]["all"]})
+    assert claim_weight(p, "accumulate", db.realism) == pytest.approx(sum(acc[d] / maxima[d] for d in acc) / len(acc))
+    assert claim_weight(p, "replace", db.realism) < claim_weight(p, "accumulate", db.realism)
+    assert claim_weight(paper("u", {}), "replace", REALISM) is None  # unscored stays unweighted
+    assert set(claim_weights(db.papers, db.realism)) == {(q.key, c.id) for q in db.papers for c in q.claims}
