@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -35,13 +37,13 @@ from simulators.vocabulary import (
     DEFINITION_FAMILIES,
     DEFINITIONS,
     FAMILIES,
+    POLICIES,
     POLICIES_WITH_REAL_FRACTION,
 )
 
 from . import yamlio
-from .records import DefinitionsFile, Paper, RealismFile
-
 from .paths import DEFINITIONS_FILE, PAPERS_DIR, REALISM_FILE, paper_files
+from .records import DefinitionsFile, Paper, RealismFile
 
 
 @dataclass(frozen=True, order=True)
@@ -99,16 +101,7 @@ def display_path(path: Path) -> str:
 # -- pydantic errors -> problems -----------------------------------------------------------
 
 
-def _field_name(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if part == "[key]":
-            continue
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
+_field_name = yamlio.field_name
 
 
 def _unwrap(annotation: Any) -> list[Any]:
@@ -139,6 +132,8 @@ def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] |
         current = models[0] if models else None
     return current
 
+
+_DIGITS = re.compile(r"[-+]?[0-9][0-9_]*")
 
 _PATTERN_HINTS = {
     "arxiv": 'must be a new-style arXiv id, quoted, like "2305.17493"',
@@ -175,19 +170,30 @@ def _message(err: dict[str, Any], model: type[BaseModel], data: Any) -> str:
         close = difflib.get_close_matches(str(value), choices, n=1)
         hint = f" (did you mean {close[0]}?)" if close else ""
         what = "key" if is_key else "value"
-        return f"unknown {what} {value!r}{hint}; valid: {', '.join(choices)}"
+        return f"unknown {what} {_short(str(value)) if isinstance(value, str) else repr(value)}{hint}; valid: {', '.join(choices)}"
     if etype in ("string_type", "string_pattern_mismatch") or etype.startswith("string_"):
         quote = yamlio.quote_hint(value, raw)
         if quote:
             return quote
         if etype == "string_pattern_mismatch":
-            return f"{value!r} {_PATTERN_HINTS.get(str(last), 'has the wrong form: ' + err['msg'])}"
+            return f"{_short(str(value))} {_PATTERN_HINTS.get(str(last), 'has the wrong form: ' + err['msg'])}"
         if etype == "string_type":
             return f"must be a string, not {_kind(value)}"
     if etype in ("int_type", "int_parsing", "int_from_float"):
-        return f"must be an integer, not {_kind(value)}" + (
-            " (write it without quotes)" if isinstance(value, str) and value.strip().isdigit() else ""
-        )
+        if (
+            isinstance(value, str)
+            and len(value) <= yamlio.MAX_NUMBER_CHARS
+            and _DIGITS.fullmatch(value.strip())
+        ):
+            number = int(value.strip().replace("_", ""))
+            if yamlio.is_quoted(data, loc):
+                return f"must be an integer, not the quoted string {value!r}; write it without quotes: {number}"
+            # unquoted digits that YAML 1.1 kept as text: 08, 09 (a leading zero, not octal)
+            return (
+                f"must be an integer; YAML 1.1 reads the unquoted value {value} as text because of "
+                f"its leading zero; write {number}"
+            )
+        return f"must be an integer, not {_kind(value)}"
     if etype in ("float_type", "float_parsing"):
         return f"must be a number, not {_kind(value)}"
     if etype in ("list_type",):
@@ -195,9 +201,15 @@ def _message(err: dict[str, Any], model: type[BaseModel], data: Any) -> str:
     if etype in ("dict_type", "model_type", "model_attributes_type"):
         return f"must be a mapping of fields, not {_kind(value)}"
     msg = err["msg"]
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
+    msg = msg.removeprefix("Value error, ")
     return msg[:1].lower() + msg[1:]
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """``repr`` of a string, cut to about ``limit`` characters (messages stay one short line)."""
+    if len(text) <= limit:
+        return repr(text)
+    return repr(text[:limit]) + f"... ({len(text)} characters)"
 
 
 def _kind(value: Any) -> str:
@@ -208,7 +220,7 @@ def _kind(value: Any) -> str:
     if isinstance(value, (int, float)):
         return f"the number {value!r}"
     if isinstance(value, str):
-        return f"the string {value!r}"
+        return f"the string {_short(value)}"
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
@@ -321,6 +333,19 @@ def _cross_checks(
     if isinstance(key, str) and key != stem:
         add(("key",), f"key {key!r} differs from the file name {stem + '.yaml'!r}; they must be equal")
 
+    # Paper's own validator reports duplicate policies, but pydantic skips it once an item is
+    # invalid; then the duplicates are reported here, so one run shows both problems.
+    policies = _as_list(data.get("data_policies"))
+    if any(not isinstance(p, str) or p not in POLICIES for p in policies):
+        seen_at: dict[str, int] = {}
+        for i, p in enumerate(policies):
+            if not isinstance(p, str):
+                continue
+            if p in seen_at:
+                add(("data_policies", i), f"listed more than once: {p} (also data_policies[{seen_at[p]}])")
+            else:
+                seen_at[p] = i
+
     claims = _as_list(data.get("claims"))
     claim_ids: dict[str, int] = {}
     for i, claim in enumerate(claims):
@@ -416,6 +441,9 @@ def check_paper_file(
         return None, [Problem(file, exc.line or 1, "", exc.message)]
     data = loaded.data
     problems = [Problem(file, p.line, p.field, p.message) for p in loaded.problems]
+    # a field whose scalar YAML misread (010, 0x7e6, 2022-02-30 ...) gets that explanation
+    # instead of pydantic's less specific complaint about the same value
+    misread = {p.field for p in loaded.problems if p.kind == "value"}
     if data is None:
         return None, problems + [Problem(file, 1, "", "empty file: expected a paper record (a mapping of fields)")]
     if not isinstance(data, dict):
@@ -426,8 +454,8 @@ def check_paper_file(
     try:
         paper = Paper.model_validate(data)
     except ValidationError as exc:
-        problems.extend(_pydantic_problems(exc, Paper, data, file))
-    problems.extend(_cross_checks(data, file, path.stem, realism, sims))
+        problems.extend(p for p in _pydantic_problems(exc, Paper, data, file) if p.field not in misread)
+    problems.extend(p for p in _cross_checks(data, file, path.stem, realism, sims) if p.field not in misread)
     if problems:
         return None, sorted(set(problems))
     return paper, []
@@ -436,31 +464,33 @@ def check_paper_file(
 # -- the vocabulary files ----------------------------------------------------------------
 
 
-def _load_mapping(path: Path, what: str) -> tuple[Any, list[Problem]]:
+def _load_mapping(path: Path, what: str) -> tuple[Any, list[Problem], set[str]]:
+    """The loaded mapping (or None), its load problems, and the fields YAML misread."""
     file = display_path(path)
     try:
         loaded = yamlio.load_file(path)
     except yamlio.YamlLoadError as exc:
-        return None, [Problem(file, exc.line or 1, "", exc.message)]
+        return None, [Problem(file, exc.line or 1, "", exc.message)], set()
     problems = [Problem(file, p.line, p.field, p.message) for p in loaded.problems]
+    misread = {p.field for p in loaded.problems if p.kind == "value"}
     if loaded.data is None:
-        return None, problems + [Problem(file, 1, "", f"empty file: expected {what}")]
+        return None, problems + [Problem(file, 1, "", f"empty file: expected {what}")], misread
     if not isinstance(loaded.data, dict):
-        return None, problems + [Problem(file, 1, "", f"the document must be a mapping, not {_kind(loaded.data)}")]
-    return loaded.data, problems
+        return None, problems + [Problem(file, 1, "", f"the document must be a mapping, not {_kind(loaded.data)}")], misread
+    return loaded.data, problems, misread
 
 
 def check_definitions_file(path: Path) -> tuple[DefinitionsFile | None, list[Problem]]:
     """``definitions.yaml`` against the vocabulary: the 8 ids in order, with their families."""
     file = display_path(path)
-    data, problems = _load_mapping(path, "the definitions")
+    data, problems, misread = _load_mapping(path, "the definitions")
     if data is None:
         return None, problems
     result: DefinitionsFile | None = None
     try:
         result = DefinitionsFile.model_validate(data)
     except ValidationError as exc:
-        problems.extend(_pydantic_problems(exc, DefinitionsFile, data, file))
+        problems.extend(p for p in _pydantic_problems(exc, DefinitionsFile, data, file) if p.field not in misread)
     entries = _as_list(data.get("definitions"))
     ids = [e.get("id") for e in entries if isinstance(e, dict)]
     for d in DEFINITIONS:
@@ -494,14 +524,14 @@ def check_definitions_file(path: Path) -> tuple[DefinitionsFile | None, list[Pro
 def check_realism_file(path: Path) -> tuple[RealismFile | None, list[Problem]]:
     """``realism.yaml``: unique dimension and level ids, levels ordered by increasing score."""
     file = display_path(path)
-    data, problems = _load_mapping(path, "the realism dimensions")
+    data, problems, misread = _load_mapping(path, "the realism dimensions")
     if data is None:
         return None, problems
     result: RealismFile | None = None
     try:
         result = RealismFile.model_validate(data)
     except ValidationError as exc:
-        problems.extend(_pydantic_problems(exc, RealismFile, data, file))
+        problems.extend(p for p in _pydantic_problems(exc, RealismFile, data, file) if p.field not in misread)
     seen: set = set()
     for i, dim in enumerate(_as_list(data.get("dimensions"))):
         if not isinstance(dim, dict):

@@ -12,6 +12,12 @@ Annotation files arrive by pull request, so the loader treats them as hostile in
   with more than :data:`MAX_ALIASES` aliases, nested deeper than :data:`MAX_DEPTH`, or whose
   aliases would expand to more than :data:`MAX_NODES` nodes (the "billion laughs" bomb) is
   refused while composing, before anything is built. Each error names the bound.
+* YAML 1.1's number and date traps are reported with their field: an integer must be written
+  as a plain decimal (``^-?[0-9]+$``, no leading zero), because YAML 1.1 silently reads ``010``
+  as the octal 8, ``0x7e6`` as 2022, ``1_2`` as 12 and ``1:30`` as 90 (base 60); an unquoted
+  impossible date (``2022-02-30``) is reported with its field instead of aborting the file;
+  a number longer than :data:`MAX_NUMBER_CHARS` characters is refused (Python would otherwise
+  fail with its int-to-string digit limit). These are non-fatal problems of kind ``"value"``.
 * Duplicate keys inside one mapping are reported (plain PyYAML silently keeps the last), as are
   merge keys (``<<``), which would make duplicate detection ambiguous.
 * Mappings load as :class:`LineDict` and sequences as :class:`LineList`: ordinary ``dict``/``list``
@@ -25,7 +31,9 @@ Problems that do not stop loading (duplicate keys, non-string keys) are collecte
 
 from __future__ import annotations
 
+import datetime
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,8 +47,12 @@ MAX_BYTES = 1_000_000
 MAX_ALIASES = 100
 #: deepest nesting of mappings/sequences accepted
 MAX_DEPTH = 50
-#: most nodes a document may expand to once aliases are followed
+#: most nodes a document may hold, counting each alias as a copy of what it points to
 MAX_NODES = 100_000
+#: longest number accepted, in characters (Python refuses ints of more than 4300 digits anyway)
+MAX_NUMBER_CHARS = 100
+#: what an integer must look like in an annotation file: a plain decimal, no leading zero
+PLAIN_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
 
 _TAG = "tag:yaml.org,2002:"
 #: the only tags a node may carry (explicitly or by implicit resolution)
@@ -60,27 +72,54 @@ class YamlLoadError(Exception):
 
 @dataclass(frozen=True)
 class LoadProblem:
-    """A problem found while loading that does not prevent using the document."""
+    """A problem found while loading that does not prevent using the document.
+
+    ``kind`` is ``"value"`` for a problem with one scalar value (an integer written in a YAML
+    1.1 form such as ``010`` or ``0x7e6``, an impossible date, an overlong number): validation
+    then shows it instead of pydantic's less specific error on the same field.
+    """
 
     line: int
     field: str
     message: str
+    kind: str = ""
 
 
 class LineDict(dict):
-    """A dict that remembers the line of each key and the source text of scalar values."""
+    """A dict that remembers the line of each key and the source text of scalar values
+    (``quoted``: the keys whose value was a quoted scalar)."""
 
     line: int = 1
     key_lines: dict[Any, int]
     raw: dict[Any, str]
+    quoted: set[Any]
 
 
 class LineList(list):
-    """A list that remembers the line of each item and the source text of scalar items."""
+    """A list that remembers the line of each item and the source text of scalar items
+    (``quoted``: the indices of quoted scalars)."""
 
     line: int = 1
     item_lines: list[int]
     raw: dict[int, str]
+    quoted: set[int]
+
+
+def field_name(loc: tuple[Any, ...] | list[Any]) -> str:
+    """A location as written in messages: ``setups[0].params.n`` (pydantic's ``[key]`` dropped)."""
+    out = ""
+    for part in loc:
+        if part == "[key]":
+            continue
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _quoted(node: Node) -> bool:
+    return isinstance(node, ScalarNode) and node.style in ("'", '"')
 
 
 def _line(node: Node) -> int:
@@ -98,14 +137,18 @@ class _Bounded:
     problems: list[LoadProblem]
     _aliases: int
     _depth: int
+    _path: list[Any]
 
     def _init_bounds(self) -> None:
         self.problems = []
         self._aliases = 0
         self._depth = 0
+        # where the constructor is (children are constructed depth-first, deep=True), so that
+        # scalar problems can name their field; None while a mapping key is being constructed
+        self._path = []
 
     # -- composing (bounds) ---------------------------------------------------------------
-    def compose_node(self, parent: Node | None, index: Any) -> Node:  # type: ignore[misc]  # noqa: D102
+    def compose_node(self, parent: Node | None, index: Any) -> Node:  # type: ignore[misc]
         if self.check_event(yaml.AliasEvent):
             self._aliases += 1
             if self._aliases > MAX_ALIASES:
@@ -127,13 +170,13 @@ class _Bounded:
         finally:
             self._depth -= 1
 
-    def compose_document(self) -> Node:  # noqa: D102
+    def compose_document(self) -> Node:
         node = super().compose_document()
-        _check_expansion(node)
+        _check_expansion(node, aliases=self._aliases > 0)
         return node
 
     # -- constructing ---------------------------------------------------------------------
-    def construct_object(self, node: Node, deep: bool = False) -> Any:  # noqa: D102
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
         if node.tag not in ALLOWED_TAGS:
             raise YamlLoadError(
                 f"YAML tag {node.tag!r} is not allowed (only plain strings, numbers, booleans, "
@@ -142,11 +185,12 @@ class _Bounded:
             )
         return super().construct_object(node, deep=deep)
 
-    def construct_yaml_map(self, node: MappingNode):  # noqa: D102
+    def construct_yaml_map(self, node: MappingNode):
         data = LineDict()
         data.line = _line(node)
         data.key_lines = {}
         data.raw = {}
+        data.quoted = set()
         yield data
         for key_node, value_node in node.value:
             if key_node.tag == _TAG + "merge":
@@ -156,7 +200,11 @@ class _Bounded:
                 continue
             if not isinstance(key_node, ScalarNode):
                 raise YamlLoadError("mapping keys must be plain strings", _line(key_node))
-            key = self.construct_object(key_node, deep=True)
+            self._path.append(None)  # a key: its own form is checked below, not as a value
+            try:
+                key = self.construct_object(key_node, deep=True)
+            finally:
+                self._path.pop()
             if not isinstance(key, str):
                 self.problems.append(
                     LoadProblem(
@@ -177,22 +225,108 @@ class _Bounded:
                     )
                 )
                 continue
-            data[key] = self.construct_object(value_node, deep=True)
+            self._path.append(key)
+            try:
+                data[key] = self.construct_object(value_node, deep=True)
+            finally:
+                self._path.pop()
             data.key_lines[key] = _line(key_node)
             if isinstance(value_node, ScalarNode):
                 data.raw[key] = value_node.value
+                if _quoted(value_node):
+                    data.quoted.add(key)
 
-    def construct_yaml_seq(self, node: SequenceNode):  # noqa: D102
+    def construct_yaml_seq(self, node: SequenceNode):
         data = LineList()
         data.line = _line(node)
         data.item_lines = []
         data.raw = {}
+        data.quoted = set()
         yield data
         for i, child in enumerate(node.value):
-            data.append(self.construct_object(child, deep=True))
+            self._path.append(i)
+            try:
+                data.append(self.construct_object(child, deep=True))
+            finally:
+                self._path.pop()
             data.item_lines.append(_line(child))
             if isinstance(child, ScalarNode):
                 data.raw[i] = child.value
+                if _quoted(child):
+                    data.quoted.add(i)
+
+    # -- scalars: YAML 1.1's surprising numbers and dates -----------------------------------
+    def _value_problem(self, node: Node, message: str) -> bool:
+        """Record a problem with the scalar being constructed; False while constructing a key
+        (keys are checked by ``construct_yaml_map``)."""
+        if None in self._path:
+            return False
+        self.problems.append(LoadProblem(_line(node), field_name(self._path), message, kind="value"))
+        return True
+
+    def _too_long(self, node: ScalarNode) -> bool:
+        text = node.value
+        if len(text) <= MAX_NUMBER_CHARS:
+            return False
+        self._value_problem(
+            node,
+            f"YAML reads this {len(text)}-character value as a number, longer than the limit of "
+            f"{MAX_NUMBER_CHARS} characters; refused (quote it if it is text)",
+        )
+        return True
+
+    def construct_yaml_int(self, node: ScalarNode) -> Any:
+        if self._too_long(node):
+            return node.value
+        value = super().construct_yaml_int(node)
+        text = node.value
+        if not PLAIN_INT.fullmatch(text):
+            self._value_problem(node, _int_form_message(text, value))
+        return value
+
+    def construct_yaml_float(self, node: ScalarNode) -> Any:
+        if self._too_long(node):
+            return node.value
+        return super().construct_yaml_float(node)
+
+    def construct_yaml_timestamp(self, node: ScalarNode) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError) as exc:
+            reason = str(exc) or type(exc).__name__
+            if not self._value_problem(
+                node,
+                f"YAML reads the unquoted value {node.value} as a date, and it is not a valid one "
+                f"({reason}); quote it: \"{node.value}\"",
+            ):
+                raise YamlLoadError(
+                    f"YAML reads the key {node.value} as a date, and it is not a valid one "
+                    f"({reason}); quote it: \"{node.value}\"",
+                    _line(node),
+                ) from None
+            return node.value
+
+
+def _int_form_message(text: str, value: int) -> str:
+    """Why an integer written as ``text`` (YAML 1.1 read it as ``value``) is refused."""
+    body = text.lstrip("+-")
+    digits = body.replace("_", "")
+    if body[:2].lower() == "0x":
+        form, plain = f"the hexadecimal number {value}", str(value)
+    elif body[:2].lower() == "0b":
+        form, plain = f"the binary number {value}", str(value)
+    elif ":" in body:
+        form, plain = f"the base-60 (sexagesimal) number {value}", str(value)
+    elif len(digits) > 1 and digits.startswith("0"):
+        decimal = int(digits, 10) * (-1 if text.startswith("-") else 1)
+        also = f" (or {value} if octal was meant)" if decimal != value else ""
+        form, plain = f"the octal number {value}", f"{decimal}{also}"
+    else:  # underscores or a plus sign
+        form, plain = f"the number {value}", str(value)
+    return (
+        f"YAML 1.1 reads the unquoted value {text} as {form}; write integers as plain decimals "
+        f"(digits only, no leading zero): {plain}; or quote it if it is text: \"{text}\""
+    )
 
 
 class BoundedSafeLoader(_Bounded, yaml.SafeLoader):
@@ -227,12 +361,13 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
     Loader = BoundedSafeLoader
 
 for _cls in _LOADERS:
-    _cls.add_constructor(_TAG + "map", _Bounded.construct_yaml_map)
-    _cls.add_constructor(_TAG + "seq", _Bounded.construct_yaml_seq)
+    for _name in ("map", "seq", "int", "float", "timestamp"):
+        _cls.add_constructor(_TAG + _name, getattr(_Bounded, f"construct_yaml_{_name}"))
 
 
-def _check_expansion(root: Node | None) -> None:
-    """Refuse documents whose aliases expand to more than MAX_NODES nodes (memoised, O(nodes))."""
+def _check_expansion(root: Node | None, aliases: bool = True) -> None:
+    """Refuse documents that hold more than MAX_NODES nodes once aliases are expanded
+    (memoised, O(nodes)); ``aliases`` says whether the document uses any (for the message)."""
     if root is None:
         return
     sizes: dict[int, int] = {}
@@ -258,7 +393,10 @@ def _check_expansion(root: Node | None) -> None:
             if total > MAX_NODES:
                 raise YamlLoadError(
                     f"document expands to more than {MAX_NODES} nodes through aliases; refused "
-                    f"(limit {MAX_NODES}, a guard against alias bombs)",
+                    f"(limit {MAX_NODES}, a guard against alias bombs)"
+                    if aliases
+                    else f"document has more than {MAX_NODES} nodes (keys, values and list items); "
+                    f"refused (limit {MAX_NODES}; a paper record needs a few hundred)",
                     _line(node),
                 )
             sizes[id(node)] = total
@@ -316,7 +454,7 @@ def load_text(text: str, loader_class: type | None = None) -> LoadResult:
             raise YamlLoadError(
                 f"nesting too deep to parse (limit {MAX_DEPTH} levels)"
             ) from None
-        except (TypeError, ValueError) as exc:  # e.g. an impossible timestamp
+        except (TypeError, ValueError) as exc:  # a value the constructors could not build
             raise YamlLoadError(f"cannot read a value: {exc}") from None
     finally:
         loader.dispose()
@@ -344,8 +482,7 @@ def load_file(path: Path) -> LoadResult:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise YamlLoadError("file is not valid UTF-8 text", line) from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     return load_text(text)
 
 
@@ -363,6 +500,27 @@ def line_of(data: Any, loc: tuple[Any, ...]) -> int:
         else:
             break
     return line
+
+
+def _container_of(data: Any, loc: tuple[Any, ...]) -> Any:
+    obj = data
+    for part in loc[:-1]:
+        try:
+            obj = obj[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return obj
+
+
+def is_quoted(data: Any, loc: tuple[Any, ...]) -> bool | None:
+    """Whether the scalar at ``loc`` was quoted in the file (None: unknown, e.g. not a scalar)."""
+    if not loc:
+        return None
+    obj = _container_of(data, loc)
+    raw = getattr(obj, "raw", None)
+    if not isinstance(raw, dict) or loc[-1] not in raw:
+        return None
+    return loc[-1] in getattr(obj, "quoted", ())
 
 
 def raw_of(data: Any, loc: tuple[Any, ...]) -> str | None:
@@ -395,6 +553,4 @@ def quote_hint(value: Any, raw: str | None) -> str | None:
 
 
 def _is_date(value: Any) -> bool:
-    import datetime
-
     return isinstance(value, (datetime.date, datetime.datetime))

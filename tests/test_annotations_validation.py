@@ -231,3 +231,107 @@ def test_missing_simulator_registry_family_is_an_error_not_a_skip(tmp_path, monk
     monkeypatch.setattr(registry, "_loaded", True)
     problems = validate_paths([GOOD / "papers" / "shumailov2023curse.yaml"], GOOD).problems
     assert problems and all("no simulators are registered" in p.message for p in problems)
+
+
+# -- YAML 1.1 integer and date traps -------------------------------------------------------
+
+
+def _example(tmp_path: Path, extra: str, replace: tuple[str, str] | None = None) -> list:
+    """Problems of the no-definitions example record with ``extra`` lines appended."""
+    text = (GOOD / "papers" / "example2025none.yaml").read_text()
+    if replace is not None:
+        assert replace[0] in text
+        text = text.replace(*replace)
+    path = tmp_path / "example2025none.yaml"
+    path.write_text(text + extra)
+    return validate_paths([path], GOOD).problems
+
+
+@pytest.mark.parametrize(
+    "written,read_as,plain",
+    [
+        ("010", "the octal number 8", "10 (or 8 if octal was meant)"),
+        ("0x7e6", "the hexadecimal number 2022", "2022"),
+        ("1_2", "the number 12", "12"),
+        ("1:30", "the base-60 (sexagesimal) number 90", "90"),
+        ("0b11", "the binary number 3", "3"),
+    ],
+)
+def test_integers_must_be_plain_decimals(tmp_path, written, read_as, plain):
+    problems = _example(tmp_path, f"figure_order: {written}\n")
+    assert len(problems) == 1, [str(p) for p in problems]
+    p = problems[0]
+    assert p.field == "figure_order" and p.line == 9
+    assert f"reads the unquoted value {written} as {read_as}" in p.message
+    assert f"plain decimals (digits only, no leading zero): {plain};" in p.message
+
+
+def test_integer_trap_in_year_and_month_and_in_params(tmp_path):
+    problems = _example(tmp_path, "month: 010\n", replace=("year: 2025", "year: 0x7e9"))
+    assert [(p.field, p.line) for p in problems] == [("year", 5), ("month", 9)]
+    assert "hexadecimal number 2025" in problems[0].message
+    assert "octal number 8" in problems[1].message
+    # inside a setup's params (plain dict[str, Any]) the value is still checked
+    text = (GOOD / "papers" / "shumailov2023curse.yaml").read_text()
+    path = tmp_path / "shumailov2023curse.yaml"
+    path.write_text(text.replace("params: {dim: 1, n: 100}", "params: {dim: 1, n: 1_00}"))
+    problems = validate_paths([path], GOOD).problems
+    assert [p.field for p in problems] == ["setups[0].params.n"]
+    assert "1_00 as the number 100" in problems[0].message
+
+
+def test_integer_trap_in_a_string_field_is_reported_once(tmp_path):
+    problems = _example(tmp_path, "notes: 0x10\n")
+    assert len(problems) == 1, [str(p) for p in problems]
+    assert problems[0].field == "notes" and 'quote it if it is text: "0x10"' in problems[0].message
+
+
+def test_unquoted_leading_zero_month_wording(tmp_path):
+    problems = _example(tmp_path, "month: 09\n")
+    assert len(problems) == 1
+    msg = problems[0].message
+    assert problems[0].field == "month"
+    assert "reads the unquoted value 09 as text" in msg and "write 9" in msg
+    assert "without quotes" not in msg
+    quoted = _example(tmp_path, 'month: "9"\n')
+    assert len(quoted) == 1 and "quoted string '9'; write it without quotes: 9" in quoted[0].message
+
+
+def test_overlong_number_is_refused_with_a_clear_message(tmp_path):
+    problems = _example(tmp_path, "figure_order: " + "1" * 500_000 + "\n")
+    assert len(problems) == 1, [str(p)[:200] for p in problems]
+    p = problems[0]
+    assert p.field == "figure_order" and p.line == 9
+    assert f"limit of {yamlio.MAX_NUMBER_CHARS} characters" in p.message
+    assert "set_int_max_str_digits" not in p.message and len(str(p)) < 300
+
+
+def test_impossible_date_names_its_field(tmp_path):
+    problems = _example(tmp_path, "", replace=("key: example2025none", "key: 2022-02-30"))
+    by_field = {p.field: p for p in problems}
+    assert set(by_field) == {"key"}, [str(p) for p in problems]
+    p = by_field["key"]
+    assert p.line == 2
+    assert "2022-02-30 as a date" in p.message and "day is out of range" in p.message
+    assert 'quote it: "2022-02-30"' in p.message
+
+
+def test_many_plain_nodes_without_aliases_say_so(tmp_path):
+    path = tmp_path / "many.yaml"
+    path.write_text("".join(f"k{i}: {i}\n" for i in range(60_000)))
+    problems = validate_paths([path], GOOD).problems
+    assert len(problems) == 1
+    msg = problems[0].message
+    assert f"more than {yamlio.MAX_NODES} nodes" in msg and "alias" not in msg
+
+
+def test_unknown_and_duplicate_policies_are_both_reported(tmp_path):
+    problems = _example(tmp_path, "data_policies: [acumulate, replace, replace]\n")
+    by_field = {p.field: p.message for p in problems}
+    assert set(by_field) == {"data_policies[0]", "data_policies[2]"}, by_field
+    assert "did you mean accumulate?" in by_field["data_policies[0]"]
+    assert "listed more than once: replace" in by_field["data_policies[2]"]
+    # all ids valid: the model's own check reports the duplicate, once
+    problems = _example(tmp_path, "data_policies: [replace, replace]\n")
+    assert [p.field for p in problems] == ["data_policies"]
+    assert "listed more than once: replace" in problems[0].message
