@@ -8,6 +8,7 @@ inside the commands, so registering these commands costs nothing for the others;
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -120,22 +121,12 @@ def db() -> None:
 def db_sync(obj: Context) -> None:
     """Rebuild the index from the YAML files, in one transaction."""
     from metaanalysis.paths import db_url
-    from metaanalysis.store import engine, sync
+    from metaanalysis.store import engine, shown_url, sync
 
     url = db_url(obj.db)
     result = sync(engine(url), _root(obj))
     if not obj.quiet:
-        click.echo(f"synced {len(result.papers)} papers into {_safe_url(url)}")
-
-
-def _safe_url(url: str) -> str:
-    """The URL without a password."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        user = creds.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
-    return url
+        click.echo(f"synced {len(result.papers)} papers into {shown_url(url)}")
 
 
 # -- papers / show -------------------------------------------------------------------------
@@ -195,12 +186,27 @@ def show(obj: Context, key: str) -> None:
     eng = _index(obj)
     paper = get_paper(eng, key)
     click.echo(paper_text(paper, paper_files_of(eng).get(paper.key)))
-    from metaanalysis.evidence import evidence_text  # stored runs, contradicted claims (issue 4)
+    from metaanalysis.evidence import (
+        evidence_text,  # stored runs, contradicted claims (issue 4)
+    )
 
     click.echo(evidence_text(eng, paper))
 
 
 # -- matrix --------------------------------------------------------------------------------
+
+
+def _check_out(out: Path, suffixes: tuple[str, ...]) -> None:
+    """Refuse an output path that cannot be written (unknown format, missing directory, a
+    directory itself), before anything is built."""
+    suffix = out.suffix.lower()
+    if suffix not in suffixes:
+        raise UserError(f"{out}: unknown output format {suffix!r}; use {', '.join(suffixes)}")
+    parent = out.parent if str(out.parent) else Path(".")
+    if not os.path.isdir(parent):  # os.path: False (not an exception) for any OSError
+        raise UserError(f"{out}: directory {parent} does not exist; create it first")
+    if os.path.isdir(out):
+        raise UserError(f"{out}: is a directory; give a file name")
 
 
 @main.command()
@@ -218,6 +224,8 @@ def matrix(obj: Context, fmt: str, summary: bool, out: Path | None, evidence: bo
     from metaanalysis.matrix import build_matrix, rich_table, summary_text
     from metaanalysis.store import read_matrix_inputs
 
+    if out is not None:  # before any work: a bad path fails at once, in one line
+        _check_out(out, (".html", ".svg", ".png", ".csv", ".json"))
     eng = _index(obj)
     m = build_matrix(read_matrix_inputs(eng))
     if evidence:  # issue 4: D:published / D:realistic columns
@@ -226,16 +234,15 @@ def matrix(obj: Context, fmt: str, summary: bool, out: Path | None, evidence: bo
         apply_evidence(m, evidence_cells(eng))
     if out is not None:
         suffix = out.suffix.lower()
-        if suffix == ".csv":
-            out.write_text(m.to_csv(), encoding="utf-8")
-        elif suffix == ".json":
-            out.write_text(m.to_json(), encoding="utf-8")
-        elif suffix in (".html", ".svg", ".png"):
+        if suffix in (".csv", ".json"):
+            try:
+                out.write_text(m.to_csv() if suffix == ".csv" else m.to_json(), encoding="utf-8")
+            except OSError as exc:
+                raise UserError(f"{out}: cannot write: {exc.strerror or exc}") from None
+        else:
             from metaanalysis.charts_matrix import save_matrix_chart
 
             save_matrix_chart(m, out)
-        else:
-            raise UserError(f"{out}: unknown output format {suffix!r}; use .html, .svg, .png, .csv or .json")
         if not obj.quiet:
             click.echo(f"wrote {out}", err=True)
         return

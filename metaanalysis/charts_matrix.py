@@ -19,6 +19,7 @@ Vega libraries, so the file works offline from ``file://``.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -193,15 +194,24 @@ def save_matrix_chart(matrix: Matrix, out: Path) -> Path:
     import vl_convert as vlc
 
     out = Path(out)
-    spec = matrix_spec(matrix)
     suffix = out.suffix.lower()
-    if suffix == ".html":
-        html = vlc.vegalite_to_html(spec, bundle=True)
-        out.write_text(html, encoding="utf-8")
-    elif suffix == ".svg":
-        out.write_text(vlc.vegalite_to_svg(spec), encoding="utf-8")
-    elif suffix == ".png":
-        out.write_bytes(vlc.vegalite_to_png(spec, scale=2))
-    else:
+    if suffix not in (".html", ".svg", ".png"):
         raise UserError(f"{out}: unknown chart format {suffix!r}; use .html, .svg or .png")
+    parent = out.parent if str(out.parent) else Path(".")
+    if not os.path.isdir(parent):  # checked before the (slow) rendering
+        raise UserError(f"{out}: directory {parent} does not exist; create it first")
+    spec = matrix_spec(matrix)
+    if suffix == ".html":
+        content: str | bytes = vlc.vegalite_to_html(spec, bundle=True)
+    elif suffix == ".svg":
+        content = vlc.vegalite_to_svg(spec)
+    else:
+        content = vlc.vegalite_to_png(spec, scale=2)
+    try:
+        if isinstance(content, bytes):
+            out.write_bytes(content)
+        else:
+            out.write_text(content, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"{out}: cannot write the chart: {exc.strerror or exc}") from None
     return out

@@ -7,6 +7,10 @@ The YAML files are the source of truth; the index is built from *validated* reco
 YAML the index holds).
 
 Engine and sessions: :func:`engine` is the one place that creates engines (cached per URL).
+It connects once up front and turns a bad URL, a missing driver, an unreachable server or an
+SQLite file in a missing directory into a one-line ``UserError`` that names the URL with its
+password masked (:func:`shown_url`) and says what to do; :func:`database_errors` does the same
+around syncing.
 For SQLite it turns on WAL journalling, a 60 s busy timeout and foreign keys, and takes over
 transaction control so that a write transaction can begin ``IMMEDIATE`` (take the write lock up
 front, so two writers wait for each other instead of failing on a lock upgrade): use
@@ -28,12 +32,15 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine
+
+from simulators.errors import UserError
 
 from .paths import DEFINITIONS_FILE, REALISM_FILE, paper_files
 
@@ -53,18 +60,176 @@ FINGERPRINT_KEY = "annotations_fingerprint"
 _ENGINES: dict[str, Engine] = {}
 
 
+#: pip packages that provide the usual drivers (module name -> what to install)
+DRIVER_PACKAGES = {
+    "psycopg": "psycopg[binary]",
+    "psycopg2": "psycopg2-binary",
+    "asyncpg": "asyncpg",
+    "pg8000": "pg8000",
+    "pymysql": "pymysql",
+    "MySQLdb": "mysqlclient",
+    "mysql": "mysql-connector-python",
+    "oracledb": "oracledb",
+    "pyodbc": "pyodbc",
+    "pymssql": "pymssql",
+    "aiosqlite": "aiosqlite",
+}
+#: what each backend is called in messages
+_BACKENDS = {"postgresql": "PostgreSQL", "mysql": "MySQL", "mariadb": "MariaDB", "oracle": "Oracle",
+             "mssql": "SQL Server", "sqlite": "SQLite"}
+
+
+def shown_url(url: str) -> str:
+    """``url`` as it may be printed: with the password masked (``***``)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError, TypeError):
+        if "@" in url and "://" in url:  # unparseable: hide everything between :// and @
+            scheme, rest = url.split("://", 1)
+            return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+        return url
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _sqlite_file(parsed: Any) -> Path | None:
+    """The database file of an SQLite URL, or None (in memory)."""
+    database = parsed.database
+    if not database or database == ":memory:" or database.startswith("file:") or parsed.query.get("mode") == "memory":
+        return None
+    return Path(database)
+
+
+def _prepare_sqlite(parsed: Any, shown: str) -> None:
+    """Create the default ``.mcatlas/`` directory; refuse a file in a missing directory."""
+    from .paths import DB_DIR
+
+    file = _sqlite_file(parsed)
+    if file is None:
+        return
+    directory = file.expanduser().parent
+    if directory.is_dir():
+        return
+    if directory.name == DB_DIR and directory.parent.is_dir():  # the default place: create it
+        try:
+            directory.mkdir(exist_ok=True)
+            return
+        except OSError as exc:
+            raise UserError(f"database {shown}: cannot create the directory {directory}: {exc.strerror}") from None
+    raise UserError(
+        f"database {shown}: directory {directory} does not exist; create it or choose another "
+        "--db / MCATLAS_DB"
+    )
+
+
+def _driver_hint(parsed: Any, module: str | None) -> str:
+    backend = parsed.get_backend_name()
+    name = _BACKENDS.get(backend, backend)
+    package = DRIVER_PACKAGES.get(module or "", module)
+    if package:
+        return f"install a {name} driver: pip install {package}"
+    return f"install the Python driver for {name}"
+
+
+def _user_error(exc: BaseException, url: str, parsed: Any | None = None) -> UserError:
+    """A database failure as one line naming the (masked) URL and what to do."""
+    from sqlalchemy.exc import (
+        ArgumentError,
+        DatabaseError,
+        NoSuchModuleError,
+        OperationalError,
+    )
+
+    shown = shown_url(url)
+    if isinstance(exc, NoSuchModuleError):
+        scheme = parsed.drivername if parsed is not None else url.split(":", 1)[0]
+        return UserError(
+            f"database {shown}: unknown database kind {scheme!r}; use an SQLAlchemy URL such as "
+            "sqlite:///path/to/file.db or postgresql+psycopg://user@host/dbname"
+        )
+    if isinstance(exc, ArgumentError):
+        return UserError(
+            f"database {shown}: not a database URL ({_first_line(exc)}); use an SQLAlchemy URL such "
+            "as sqlite:///path/to/file.db or postgresql+psycopg://user@host/dbname"
+        )
+    if isinstance(exc, ImportError) and parsed is not None:
+        missing = getattr(exc, "name", None)
+        return UserError(f"database {shown}: no driver ({_first_line(exc)}); {_driver_hint(parsed, missing)}")
+    if isinstance(exc, OperationalError) or type(exc) is DatabaseError:
+        backend = parsed.get_backend_name() if parsed is not None else ""
+        what = (
+            "check that it is an SQLite database file and that its directory exists and is writable"
+            if backend == "sqlite"
+            else "check that the server is running and the host, port, user, password and database name"
+        )
+        return UserError(f"database {shown}: cannot open it ({_first_line(exc)}); {what}")
+    return UserError(f"database {shown}: {type(exc).__name__}: {_first_line(exc)}")
+
+
+@contextlib.contextmanager
+def database_errors(url: str, drivers: bool = True) -> Iterator[None]:
+    """Turn SQLAlchemy's connection and URL errors inside the block into a one-line
+    :class:`UserError` naming the URL (password masked); ``drivers``: an ImportError too (a
+    missing database driver; only around creating the engine, where nothing else is imported)."""
+    from sqlalchemy.exc import (
+        ArgumentError,
+        DatabaseError,
+        NoSuchModuleError,
+        OperationalError,
+    )
+
+    caught: tuple[type[BaseException], ...] = (ArgumentError, NoSuchModuleError, DatabaseError)
+    if drivers:
+        caught += (ImportError,)
+    try:
+        yield
+    except caught as exc:
+        # of the DatabaseErrors only "cannot open/use it" ones: OperationalError, and the plain
+        # DatabaseError SQLite raises for a file that is not a database. Others (integrity
+        # errors ...) would be bugs and keep their type.
+        if isinstance(exc, DatabaseError) and not (
+            isinstance(exc, OperationalError) or type(exc) is DatabaseError
+        ):
+            raise
+        from sqlalchemy.engine import make_url
+
+        try:
+            parsed = make_url(url)
+        except (ArgumentError, ValueError, TypeError):
+            parsed = None
+        raise _user_error(exc, url, parsed) from None
+
+
 def engine(url: str) -> Engine:
-    """The engine for ``url`` (cached); SQLite gets WAL, a busy timeout and real transactions."""
+    """The engine for ``url`` (cached); SQLite gets WAL, a busy timeout and real transactions.
+
+    The first call for a URL also connects once, so that a bad URL, a missing driver, an
+    unreachable server or an SQLite file in a missing directory is a one-line
+    :class:`~simulators.errors.UserError` (naming the URL with its password masked and what to
+    do) instead of a traceback later. The default SQLite directory (``.mcatlas/``) is created.
+    """
     cached = _ENGINES.get(url)
     if cached is not None:
         return cached
-    is_sqlite = url.startswith("sqlite")
+    from sqlalchemy.engine import make_url
+
+    with database_errors(url):
+        parsed = make_url(url)
+    is_sqlite = parsed.get_backend_name() == "sqlite"
     kwargs: dict[str, Any] = {}
     if is_sqlite:
+        _prepare_sqlite(parsed, shown_url(url))
         kwargs["connect_args"] = {"timeout": 60, "check_same_thread": False}
-    eng = create_engine(url, **kwargs)
+    with database_errors(url):
+        eng = create_engine(parsed, **kwargs)
     if is_sqlite:
-        in_memory = ":memory:" in url or url in ("sqlite://", "sqlite:///")
+        in_memory = _sqlite_file(parsed) is None
 
         @event.listens_for(eng, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -81,6 +246,9 @@ def engine(url: str) -> Engine:
             mode = conn.get_execution_options().get("sqlite_begin", "")
             conn.exec_driver_sql(f"BEGIN {mode}".strip())
 
+    # first connect: fail here, in one line, if it cannot work
+    with database_errors(url, drivers=False), eng.connect():
+        pass
     _ENGINES[url] = eng
     return eng
 
@@ -95,7 +263,7 @@ def create_tables(eng: Engine) -> None:
 
 
 @contextlib.contextmanager
-def write_session(eng: Engine) -> Iterator["Session"]:
+def write_session(eng: Engine) -> Iterator[Session]:
     """A session whose transaction takes the write lock at once (SQLite ``BEGIN IMMEDIATE``).
 
     Commits on success, rolls back on error: everything in the block is one transaction.
@@ -116,9 +284,16 @@ def write_session(eng: Engine) -> Iterator["Session"]:
 # -- rows <-> records ----------------------------------------------------------------------
 
 
-def rows_for(paper: "Paper", file: str = "") -> list[Any]:
+def rows_for(paper: Paper, file: str = "") -> list[Any]:
     """The table rows of one validated record (the paper row first)."""
-    from .tables import ClaimRow, DefinitionUsageRow, PaperPolicyRow, PaperRow, RealismScoreRow, SetupRow
+    from .tables import (
+        ClaimRow,
+        DefinitionUsageRow,
+        PaperPolicyRow,
+        PaperRow,
+        RealismScoreRow,
+        SetupRow,
+    )
 
     rows: list[Any] = [
         PaperRow(
@@ -144,12 +319,19 @@ def rows_for(paper: "Paper", file: str = "") -> list[Any]:
     return rows
 
 
-def read_papers(eng: Engine, keys: list[str] | None = None) -> list["Paper"]:
+def read_papers(eng: Engine, keys: list[str] | None = None) -> list[Paper]:
     """Records rebuilt from the index (all, or those with the given keys), in matrix order."""
     from sqlmodel import Session, select
 
     from .records import Claim, Paper, RealismScore
-    from .tables import ClaimRow, DefinitionUsageRow, PaperPolicyRow, PaperRow, RealismScoreRow, SetupRow
+    from .tables import (
+        ClaimRow,
+        DefinitionUsageRow,
+        PaperPolicyRow,
+        PaperRow,
+        RealismScoreRow,
+        SetupRow,
+    )
 
     with Session(eng) as s:
         q = select(PaperRow)
@@ -196,7 +378,7 @@ def read_papers(eng: Engine, keys: list[str] | None = None) -> list["Paper"]:
     return result
 
 
-def _setup_from_row(row: Any) -> "Setup":
+def _setup_from_row(row: Any) -> Setup:
     from .records import RealisticOverrides, Setup
 
     fields = {f: getattr(row, f) for f in Setup.model_fields if f != "realistic"}
@@ -256,19 +438,30 @@ def stored_fingerprint(eng: Engine) -> str | None:
         return conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": FINGERPRINT_KEY}).scalar()
 
 
-def sync(eng: Engine, root: Path, result: "ValidationResult | None" = None) -> "ValidationResult":
+def sync(eng: Engine, root: Path, result: ValidationResult | None = None) -> ValidationResult:
     """Validate ``root`` and rebuild the annotation tables from it, in one transaction.
 
     Raises :class:`~simulators.errors.UserError` (nothing written) if validation fails.
     """
-    from sqlalchemy import insert
-    from sqlmodel import delete
-
-    from .tables import ANNOTATION_TABLES, MetaRow
     from .validation import load_database
 
     fp = fingerprint(root)
     result = result if result is not None else load_database(root)
+    with database_errors(_url_of(eng), drivers=False):
+        _replace_annotation_tables(eng, result, fp)
+    return result
+
+
+def _url_of(eng: Engine) -> str:
+    return eng.url.render_as_string(hide_password=False)
+
+
+def _replace_annotation_tables(eng: Engine, result: ValidationResult, fp: str) -> None:
+    from sqlalchemy import insert
+    from sqlmodel import delete
+
+    from .tables import ANNOTATION_TABLES, MetaRow
+
     create_tables(eng)
     with write_session(eng) as s:
         for table in ANNOTATION_TABLES:
@@ -285,19 +478,24 @@ def sync(eng: Engine, root: Path, result: "ValidationResult | None" = None) -> "
             if values:
                 s.execute(insert(table), values)
         s.merge(MetaRow(key=FINGERPRINT_KEY, value=fp))
-    return result
 
 
 def ensure_synced(eng: Engine, root: Path) -> bool:
     """Sync when the YAML changed since the last sync; True if it synced."""
-    if stored_fingerprint(eng) == fingerprint(root):
+    with database_errors(_url_of(eng), drivers=False):
+        current = stored_fingerprint(eng) == fingerprint(root)
+    if current:
         return False
     sync(eng, root)
     return True
 
 
 def open_index(url: str, root: Path) -> Engine:
-    """The engine of ``url`` with the annotation tables current for ``root``."""
+    """The engine of ``url`` with the annotation tables current for ``root``.
+
+    Database failures while syncing (a read-only SQLite file, a server that went away) are
+    one-line :class:`~simulators.errors.UserError` s too.
+    """
     eng = engine(url)
     ensure_synced(eng, root)
     return eng

@@ -174,3 +174,65 @@ def test_fast_paths_import_no_torch_altair_pandas(tmp_path, args):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "HEAVY []" in out.stdout, out.stdout
+
+
+# -- database and output-path errors: one line, exit 1, no traceback -----------------------
+
+
+def _one_line_error(result) -> str:
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
+    return result.stderr
+
+
+def test_database_url_errors_are_one_line(tmp_path):
+    base = ["--annotations", str(GOOD)]
+    msg = _one_line_error(CliRunner().invoke(main, [*base, "--db", "bogus://x", "matrix"]))
+    assert "bogus://x" in msg and "unknown database kind 'bogus'" in msg
+    missing = tmp_path / "no" / "such" / "x.db"
+    msg = _one_line_error(CliRunner().invoke(main, [*base, "--db", f"sqlite:///{missing}", "matrix"]))
+    assert f"directory {missing.parent} does not exist" in msg
+    notdb = tmp_path / "notdb.db"
+    notdb.write_text("not a database\n" * 100)
+    msg = _one_line_error(CliRunner().invoke(main, [*base, "--db", f"sqlite:///{notdb}", "matrix"]))
+    assert "cannot open it" in msg and "not a database" in msg
+
+
+def test_server_database_error_masks_the_password():
+    # without a PostgreSQL driver: "install a PostgreSQL driver"; with one: port 1 refuses
+    url = "postgresql://u:s3cret@127.0.0.1:1/x"
+    msg = _one_line_error(CliRunner().invoke(main, ["--annotations", str(GOOD), "--db", url, "matrix"]))
+    assert "s3cret" not in msg and "postgresql://u:***@127.0.0.1:1/x" in msg
+    assert "pip install" in msg or "cannot open it" in msg
+
+
+def test_default_style_sqlite_directory_is_created(tmp_path):
+    db = tmp_path / ".mcatlas" / "other.db"
+    result = CliRunner().invoke(main, ["--annotations", str(GOOD), "--db", f"sqlite:///{db}", "matrix", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    assert db.exists()
+
+
+def test_matrix_out_in_missing_directory_or_unwritable(tmp_path):
+    msg = _one_line_error(run("matrix", "--out", str(tmp_path / "nope" / "x.svg"), db=tmp_path / "i.db"))
+    assert f"directory {tmp_path / 'nope'} does not exist" in msg
+    assert not (tmp_path / "i.db").exists()  # refused before the index was even opened
+    msg = _one_line_error(run("matrix", "--out", str(tmp_path / "nope" / "x.csv"), db=tmp_path / "i.db"))
+    assert "does not exist" in msg
+    long_name = tmp_path / ("x" * 300 + ".csv")  # longer than any file system allows a name
+    msg = _one_line_error(run("matrix", "--out", str(long_name), db=tmp_path / "i.db"))
+    assert "cannot write" in msg
+
+
+def test_chart_write_error_is_a_user_error(tmp_path):
+    from metaanalysis.charts_matrix import save_matrix_chart
+    from metaanalysis.matrix import build_matrix
+    from metaanalysis.validation import validate_directory
+    from simulators.errors import UserError
+
+    m = build_matrix(validate_directory(GOOD).papers)
+    with pytest.raises(UserError, match="does not exist"):
+        save_matrix_chart(m, tmp_path / "nope" / "m.svg")
+    with pytest.raises(UserError, match="cannot write the chart"):
+        save_matrix_chart(m, tmp_path / ("x" * 300 + ".svg"))
