@@ -112,7 +112,7 @@ def rerun_cmd(obj: Context, key: str | None, all_: bool, setups: tuple[str, ...]
         p = o.planned
         collapsed = [d for d, v in o.verdicts.items() if v == "collapse"]
         table.add_row(p.paper, p.setup, p.variant, notes[o.status], p.config_hash[:12],
-                      f"{o.wall_time:.2f}", ", ".join(collapsed) or "-")
+                      "-" if o.status == "cached" else f"{o.wall_time:.2f}", ", ".join(collapsed) or "-")
     _console().print(table)
     cached = sum(o.status == "cached" for o in outcomes)
     if cached and not obj.quiet:
@@ -128,15 +128,18 @@ def rerun_cmd(obj: Context, key: str | None, all_: bool, setups: tuple[str, ...]
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.pass_obj
 def runs_cmd(obj: Context, paper: str | None, sweep_name: str | None, fmt: str) -> None:
-    """List stored runs (paper, setup, variant, configuration hash, simulator, policy, ...)."""
-    from metaanalysis.evidence import runs_frame
+    """List stored runs (paper, setup, variant, configuration hash, simulator, policy, ...).
+
+    A link whose setup changed since its run (or whose code changed) is listed with status
+    "stale: rerun"; its evidence is not shown by matrix --evidence, show or the atlas."""
+    from metaanalysis.evidence import STATE_NOTES, runs_frame
 
     eng = _engine(obj)
     if paper is not None:
         from metaanalysis.queries import get_paper
 
         get_paper(eng, paper)  # an unknown key is a one-line error with the closest keys
-    frame = runs_frame(eng, paper=paper, sweep=sweep_name)
+    frame = runs_frame(eng, paper=paper, sweep=sweep_name, include_stale=True)
     if fmt == "csv":
         click.echo(frame.to_csv(index=False), nl=False)
         return
@@ -148,12 +151,13 @@ def runs_cmd(obj: Context, paper: str | None, sweep_name: str | None, fmt: str) 
 
     table = Table(title=f"{len(frame)} stored run(s)")
     cols = ["paper", "setup", "variant", "sweep", "config_hash", "simulator", "policy", "real_fraction",
-            "seeds", "iterations", "wall_time", "finished"]
+            "seeds", "iterations", "wall_time", "finished", "status"]
     for c in cols:
-        table.add_column(c, overflow="fold")
+        table.add_column(c, overflow="fold", no_wrap=c == "status")
     for r in frame.itertuples(index=False):
         row = r._asdict()
         row["config_hash"] = row["config_hash"][:12]
+        row["status"] = STATE_NOTES.get(row["status"], row["status"])
         table.add_row(*(_fmt(row[c]) for c in cols))
     _console().print(table)
 
@@ -171,17 +175,19 @@ def runs_cmd(obj: Context, paper: str | None, sweep_name: str | None, fmt: str) 
               help="Worker processes (processes: default the CPU count; dask LocalCluster: "
                    "default one in-process worker).")
 @click.option("--force", is_flag=True, help="Recompute configurations that are stored.")
+@click.option("--max-configs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Refuse grids with more configurations than N (default 10,000).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_obj
 def sweep_cmd(obj: Context, file: Path, executor: str, scheduler: str | None, workers: int | None,
-              force: bool, fmt: str) -> None:
+              force: bool, max_configs: int | None, fmt: str) -> None:
     """Run a YAML grid of configurations through an executor; resumable (stored configurations
     are skipped)."""
-    from metaanalysis.sweep import load_sweep, run_sweep
+    from metaanalysis.sweep import MAX_CONFIGS, load_sweep, run_sweep
 
     if scheduler and executor != "dask":
         raise UserError("--scheduler needs --executor dask")
-    sweep = load_sweep(file)
+    sweep = load_sweep(file, max_configs=max_configs or MAX_CONFIGS)
     eng = _engine(obj)
     if obj.progress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn

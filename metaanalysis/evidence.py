@@ -60,6 +60,7 @@ from sqlalchemy import JSON, Column, LargeBinary, delete, insert, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, select
 
+from simulators.errors import UserError
 from simulators.vocabulary import DEFINITIONS
 
 from . import provenance as prov
@@ -231,6 +232,9 @@ def config_hash(resolved: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+_config_hash = config_hash  # compute's keyword ``config_hash`` shadows the function
+
+
 # -- the unit of work ----------------------------------------------------------------------
 
 
@@ -285,20 +289,46 @@ def aggregate(frame: "pd.DataFrame") -> "pd.DataFrame":
     return out[list(AGGREGATE_COLUMNS)]
 
 
+class CodeVersionMismatch(UserError):
+    """A worker's code version differs from the one its unit of work was planned with."""
+
+
 def compute(
     config: Mapping[str, Any],
     progress: Callable[[int, int], None] | None = None,
+    *,
+    code_version: str | None = None,
+    config_hash: str | None = None,
 ) -> RunResult:
     """Run one configuration and compute everything stored about it. Pure: no store access.
 
     The same function serves reruns and every sweep executor (it is a module-level function,
     so process pools and Dask workers can import it).
+
+    ``code_version`` and ``config_hash`` are what the parent planned with (a sweep or rerun
+    passes both). A worker whose own :func:`metaanalysis.provenance.code_version` differs
+    refuses before running (:class:`CodeVersionMismatch`, one line), and so does one whose hash
+    of the configuration differs from the planned one; the result carries the planned hash, so
+    the parent's skip check and the stored run use the same key.
     """
     from simulators.engine import execute
     from simulators.verdicts import profile
 
+    here = prov.code_version()
+    if code_version is not None and code_version != here:
+        raise CodeVersionMismatch(
+            f"worker {platform_node()} (pid {os.getpid()}) runs code version '{here}' but the work was "
+            f"planned with '{code_version}'; run every worker on the same mcatlas and simulators source"
+        )
     resolved = resolve_config(config)
     as_dict = resolved.as_dict()
+    digest = _config_hash(as_dict)
+    if config_hash is not None and config_hash != digest:
+        raise CodeVersionMismatch(
+            f"worker {platform_node()} (pid {os.getpid()}) hashes the configuration to {digest[:12]}, "
+            f"not the planned {config_hash[:12]}: the worker resolves configurations differently; "
+            "run every worker on the same mcatlas and package versions"
+        )
     started = prov.utc_now()
     t0 = time.perf_counter()
     frame = execute(resolved, progress=progress)
@@ -309,12 +339,19 @@ def compute(
     frame.attrs.clear()
     return RunResult(
         config=as_dict,
-        config_hash=config_hash(as_dict),
+        config_hash=digest,
         frame=frame,
         aggregates=aggs,
         profile=prof.to_dict(),
         provenance=prov.collect(as_dict, started=started, finished=finished, wall_time=wall),
     )
+
+
+def platform_node() -> str:
+    """This host's name (for error messages that name a worker)."""
+    import platform
+
+    return platform.node() or "?"
 
 
 # -- writing -------------------------------------------------------------------------------
@@ -470,19 +507,122 @@ def _maybe_pause() -> None:
         time.sleep(60)
 
 
-# -- queries -------------------------------------------------------------------------------
+# -- queries ----------------------------------------------------------------------------------
+#
+# Stale links. A link (paper, setup, variant) -> run is *current* when the setup as it is written
+# now (the annotation index, and the realistic defaults of the annotations' realism.yaml)
+# resolves, with the stored run's seeds, to the link's configuration hash under the current code
+# version (:func:`metaanalysis.rerun.setup_config` + :func:`config_hash`; no run is executed).
+# Otherwise it is *stale* (the setup's fields, the realistic defaults or the simulators source
+# changed since the run: ``mcatlas rerun`` makes it current again), or *orphaned* (the setup is
+# no longer in the annotations). The run's own seeds are used because ``mcatlas rerun --seeds S``
+# is a documented precision override: a run with other seeds answers the same question. The
+# matrix, ``show``, the atlas and every query below use current links only; ``runs_frame`` and
+# ``mcatlas runs`` can list the others with their status.
+
+#: the states of a link (see above); unlinked (sweep) runs have the status ""
+LINK_STATES: tuple[str, ...] = ("current", "stale", "orphaned")
+#: what the listings say about a link that is not current
+STATE_NOTES: dict[str, str] = {
+    "stale": "stale: rerun",
+    "orphaned": "orphaned: setup no longer in the annotations",
+}
+
+
+def index_defaults(eng: Engine) -> dict[str, Any]:
+    """The realistic defaults of the annotations directory the index was built from.
+
+    The directory is found from the paper files recorded in the index (``ROOT/papers/KEY.yaml``),
+    else :func:`metaanalysis.paths.annotations_dir`; its ``realism.yaml`` is read by
+    :func:`metaanalysis.rerun.realistic_defaults` (the fallback when it has none)."""
+    from pathlib import Path
+
+    from . import rerun as rr
+    from .paths import PAPERS_DIR, annotations_dir
+    from .store import paper_files_of
+
+    for file in paper_files_of(eng).values():
+        if not file:
+            continue
+        papers_dir = Path(file).parent
+        if papers_dir.name == PAPERS_DIR and papers_dir.is_dir():
+            return rr.realistic_defaults(papers_dir.parent)
+    try:
+        return rr.realistic_defaults(annotations_dir())
+    except UserError:
+        return dict(rr.FALLBACK_DEFAULTS)
+
+
+def link_states(
+    eng: Engine, paper: str | None = None, defaults: Mapping[str, Any] | None = None,
+) -> dict[tuple[str, str, str], tuple[str, str]]:
+    """``{(paper, setup, variant): (config_hash, state)}`` for every stored link (of one paper,
+    or all); ``state`` is one of :data:`LINK_STATES` (see the comment above). ``defaults``: the
+    realistic defaults to plan with (default :func:`index_defaults`, read once, only when a
+    realistic link needs them). Cheap: configurations are resolved and hashed, never run."""
+    from . import rerun as rr
+    from .tables import SetupRow
+
+    if not has_evidence(eng):
+        return {}
+    with Session(eng) as s:
+        q = select(RunLinkRow, RunRow).join(RunRow, RunRow.config_hash == RunLinkRow.config_hash)
+        if paper is not None:
+            q = q.where(RunLinkRow.paper_key == paper)
+        links = [(ln.paper_key, ln.setup, ln.variant, run.config_hash, list(run.config.get("seeds") or []))
+                 for ln, run in s.exec(q).all()]
+        if not links:
+            return {}
+        sq = select(SetupRow)
+        if paper is not None:
+            sq = sq.where(SetupRow.paper_key == paper)
+        setups = {(r.paper_key, r.name): r for r in s.exec(sq).all()}
+    planned_defaults = dict(defaults) if defaults is not None else None
+    out: dict[tuple[str, str, str], tuple[str, str]] = {}
+    for p, name, variant, digest, seeds in links:
+        setup = setups.get((p, name))
+        if setup is None:
+            out[(p, name, variant)] = (digest, "orphaned")
+            continue
+        if variant == "realistic" and planned_defaults is None:
+            planned_defaults = index_defaults(eng)
+        try:
+            raw = rr.setup_config(setup, variant, planned_defaults)
+            raw["seeds"] = seeds or raw["seeds"]
+            now = config_hash(canonical_config(raw))
+        except UserError:  # the setup no longer resolves (cannot happen for a validated index)
+            now = ""
+        out[(p, name, variant)] = (digest, "current" if now == digest else "stale")
+    return out
+
+
+def current_links(eng: Engine, paper: str | None = None,
+                  defaults: Mapping[str, Any] | None = None) -> dict[tuple[str, str, str], str]:
+    """``{(paper, setup, variant): config_hash}`` of the current links only."""
+    return {k: h for k, (h, state) in link_states(eng, paper, defaults).items() if state == "current"}
+
 
 RUNS_COLUMNS: tuple[str, ...] = (
     "paper", "setup", "variant", "config_hash", "simulator", "policy", "real_fraction", "seeds",
-    "iterations", "device", "wall_time", "finished", "mcatlas_version", "origin", "sweep",
+    "iterations", "device", "wall_time", "finished", "mcatlas_version", "origin", "sweep", "status",
 )
 
 
-def runs_frame(eng: Engine, paper: str | None = None, sweep: str | None = None) -> "pd.DataFrame":
-    """Stored runs: one row per (paper, setup, variant) link, plus unlinked (sweep) runs when no
-    ``paper`` filter is given. Columns :data:`RUNS_COLUMNS`."""
+def runs_frame(
+    eng: Engine,
+    paper: str | None = None,
+    sweep: str | None = None,
+    *,
+    include_stale: bool = False,
+    defaults: Mapping[str, Any] | None = None,
+) -> "pd.DataFrame":
+    """Stored runs: one row per *current* (paper, setup, variant) link, plus unlinked (sweep)
+    runs when no ``paper`` filter is given. Columns :data:`RUNS_COLUMNS`; ``status`` is the
+    link's state (:data:`LINK_STATES`, ``""`` for an unlinked run). ``include_stale`` keeps the
+    stale and orphaned links too (``mcatlas runs`` lists them with their status)."""
     import pandas as pd
 
+    states = link_states(eng, paper, defaults)
     rows: list[dict[str, Any]] = []
     with Session(eng) as s:
         q = select(RunLinkRow, RunRow).join(RunRow, RunRow.config_hash == RunLinkRow.config_hash)
@@ -491,27 +631,29 @@ def runs_frame(eng: Engine, paper: str | None = None, sweep: str | None = None) 
         linked: set[str] = set()
         for ln, run in s.exec(q).all():
             linked.add(run.config_hash)
-            rows.append(_run_record(run, ln.paper_key, ln.setup, ln.variant))
+            state = states.get((ln.paper_key, ln.setup, ln.variant), (run.config_hash, "stale"))[1]
+            if state == "current" or include_stale:
+                rows.append(_run_record(run, ln.paper_key, ln.setup, ln.variant, state))
         if paper is None:
             q2 = select(RunRow)
             if sweep is not None:
                 q2 = q2.where(RunRow.sweep == sweep)
             for run in s.exec(q2).all():
                 if run.config_hash not in linked:
-                    rows.append(_run_record(run, "", "", ""))
+                    rows.append(_run_record(run, "", "", "", ""))
     frame = pd.DataFrame(rows, columns=list(RUNS_COLUMNS))
     if sweep is not None:
         frame = frame[frame["sweep"] == sweep]
     return frame.sort_values(["paper", "setup", "variant", "finished"], kind="stable").reset_index(drop=True)
 
 
-def _run_record(run: RunRow, paper: str, setup: str, variant: str) -> dict[str, Any]:
+def _run_record(run: RunRow, paper: str, setup: str, variant: str, status: str) -> dict[str, Any]:
     return {
         "paper": paper, "setup": setup, "variant": variant, "config_hash": run.config_hash,
         "simulator": run.simulator, "policy": run.policy, "real_fraction": run.real_fraction,
         "seeds": run.seeds, "iterations": run.iterations, "device": run.device,
         "wall_time": run.wall_time, "finished": run.finished, "mcatlas_version": run.mcatlas_version,
-        "origin": run.origin, "sweep": run.sweep or "",
+        "origin": run.origin, "sweep": run.sweep or "", "status": status,
     }
 
 
@@ -521,15 +663,23 @@ VERDICT_COLUMNS: tuple[str, ...] = (
 )
 
 
-def verdicts(eng: Engine, paper: str | None = None) -> "pd.DataFrame":
-    """Every linked run's profile: one row per (paper, setup, variant, definition).
+def verdicts(
+    eng: Engine,
+    paper: str | None = None,
+    *,
+    include_stale: bool = False,
+    defaults: Mapping[str, Any] | None = None,
+) -> "pd.DataFrame":
+    """Every currently linked run's profile: one row per (paper, setup, variant, definition).
 
     Columns :data:`VERDICT_COLUMNS`; ``variant`` is ``published`` or ``realistic``; numbers are
-    floats (NaN for NULL, +-inf kept).
+    floats (NaN for NULL, +-inf kept). Stale and orphaned links (see :func:`link_states`) are
+    left out unless ``include_stale``.
     """
     import numpy as np
     import pandas as pd
 
+    keep = None if include_stale else current_links(eng, paper, defaults)
     with Session(eng) as s:
         q = select(RunLinkRow, ProfileRow).join(ProfileRow, ProfileRow.config_hash == RunLinkRow.config_hash)
         if paper is not None:
@@ -540,6 +690,7 @@ def verdicts(eng: Engine, paper: str | None = None) -> "pd.DataFrame":
              "verdict": p.verdict, "statistic": p.statistic, "ci_low": p.ci_low, "ci_high": p.ci_high,
              "iteration": p.iteration, "reason": p.reason, "config_hash": p.config_hash}
             for ln, p in s.exec(q).all()
+            if keep is None or keep.get((ln.paper_key, ln.setup, ln.variant)) == p.config_hash
         ]
     frame = pd.DataFrame(rows, columns=list(VERDICT_COLUMNS))
     for col in ("statistic", "ci_low", "ci_high"):
@@ -560,24 +711,31 @@ def combine_verdicts(values: Iterable[str]) -> str:
     return measured.pop() if len(measured) == 1 else "mixed"
 
 
-def evidence_cells(eng: Engine, frame: "pd.DataFrame | None" = None) -> dict[tuple[str, str], dict[str, str]]:
+def evidence_cells(
+    eng: Engine,
+    frame: "pd.DataFrame | None" = None,
+    *,
+    defaults: Mapping[str, Any] | None = None,
+) -> dict[tuple[str, str], dict[str, str]]:
     """``{(paper, definition): {"published": v, "realistic": v}}`` over the papers' *current*
-    setups (links of setups no longer in the annotations are ignored).
+    links: setups no longer in the annotations, and links whose configuration no longer matches
+    the setup as written now (stale, :func:`link_states`), are left out.
 
-    ``v`` is :func:`combine_verdicts` over the paper's setups that have a stored run of that
-    variant (every setup measures every definition it can, so every setup of the paper counts,
-    not only those that reproduce a claim about the definition). A variant key is absent when no
-    setup of the paper has a stored run of it; a (paper, definition) key is absent when neither
-    variant has one.
+    ``v`` is :func:`combine_verdicts` over the paper's setups that have a current stored run of
+    that variant (every setup measures every definition it can, so every setup of the paper
+    counts, not only those that reproduce a claim about the definition). A variant key is absent
+    when no setup of the paper has one; a (paper, definition) key is absent when neither variant
+    has one. A ``frame`` given (rows of :func:`verdicts`) is filtered the same way.
     """
-    if frame is None and not has_evidence(eng):
+    if not has_evidence(eng):
         return {}
-    frame = verdicts(eng) if frame is None else frame
-    current = _current_setups(eng)
+    current = current_links(eng, defaults=defaults)
+    frame = verdicts(eng, defaults=defaults) if frame is None else frame
     cells: dict[tuple[str, str], dict[str, str]] = {}
     if frame.empty:
         return cells
-    keep = [(p, s) in current for p, s in zip(frame["paper"], frame["setup"])]
+    keep = [current.get((p, s, v)) == h
+            for p, s, v, h in zip(frame["paper"], frame["setup"], frame["variant"], frame["config_hash"])]
     frame = frame[keep]
     for (paper, definition, variant), group in frame.groupby(["paper", "definition", "variant"], sort=False):
         cells.setdefault((paper, definition), {})[variant] = combine_verdicts(group["verdict"])
@@ -611,28 +769,33 @@ def apply_evidence(matrix: Any, cells: Mapping[tuple[str, str], Mapping[str, str
 
 
 def evidence_text(eng: Engine, paper: Any) -> str:
-    """What ``mcatlas show KEY`` adds: the paper's stored runs and the claims they contradict."""
+    """What ``mcatlas show KEY`` adds: the paper's current stored runs, the claims they
+    contradict, and the links that are stale ("stale: rerun") or orphaned."""
     if not has_evidence(eng):
         return "evidence: none stored (mcatlas rerun KEY)"
+    states = link_states(eng, paper.key)
+    current = {k: h for k, (h, state) in states.items() if state == "current"}
     frame = verdicts(eng, paper.key)
-    if frame.empty:
+    frame = frame[[current.get((paper.key, s, v)) == h
+                   for s, v, h in zip(frame["setup"], frame["variant"], frame["config_hash"])]]
+    others = sorted((k, h, state) for k, (h, state) in states.items() if state != "current")
+    if frame.empty and not others:
         return "evidence: none stored (mcatlas rerun KEY)"
     lines = ["evidence (re-executed setups):"]
     for (setup, variant), group in frame.groupby(["setup", "variant"], sort=False):
         collapsed = [d for d, v in zip(group["definition"], group["verdict"]) if v == "collapse"]
         lines.append(f"  {setup} ({variant}, run {group['config_hash'].iloc[0][:12]}): collapse under "
                      + (", ".join(collapsed) or "no definition"))
+    if frame.empty:
+        lines.append("  none current")
+    for (_, setup, variant), digest, state in others:
+        why = ("the setup, the realistic defaults or the simulators changed since this run; "
+               f"mcatlas rerun {paper.key}" if state == "stale" else "not shown")
+        lines.append(f"  {setup} ({variant}, run {digest[:12]}): {STATE_NOTES[state]} ({why})")
     found = contradicted_claims(eng, paper, frame)
     lines.append("claims the rerun contradicts:" + ("" if found else " none"))
     lines += [f"  {c.text()}" for c in found]
     return "\n".join(lines)
-
-
-def _current_setups(eng: Engine) -> set[tuple[str, str]]:
-    from .tables import SetupRow
-
-    with Session(eng) as s:
-        return set(s.exec(select(SetupRow.paper_key, SetupRow.name)).all())
 
 
 def aggregates(eng: Engine, digest: str, metric: str | None = None) -> "pd.DataFrame":
@@ -652,7 +815,8 @@ def aggregates(eng: Engine, digest: str, metric: str | None = None) -> "pd.DataF
 
 
 def trajectories(eng: Engine, paper: str, metric: str | None = None) -> "pd.DataFrame":
-    """Aggregates of every linked run of a paper, with paper, setup and variant columns."""
+    """Aggregates of every currently linked run of a paper, with paper, setup and variant
+    columns (stale links left out, see :func:`link_states`)."""
     import pandas as pd
 
     parts = []
@@ -725,7 +889,8 @@ def contradicted_claims(eng: Engine, paper: Any, frame: "pd.DataFrame | None" = 
     """Claims of ``paper`` (a :class:`~metaanalysis.records.Paper`) that the rerun contradicts.
 
     Rule: for each claim with outcome ``collapse`` or ``no-collapse``, and each setup of the paper
-    that lists the claim in ``reproduces`` and has a stored *published* run, the run's verdict on
+    that lists the claim in ``reproduces`` and has a current stored *published* run (stale links
+    are not evidence, :func:`link_states`), the run's verdict on
     the claim's definition is compared with the outcome: the opposite measured verdict is a
     contradiction. ``not-measured`` contradicts nothing; a ``mixed`` claim (the paper reports
     collapse under some conditions and not others) is not contradicted by one run either.
@@ -752,7 +917,8 @@ def contradicted_claims(eng: Engine, paper: Any, frame: "pd.DataFrame | None" = 
 
 __all__ = [
     "AGGREGATE_COLUMNS", "CELL_VALUES", "Contradiction", "RunResult", "VARIANTS", "aggregate",
-    "apply_evidence", "evidence_text", "has_evidence",
+    "apply_evidence", "evidence_text", "has_evidence", "CodeVersionMismatch", "LINK_STATES",
+    "STATE_NOTES", "current_links", "index_defaults", "link_states",
     "aggregates", "canonical_config", "combine_verdicts", "compute", "config_hash",
     "contradicted_claims", "ensure_tables", "evidence_cells", "load_frame", "load_profile",
     "open_evidence", "run_exists", "run_provenance", "runs_frame", "store_result",

@@ -25,8 +25,13 @@ How a published setup becomes a realistic one
     already accumulates for few iterations) both variants link to one stored run.
 
 Caching: a planned run whose configuration hash (configuration + code version, see
-:func:`metaanalysis.evidence.config_hash`) is stored is answered from the store (``cached``)
-unless ``force``; within one call identical configurations are computed once.
+:func:`metaanalysis.evidence.config_hash`) is stored is answered from the store (``cached``,
+0 seconds) unless ``force``; within one call identical configurations are computed once. A
+computed run is stored under its planned hash (:func:`metaanalysis.evidence.compute` checks it).
+
+Staleness: the same planning (:func:`setup_config` + the hash) tells the evidence queries
+whether a stored link still matches its setup as written now
+(:func:`metaanalysis.evidence.link_states`); stale links are not shown as evidence until rerun.
 """
 
 from __future__ import annotations
@@ -149,7 +154,8 @@ class PlannedRun:
 @dataclass
 class RunOutcome:
     """What happened to a planned run: ``computed``, ``cached``, ``replaced`` or ``exists``
-    (another process stored it meanwhile); the wall time spent here; the stored run's verdicts."""
+    (another process stored it meanwhile); the wall time spent computing it here (0 for
+    ``cached``: nothing ran); the stored run's verdicts."""
 
     planned: PlannedRun
     status: str
@@ -250,22 +256,23 @@ def rerun(
     done: dict[str, str] = {}
     outcomes: list[RunOutcome] = []
     for p in todo:
-        t0 = time.perf_counter()
+        t0: float | None = time.perf_counter()
         links = [(p.paper, p.setup, p.variant)]
         if p.config_hash in have or p.config_hash in done:
             ev.link(eng, *links[0], p.config_hash)
             status = "cached"
+            t0 = None  # nothing computed: report no seconds (the lookup is not a run's cost)
         else:
             cb = (lambda t, T, _p=p: progress(_p, t, T)) if progress is not None else None
             if progress is not None:
                 progress(p, 0, int(p.config["iterations"]))
-            result = ev.compute(p.config, progress=cb)
+            result = ev.compute(p.config, progress=cb, config_hash=p.config_hash)
             stored = ev.store_result(eng, result, links=links, origin="setup", force=force)
             status = {"stored": "computed", "replaced": "replaced", "exists": "exists"}[stored]
         done[p.config_hash] = status
         prof = ev.load_profile(eng, p.config_hash)
         outcome = RunOutcome(
-            p, status, time.perf_counter() - t0,
+            p, status, 0.0 if t0 is None else time.perf_counter() - t0,
             {v.definition: v.verdict for v in prof.verdicts} if prof is not None else {},
         )
         outcomes.append(outcome)

@@ -18,6 +18,14 @@ The grid is the product of every list. ``real_fraction`` applies only to the pol
 one: for the others it is dropped, and the duplicate configurations this creates are merged.
 Configurations are resolved (validated) before anything runs; a bad one is a one-line error.
 
+Loading: the file goes through the project's bounded loader (:func:`metaanalysis.yamlio.load_file`),
+like the annotation files: no tags, duplicate keys, merge keys, size, depth and alias bounds are
+one-line ``FILE:LINE: field: message`` errors.
+
+Size: the product of the list lengths is computed *before* anything is expanded; a grid above
+``max_configs`` (default :data:`MAX_CONFIGS`, the CLI's ``--max-configs N``) is refused with its
+size, the limit and how to raise it, so a typo cannot start a million runs or fill memory.
+
 Execution: the unit of work is :func:`metaanalysis.evidence.compute` (a configuration dict in,
 a picklable result out: frame, aggregates, profile, provenance) in every executor:
 
@@ -36,12 +44,27 @@ Only the parent process writes to the store, one transaction per completed confi
 (:func:`metaanalysis.evidence.store_result`, origin ``sweep``). Resuming: configurations whose
 hash is already stored are skipped (unless ``force``), so a sweep killed at any point and
 restarted completes the rest and never stores a configuration twice.
+
+One hash for skipping and storing: every unit of work carries the parent's code version and the
+configuration's planned hash (:func:`metaanalysis.evidence.compute` with ``code_version`` and
+``config_hash``). A worker whose own code version differs (a Dask worker on another checkout)
+refuses with a one-line error instead of storing its result under a hash the parent would never
+skip; otherwise the result is stored under the planned hash.
+
+Workers die with the parent: process-pool workers run :func:`_die_with_parent` as their
+initializer. On Linux it asks the kernel for SIGKILL when the parent goes away
+(``prctl(PR_SET_PDEATHSIG, SIGKILL)``; strictly, when the *thread* that spawned the worker
+exits, which is the thread that runs the sweep); elsewhere, or if prctl fails, a daemon thread
+polls ``os.getppid()`` twice a second and exits the worker when it changes. Without this a
+SIGKILLed parent leaves workers blocked forever writing a large result into a pipe nobody reads.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
@@ -50,8 +73,11 @@ from simulators.errors import UserError
 from simulators.vocabulary import POLICIES_WITH_REAL_FRACTION
 
 from . import evidence as ev
+from . import provenance as prov
 
 EXECUTORS: tuple[str, ...] = ("serial", "processes", "dask")
+#: the largest grid expanded unless the caller raises the limit (``--max-configs N``)
+MAX_CONFIGS = 10_000
 GRID_KEYS: tuple[str, ...] = (
     "name", "simulator", "policy", "real_fraction", "seeds", "iterations", "device", "metrics", "params",
 )
@@ -59,19 +85,38 @@ GRID_KEYS: tuple[str, ...] = (
 
 @dataclass
 class Sweep:
-    """A parsed sweep file: its name and resolved configurations (with hashes), in grid order."""
+    """A parsed sweep file: its name and resolved configurations (with hashes), in grid order,
+    and the code version the hashes were made with (empty: the current one)."""
 
     name: str
     configs: list[dict[str, Any]]
     hashes: list[str]
+    code_version: str = ""
 
 
 def _values(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def expand(spec: Mapping[str, Any], name: str = "sweep", where: str = "sweep") -> Sweep:
-    """The grid of a sweep mapping (see the module docstring); duplicates merged."""
+def _plain(value: Any) -> Any:
+    """Plain dicts and lists (the loader's line-tracking subclasses dropped) for pickling/JSON."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def expand(
+    spec: Mapping[str, Any],
+    name: str = "sweep",
+    where: str = "sweep",
+    max_configs: int = MAX_CONFIGS,
+) -> Sweep:
+    """The grid of a sweep mapping (see the module docstring); duplicates merged.
+
+    Refuses (one-line UserError) a grid whose product size exceeds ``max_configs``, before
+    expanding anything."""
     if not isinstance(spec, Mapping):
         raise UserError(f"{where}: expected a mapping with simulator, policy, seeds, iterations, params")
     unknown = [k for k in spec if k not in GRID_KEYS]
@@ -97,9 +142,17 @@ def expand(spec: Mapping[str, Any], name: str = "sweep", where: str = "sweep") -
     for k, vs in axes.items():
         if not vs:
             raise UserError(f"{where}: {k}: empty list")
+    size = math.prod(len(vs) for vs in axes.values())
+    if size > max_configs:
+        sizes = " x ".join(f"{len(vs)} {k}" for k, vs in axes.items() if len(vs) > 1)
+        raise UserError(
+            f"{where}: the grid has {size:,} configurations ({sizes}), more than the limit of "
+            f"{max_configs:,}; narrow the lists or raise the limit with --max-configs N"
+        )
     configs: list[dict[str, Any]] = []
     hashes: list[str] = []
     seen: set[str] = set()
+    code = prov.code_version()
     keys = list(axes)
     for combo in itertools.product(*(axes[k] for k in keys)):
         point = dict(zip(keys, combo))
@@ -124,26 +177,27 @@ def expand(spec: Mapping[str, Any], name: str = "sweep", where: str = "sweep") -
         seen.add(digest)
         configs.append(resolved)
         hashes.append(digest)
-    return Sweep(name=str(spec.get("name") or name), configs=configs, hashes=hashes)
+    return Sweep(name=str(spec.get("name") or name), configs=configs, hashes=hashes, code_version=code)
 
 
-def load_sweep(path: Path | str) -> Sweep:
-    """Read (safe YAML) and expand a sweep file."""
-    import yaml
+def load_sweep(path: Path | str, max_configs: int = MAX_CONFIGS) -> Sweep:
+    """Read a sweep file with the bounded loader (:mod:`metaanalysis.yamlio`) and expand it.
+
+    Loader errors and problems (duplicate keys, tags, bounds) are one-line
+    ``FILE:LINE: field: message`` UserErrors; the first problem is reported."""
+    from . import yamlio
 
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        spec = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise UserError(f"{path}:{line}: invalid YAML: {problem}") from None
-    return expand(spec, name=path.stem, where=str(path))
+        loaded = yamlio.load_file(path)
+    except yamlio.YamlLoadError as exc:
+        raise UserError(f"{path}:{exc.line or 1}: {exc.message}") from None
+    if loaded.problems:
+        first = min(loaded.problems, key=lambda p: p.line)
+        raise UserError(f"{path}:{first.line}: {first.field}: {first.message}")
+    if loaded.data is None:
+        raise UserError(f"{path}:1: empty file: expected a mapping with simulator, policy, seeds, iterations, params")
+    return expand(_plain(loaded.data), name=path.stem, where=str(path), max_configs=max_configs)
 
 
 @dataclass
@@ -161,24 +215,70 @@ class SweepOutcome:
                 "stored": len(self.stored), "existed": self.existed}
 
 
-def _serial(configs: Sequence[dict[str, Any]], workers: int | None, scheduler: str | None) -> Iterator[ev.RunResult]:
-    for c in configs:
-        yield ev.compute(c)
+#: one unit of work: (configuration, its planned hash); every executor calls
+#: ``ev.compute(config, code_version=<the parent's>, config_hash=<planned>)``
+Unit = tuple[dict[str, Any], str]
+
+#: seconds between two ``os.getppid()`` checks of the fallback watchdog
+PARENT_POLL_SECONDS = 0.5
 
 
-def _processes(configs: Sequence[dict[str, Any]], workers: int | None, scheduler: str | None) -> Iterator[ev.RunResult]:
+def _die_with_parent(parent_pid: int) -> None:
+    """Process-pool initializer: end this worker when the parent process dies.
+
+    Linux: ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` through ctypes; then the parent is checked once
+    more, because it may have died before the call. Elsewhere (or if prctl fails): a daemon
+    thread that polls ``os.getppid()`` and calls ``os._exit`` when the parent changed
+    (reparented to init or a subreaper)."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            pr_set_pdeathsig = 1
+            if libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0) == 0:
+                if os.getppid() != parent_pid:
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass
+    import threading
+
+    def watch() -> None:
+        import time
+
+        while True:
+            if os.getppid() != parent_pid:
+                os._exit(1)
+            time.sleep(PARENT_POLL_SECONDS)
+
+    threading.Thread(target=watch, name="mcatlas-parent-watchdog", daemon=True).start()
+
+
+def _serial(units: Sequence[Unit], code: str, workers: int | None, scheduler: str | None) -> Iterator[ev.RunResult]:
+    for c, h in units:
+        yield ev.compute(c, code_version=code, config_hash=h)
+
+
+def _processes(units: Sequence[Unit], code: str, workers: int | None, scheduler: str | None) -> Iterator[ev.RunResult]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     n = workers or os.cpu_count() or 1
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(n, max(1, len(configs))), mp_context=ctx) as pool:
-        futures = [pool.submit(ev.compute, c) for c in configs]
-        for fut in as_completed(futures):
-            yield fut.result()
+    with ProcessPoolExecutor(max_workers=min(n, max(1, len(units))), mp_context=ctx,
+                             initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
+        futures = [pool.submit(ev.compute, c, code_version=code, config_hash=h) for c, h in units]
+        try:
+            for fut in as_completed(futures):
+                yield fut.result()
+        finally:
+            for fut in futures:  # an error (or a closed generator): do not start the rest
+                fut.cancel()
 
 
-def _dask(configs: Sequence[dict[str, Any]], workers: int | None, scheduler: str | None) -> Iterator[ev.RunResult]:
+def _dask(units: Sequence[Unit], code: str, workers: int | None, scheduler: str | None) -> Iterator[ev.RunResult]:
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:  # pragma: no cover - dask[distributed] is a dependency
@@ -198,7 +298,7 @@ def _dask(configs: Sequence[dict[str, Any]], workers: int | None, scheduler: str
                                    dashboard_address=None)
         client = Client(cluster)
     try:
-        futures = [client.submit(ev.compute, c, pure=False) for c in configs]
+        futures = [client.submit(ev.compute, c, code_version=code, config_hash=h, pure=False) for c, h in units]
         for fut in as_completed(futures):
             yield fut.result()
     finally:
@@ -229,14 +329,15 @@ def run_sweep(
     if workers is not None and workers < 1:
         raise UserError(f"--workers must be at least 1, got {workers}")
     have = set() if force else ev.stored_hashes(eng, sweep.hashes)
-    todo = [c for c, h in zip(sweep.configs, sweep.hashes) if h not in have]
+    todo = [(c, h) for c, h in zip(sweep.configs, sweep.hashes) if h not in have]
+    code = sweep.code_version or prov.code_version()  # the version the planned hashes were made with
     out = SweepOutcome(sweep.name, len(sweep.configs), skipped=len(sweep.configs) - len(todo))
     if progress is not None:
         progress(out.skipped, out.total)
     if not todo:
         return out
     done = out.skipped
-    for result in _EXECUTORS[executor](todo, workers, scheduler):
+    for result in _EXECUTORS[executor](todo, code, workers, scheduler):
         status = ev.store_result(eng, result, origin="sweep", sweep=sweep.name, force=force)
         if status == "exists":
             out.existed += 1
@@ -248,4 +349,4 @@ def run_sweep(
     return out
 
 
-__all__ = ["EXECUTORS", "Sweep", "SweepOutcome", "expand", "load_sweep", "run_sweep"]
+__all__ = ["EXECUTORS", "MAX_CONFIGS", "Sweep", "SweepOutcome", "expand", "load_sweep", "run_sweep"]

@@ -391,3 +391,95 @@ def test_matrix_evidence_overlay_csv_json_table_chart_and_show(stored):
     assert "claims the rerun contradicts:" in shown.output
     assert "variance-survives: claims collapsing-variance -> no-collapse; setup coin-replace" in shown.output
     assert "contradicts: none" in runner.invoke(main, [*args, "show", "tinyb2023"]).output
+
+
+# -- stale links: the setup changed since its run ----------------------------------------------
+
+
+def test_links_to_a_changed_setup_are_stale_until_rerun(stored, tmp_path):
+    """Edit a setup's policy in a copy of the fixture: its stored runs no longer stand for it."""
+    import csv
+    import io
+    import shutil
+
+    _, db, _ = stored
+    copy = tmp_path / "annotations"
+    shutil.copytree(FIXTURE, copy)
+    work = tmp_path / "stale.db"
+    shutil.copy(db, work)
+    for suffix in ("-wal", "-shm"):
+        if Path(str(db) + suffix).exists():
+            shutil.copy(Path(str(db) + suffix), Path(str(work) + suffix))
+    args = ["--annotations", str(copy), "--db", f"sqlite:///{work}"]
+    runner = CliRunner()
+
+    def matrix_rows() -> dict[str, dict[str, str]]:
+        res = runner.invoke(main, [*args, "matrix", "--evidence", "--format", "csv"])
+        assert res.exit_code == 0, res.output
+        return {r["key"]: r for r in csv.DictReader(io.StringIO(res.output))}
+
+    before = matrix_rows()
+    assert before["tinyb2023"]["collapsing-variance:published"] in ev.CELL_VALUES
+    assert before["tinyb2023"]["collapsing-variance:realistic"] in ev.CELL_VALUES
+    # tinyb's only setup now replaces instead of accumulating (its realistic variant is unchanged:
+    # policy accumulate from realism.yaml, 4 iterations)
+    paper = copy / "papers" / "tinyb2023.yaml"
+    paper.write_text(paper.read_text().replace("    policy: accumulate\n", "    policy: replace\n"))
+    after = matrix_rows()
+    assert after["tinyb2023"]["collapsing-variance:published"] == ""  # stale: left out
+    assert after["tinyb2023"]["collapsing-variance:realistic"] == before["tinyb2023"]["collapsing-variance:realistic"]
+    assert after["tinya2024"] == before["tinya2024"]  # other papers untouched
+    eng = ev.open_evidence(f"sqlite:///{work}", copy)
+    states = ev.link_states(eng)
+    assert states[("tinyb2023", "dice-accumulate", "published")][1] == "stale"
+    assert states[("tinyb2023", "dice-accumulate", "realistic")][1] == "current"
+    assert {s for k, (_, s) in states.items() if k[0] == "tinya2024"} == {"current"}
+    assert set(ev.verdicts(eng, "tinyb2023")["variant"]) == {"realistic"}
+    assert set(ev.trajectories(eng, "tinyb2023")["variant"]) == {"realistic"}
+    assert set(ev.runs_frame(eng, paper="tinyb2023")["variant"]) == {"realistic"}
+    listed = runner.invoke(main, [*args, "runs", "--paper", "tinyb2023"])
+    assert listed.exit_code == 0 and "stale: rerun" in listed.output, listed.output
+    listed = runner.invoke(main, [*args, "runs", "--paper", "tinyb2023", "--format", "csv"])
+    assert pd.read_csv(io.StringIO(listed.output)).set_index("variant")["status"].to_dict() == {
+        "published": "stale", "realistic": "current"}
+    full = ev.runs_frame(eng, paper="tinyb2023", include_stale=True).set_index("variant")["status"].to_dict()
+    assert full == {"published": "stale", "realistic": "current"}
+    shown = runner.invoke(main, [*args, "show", "tinyb2023"])
+    assert "dice-accumulate (published, run" in shown.output and "stale: rerun" in shown.output, shown.output
+    # a change to the realistic defaults makes the realistic links stale (realism.yaml: 5 -> 3)
+    realism = copy / "realism.yaml"
+    realism.write_text(realism.read_text().replace("max_iterations: 5", "max_iterations: 3"))
+    assert matrix_rows()["tinyb2023"]["collapsing-variance:realistic"] == ""
+    eng = ev.open_evidence(f"sqlite:///{work}", copy)
+    assert ev.link_states(eng)[("tinya2024", "coin-replace", "realistic")][1] == "stale"
+    assert ev.link_states(eng)[("tinya2024", "coin-replace", "published")][1] == "current"
+    # a change to the simulators source changes every hash: everything is stale until rerun
+    real = prov.code_version()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(prov, "code_version", lambda: real + "-edited")
+        assert ev.evidence_cells(eng) == {}
+        assert {s for _, s in ev.link_states(eng).values()} == {"stale"}
+    # rerunning the changed paper makes its evidence current again (and only it is recomputed)
+    done = runner.invoke(main, [*args, "--quiet", "rerun", "tinyb2023", "--format", "json"])
+    assert done.exit_code == 0, done.output
+    assert [o["status"] for o in json.loads(done.output)] == ["computed", "computed"]
+    fresh = matrix_rows()["tinyb2023"]
+    assert fresh["collapsing-variance:published"] in ev.CELL_VALUES
+    assert fresh["collapsing-variance:realistic"] in ev.CELL_VALUES
+
+
+def test_rerun_seeds_override_is_not_stale(tmp_path):
+    """``mcatlas rerun --seeds S`` answers the setup's question with other seeds: current."""
+    db = tmp_path / "s.db"
+    eng = ev.open_evidence(f"sqlite:///{db}", FIXTURE)
+    papers = [_papers(eng)["tinyb2023"]]
+    outcomes = rr.rerun(eng, papers, seeds=2, defaults=rr.realistic_defaults(FIXTURE))
+    assert [o.status for o in outcomes] == ["computed", "cached"]
+    assert outcomes[1].wall_time == 0.0  # cached: nothing ran, no seconds reported
+    assert {s for _, s in ev.link_states(eng).values()} == {"current"}
+    assert set(ev.evidence_cells(eng)) == {("tinyb2023", d) for d in DEFINITIONS}
+    res = CliRunner().invoke(main, ["--annotations", str(FIXTURE), "--db", f"sqlite:///{db}", "rerun",
+                                    "tinyb2023", "--seeds", "2"])
+    assert res.exit_code == 0, res.output
+    rows = [ln for ln in res.output.splitlines() if "cached (answered" in ln]
+    assert len(rows) == 2 and all(" - " in ln or "│ -" in ln for ln in rows), res.output

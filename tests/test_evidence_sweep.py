@@ -65,8 +65,13 @@ def test_bad_sweep_files_are_one_line_errors(tmp_path):
         "unknown.yaml": ("simulator: discrete\nbogus: 1\n", "bogus: unknown field"),
         "nosim.yaml": ("policy: replace\n", "simulator: required"),
         "param.yaml": ("simulator: discrete\nparams: {colours: [1, 2]}\n", "unknown parameter 'colours'"),
-        "syntax.yaml": ("simulator: [discrete\n", "invalid YAML"),
-        "tag.yaml": ("simulator: !!python/object/apply:os.system [echo]\n", "invalid YAML"),
+        "syntax.yaml": ("simulator: [discrete\n", r"syntax.yaml:2: YAML syntax error"),
+        "tag.yaml": ("simulator: !!python/object/apply:os.system [echo]\n", r"tag.yaml:1: YAML tag .* is not allowed"),
+        # the bounded loader: duplicate keys are reported as FILE:LINE: field: message
+        "dup.yaml": ("simulator: discrete\nseeds: 3\niterations: 4\nseeds: 5\n",
+                     r"dup.yaml:4: seeds: duplicate key \(first on line 2\)"),
+        "dupparam.yaml": ("simulator: discrete\nparams:\n  n: 5\n  n: [6, 7]\n", r"dupparam.yaml:4: n: duplicate key"),
+        "empty.yaml": ("", "empty file"),
     }
     for name, (text, needle) in cases.items():
         path = tmp_path / name
@@ -74,9 +79,53 @@ def test_bad_sweep_files_are_one_line_errors(tmp_path):
         with pytest.raises(UserError, match=needle) as info:
             sw.load_sweep(path)
         assert "\n" not in str(info.value) and str(path) in str(info.value)
-    res = CliRunner().invoke(main, ["--annotations", str(FIXTURE), "--db", f"sqlite:///{tmp_path / 'x.db'}",
-                                    "sweep", str(tmp_path / "unknown.yaml")])
-    assert res.exit_code == 1 and res.output.startswith("error: ") and res.output.count("\n") == 1
+    for name in ("unknown.yaml", "dup.yaml"):
+        res = CliRunner().invoke(main, ["--annotations", str(FIXTURE), "--db", f"sqlite:///{tmp_path / 'x.db'}",
+                                        "sweep", str(tmp_path / name)])
+        assert res.exit_code == 1 and res.output.startswith("error: ") and res.output.count("\n") == 1, res.output
+
+
+def test_grid_size_is_limited_before_expanding(tmp_path, monkeypatch):
+    # 101 x 100 = 10,100 configurations: refused before a single one is resolved
+    big = {"simulator": "discrete", "params": {"n": list(range(2, 103)), "categories": list(range(2, 102))}}
+    resolved = []
+    monkeypatch.setattr(sw.ev, "canonical_config", lambda raw: resolved.append(raw))
+    with pytest.raises(UserError, match=r"10,100 configurations .*limit of 10,000.*--max-configs N") as info:
+        sw.expand(big)
+    assert "\n" not in str(info.value) and resolved == []
+    monkeypatch.undo()
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(GRID)  # 2 x 2 x 2 = 8
+    with pytest.raises(UserError, match=r"grid.yaml: the grid has 8 configurations .*limit of 7"):
+        sw.load_sweep(grid, max_configs=7)
+    assert len(sw.load_sweep(grid, max_configs=8).configs) == 8
+    args = ["--annotations", str(FIXTURE), "--db", f"sqlite:///{tmp_path / 'm.db'}", "--quiet", "sweep", str(grid)]
+    res = CliRunner().invoke(main, [*args, "--max-configs", "3"])
+    assert res.exit_code == 1 and res.output.count("\n") == 1 and "limit of 3" in res.output, res.output
+    assert _runs(tmp_path / "m.db") == []
+
+
+def test_workers_on_another_code_version_refuse_and_store_nothing(tmp_path, monkeypatch):
+    db = tmp_path / "v.db"
+    eng = ev.open_evidence(f"sqlite:///{db}", FIXTURE)
+    s = sw.expand({"name": "ver", "simulator": "discrete", "seeds": 2, "iterations": 3, "params": {"n": [3, 4]}})
+    planned = ev.prov.code_version()
+    assert s.code_version == planned
+    # the worker (here: this process, serial executor) now runs other code than the plan
+    other = planned + "-other"
+    monkeypatch.setattr(ev.prov, "code_version", lambda: other)
+    with pytest.raises(ev.CodeVersionMismatch, match="runs code version .*-other' but the work was planned with") as info:
+        sw.run_sweep(eng, s, executor="serial")
+    assert "\n" not in str(info.value)
+    assert _runs(db) == []
+    # a worker whose hash of the configuration differs from the planned one refuses too
+    monkeypatch.undo()
+    with pytest.raises(ev.CodeVersionMismatch, match="not the planned"):
+        ev.compute(s.configs[0], code_version=planned, config_hash="0" * 64)
+    # same code: stored under the planned hashes, so the skip check finds them
+    out = sw.run_sweep(eng, s, executor="serial")
+    assert sorted(out.stored) == sorted(s.hashes) == sorted(_runs(db))
+    assert sw.run_sweep(eng, s, executor="serial").skipped == 2
 
 
 def test_serial_then_processes_share_the_store_and_skip_done_configurations(tmp_path):
@@ -165,3 +214,62 @@ def test_sweep_on_an_existing_dask_scheduler(tmp_path):
         out = sw.run_sweep(eng, s, executor="dask", scheduler=cluster.scheduler_address)
     assert (out.total, len(out.stored)) == (2, 2)
     assert sorted(_runs(db, "remote")) == sorted(s.hashes)
+
+
+def _alive(pids: list[int]) -> list[int]:
+    """The pids still running (a zombie waiting for its reaper has ended: it holds no pipe)."""
+    import psutil
+
+    out = []
+    for pid in pids:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                out.append(pid)
+        except psutil.NoSuchProcess:
+            continue
+    return out
+
+
+def test_process_pool_workers_die_with_a_killed_parent_and_the_sweep_resumes(tmp_path):
+    """Large results (a GMM frame of 16 seeds, n up to 3000) fill the result pipe; once the parent
+    is SIGKILLed nobody reads it, and workers used to block in write() forever."""
+    import psutil
+
+    grid = tmp_path / "gmm.yaml"
+    grid.write_text("name: gmmkill\nsimulator: gmm\npolicy: replace\nseeds: 16\niterations: 12\n"
+                    "params: {n: [1000, 1500, 2000, 2500, 3000, 1200, 1700, 2200], components: 2, dim: 1}\n")
+    db = tmp_path / "p.db"
+    env = dict(os.environ, MCATLAS_ANNOTATIONS=str(FIXTURE), MCATLAS_DB=f"sqlite:///{db}", PYTHONPATH=str(REPO))
+    cmd = [sys.executable, "-c", "from cli.main import main; main()", "--quiet", "sweep", str(grid),
+           "--executor", "processes", "--workers", "2"]
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    children: list[int] = []
+    try:
+        deadline = time.time() + 180
+        while not _runs(db):
+            assert proc.poll() is None, proc.stderr.read().decode()
+            assert time.time() < deadline, "the sweep stored nothing"
+            time.sleep(0.05)
+        children = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert len(children) >= 2, "expected the two pool workers"
+    before = len(_runs(db))
+    assert 1 <= before < 8, "the sweep was not killed mid-way"
+    deadline = time.time() + 10
+    while _alive(children) and time.time() < deadline:
+        time.sleep(0.1)
+    left = _alive(children)
+    for pid in left:  # do not leak them into the rest of the test session
+        os.kill(pid, signal.SIGKILL)
+    assert left == [], f"worker processes outlived their parent: {left}"
+    done = subprocess.run([*cmd, "--format", "json"], check=False, cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["skipped"] == before and out["stored"] == 8 - before
+    hashes = _runs(db, "gmmkill")
+    assert len(hashes) == len(set(hashes)) == 8
