@@ -1,0 +1,80 @@
+"""BibTeX export: the entry type follows the venue (conference, journal, arXiv preprint)."""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+
+import pytest
+
+from metaanalysis.bibtex import bibliography, classify, entry
+
+
+def paper(**kw):
+    base = dict(key="k2024x", title="A Title with {Braces} & Co", authors=["A. One", "B. Two"],
+                year=2024, month=5, venue=None, arxiv=None, doi=None, url=None)
+    return SimpleNamespace(**{**base, **kw})
+
+
+def fields(text: str) -> dict[str, str]:
+    return dict(re.findall(r"^  (\w+) = \{?(.*?)\}?,?$", text, flags=re.MULTILINE))
+
+
+@pytest.mark.parametrize(
+    "venue,kind",
+    [
+        ("NeurIPS 2024", "inproceedings"), ("ICML 2023", "inproceedings"), ("ICLR 2025", "inproceedings"),
+        ("ICCV 2023", "inproceedings"), ("AISTATS 2025 (PMLR 258)", "inproceedings"),
+        ("Workshop on Data-centric ML, 2024", "inproceedings"),
+        ("Nature 631, 755-759", "article"), ("TMLR", "article"), ("Journal of Foo", "article"),
+        ("arXiv preprint", "misc"), (None, "misc"), ("A blog", "misc"),
+    ],
+)
+def test_entry_type_follows_the_venue(venue, kind):
+    assert classify(venue) == kind
+    assert entry(paper(venue=venue, arxiv="2401.00001")).startswith(f"@{kind}{{k2024x,\n")
+
+
+def test_conference_paper_is_inproceedings_with_booktitle_and_venue_year():
+    text = entry(paper(venue="ICML 2023", year=2022, month=9, arxiv="2209.03942"))
+    f = fields(text)
+    assert f["booktitle"] == "International Conference on Machine Learning (ICML 2023)"
+    assert f["year"] == "2023" and "month" not in f  # cited as published; release month dropped
+    assert f["eprint"] == "2209.03942" and f["archivePrefix"] == "arXiv"
+    assert "howpublished" not in f and "journal" not in f
+    pmlr = fields(entry(paper(venue="AISTATS 2025 (PMLR 258)")))
+    assert pmlr["booktitle"].endswith("(AISTATS 2025)") and pmlr["series"] == "PMLR" and pmlr["volume"] == "258"
+
+
+def test_journal_paper_is_article_with_volume_and_pages():
+    text = entry(paper(venue="Nature 631, 755-759", doi="10.1038/s41586-024-07566-y", month=7))
+    f = fields(text)
+    assert text.startswith("@article{")
+    assert (f["journal"], f["volume"], f["pages"]) == ("Nature", "631", "755--759")
+    assert f["doi"] == "10.1038/s41586-024-07566-y" and f["year"] == "2024" and "month = jul" in text
+    assert fields(entry(paper(venue="TMLR")))["journal"] == "Transactions on Machine Learning Research"
+
+
+def test_preprint_is_misc_with_eprint_and_escaped_title():
+    text = entry(paper(venue="arXiv preprint", arxiv="2305.17493"))
+    f = fields(text)
+    assert f["howpublished"] == "arXiv preprint arXiv:2305.17493"
+    assert f["eprint"] == "2305.17493" and f["url"] == "https://arxiv.org/abs/2305.17493"
+    assert "{{A Title with \\{Braces\\} \\& Co}}" in text
+    assert "author = {A. One and B. Two}" in text
+
+
+def test_bundled_database_has_no_misc_for_published_papers():
+    from metaanalysis.paths import REPO_ANNOTATIONS
+    from metaanalysis.validation import validate_directory
+
+    papers = validate_directory(REPO_ANNOTATIONS).papers
+    bib = bibliography(papers)
+    assert bib.count("\n@") + 1 == len(papers)
+    for p in papers:
+        kind = re.search(rf"^@(\w+)\{{{p.key},", bib, flags=re.MULTILINE).group(1)
+        venue = (p.venue or "").lower()
+        if "arxiv" in venue or not venue:
+            assert kind == "misc", p.key
+        else:
+            assert kind in ("inproceedings", "article"), (p.key, p.venue)
