@@ -1,7 +1,9 @@
 """The definition-vs-paper matrix as an altair chart (the information of the position paper's
 Figure 2: Schaeffer, Kazdan, Arulandu & Koyejo, arXiv 2503.03150).
 
-Layout: papers along x in matrix order (release order, as labelled); above the grid a row with
+Layout: papers along x in matrix order (the figure's rows, then records beyond the figure by
+release date; the caption says which is which, :func:`source_caption`; papers that share a
+label get their key appended on the axis, :func:`axis_labels`); above the grid a row with
 each paper's explicit-definition flag; below it one block per family of definitions (population
 risk, scaling, distribution), definitions in vocabulary order. A cell is coloured by usage with
 two colour-blind-safe colours (Okabe-Ito blue for explicit, orange for implicit; unused cells
@@ -40,9 +42,47 @@ EVIDENCE_CAPTION = (
 CAPTION = (
     "Each column is a paper (in release order), each row a definition of model collapse, grouped "
     "by family. E: the paper uses the definition explicitly; I: implicitly. The top row says whether "
-    "the paper states an explicit definition of model collapse at all. Annotations after Schaeffer et "
-    "al., arXiv 2503.03150, Figure 2."
+    "the paper states an explicit definition of model collapse at all."
 )
+FIGURE = "Figure 2 of Schaeffer et al., arXiv 2503.03150"
+
+
+def source_caption(matrix: Matrix) -> str:
+    """Where the columns come from: how many are the position paper's Figure 2 rows (with its
+    marks) and which records lie beyond the figure (placed after it, by release date)."""
+    in_figure = [r for r in matrix.rows if r.figure_order is not None]
+    beyond = [r for r in matrix.rows if r.figure_order is None]
+    if not beyond:
+        return f"Annotations after {FIGURE} ({len(in_figure)} papers)."
+    named = "; ".join(r.label for r in beyond[:5]) + ("; ..." if len(beyond) > 5 else "")
+    if not in_figure:
+        return f"{len(beyond)} records annotated in mcatlas, none from {FIGURE}."
+    last = "the last column is a record" if len(beyond) == 1 else f"the last {len(beyond)} columns are records"
+    return (
+        f"The first {len(in_figure)} columns are the papers of {FIGURE}, with its marks; {last} "
+        f"beyond the figure ({named}), annotated in mcatlas and placed after it by release date."
+    )
+
+
+def axis_labels(matrix: Matrix) -> list[str]:
+    """The x-axis label of each column: the paper's label, with its key appended where two
+    papers share a label (the figure has two "Dohmatob et al. (2024 Feb)" columns). The data
+    (``paper`` in the records, the CSV ``label``) keeps the label as written."""
+    counts: dict[str, int] = {}
+    for r in matrix.rows:
+        counts[r.label] = counts.get(r.label, 0) + 1
+    return [f"{r.label} [{r.key}]" if counts[r.label] > 1 else r.label for r in matrix.rows]
+
+
+def _label_expr(matrix: Matrix) -> str:
+    """A Vega expression giving each column id its axis label (:func:`axis_labels`)."""
+    import json
+
+    expr = "split(datum.value, '|')[1]"
+    for i, (row, shown) in enumerate(zip(matrix.rows, axis_labels(matrix))):
+        if shown != row.label:
+            expr = f"datum.value === {json.dumps(_column_id(i, row.label))} ? {json.dumps(shown)} : ({expr})"
+    return expr
 
 
 def cell_records(matrix: Matrix) -> list[dict[str, Any]]:
@@ -105,7 +145,7 @@ def matrix_chart(matrix: Matrix, title: str | None = None) -> Any:
     x_hidden = alt.X("column:N", sort=columns, axis=None, title=None)
     x_labelled = alt.X(
         "column:N", sort=columns, title=None,
-        axis=alt.Axis(labelAngle=-60, labelExpr="split(datum.value, '|')[1]", labelLimit=220),
+        axis=alt.Axis(labelAngle=-60, labelExpr=_label_expr(matrix), labelLimit=320),
     )
 
     flags = alt.Chart(alt.Data(values=flag_records(matrix))).encode(
@@ -171,7 +211,9 @@ def matrix_chart(matrix: Matrix, title: str | None = None) -> Any:
     chart = alt.vconcat(flag_layer, *blocks, spacing=6).resolve_scale(color="independent").properties(
         title=alt.TitleParams(
             title or f"Definitions of model collapse used by {n_papers} papers",
-            subtitle=_wrap(CAPTION + (" " + EVIDENCE_CAPTION if evidence else ""), 110),
+            subtitle=_wrap(
+                CAPTION + " " + source_caption(matrix) + (" " + EVIDENCE_CAPTION if evidence else ""), 110
+            ),
             anchor="start",
         )
     ).configure_view(stroke=None).configure_axis(labelFontSize=10, titleFontSize=11)

@@ -18,8 +18,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from simulators.vocabulary import DEFINITION_FAMILIES, DEFINITIONS, FAMILIES, USAGES
 
@@ -178,6 +179,8 @@ def rich_table(matrix: Matrix) -> Any:
     # the evidence overlay (issue 4) goes into the definition cells, not into extra columns
     evidence = set(evidence_columns()) <= set(matrix.extra_columns)
     table.add_column("paper", no_wrap=True)
+    # the key tells apart papers with the same label (two "Dohmatob et al. (2024 Feb)")
+    table.add_column("key", no_wrap=True, style="dim")
     table.add_column("expl.\ndef.", justify="center", no_wrap=True)
     for fam, defs in matrix.families():
         for d in defs:
@@ -196,7 +199,7 @@ def rich_table(matrix: Matrix) -> Any:
                                r.extra.get(f"{d}:realistic", "")) if evidence else MARKS[r.cells.get(d, "")]
             for _, defs in matrix.families() for d in defs
         ]
-        table.add_row(r.label, r.explicit_definition, *cells, *(r.extra.get(c, "") for c in extra))
+        table.add_row(r.label, r.key, r.explicit_definition, *cells, *(r.extra.get(c, "") for c in extra))
     return table
 
 

@@ -25,7 +25,7 @@ FIGURE2 = SHARED_DATA / "position-paper-figure2.csv"
 needs_figure2 = pytest.mark.skipif(
     not FIGURE2.exists(), reason=f"{FIGURE2} not present (shared/ must sit beside the clone)"
 )
-MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
 def figure_rows() -> list[dict[str, str]]:
@@ -161,7 +161,7 @@ def test_chart_png_signature(chart_dir):
 
 def test_chart_html_is_self_contained(chart_dir):
     html = (chart_dir / "m.html").read_text()
-    assert not re.search(r"<script[^>]*\bsrc\s*=\s*[\"']?https?:", html, re.I)
+    assert not re.search(r"<script[^>]*\bsrc\s*=\s*[\"']?https?:", html, re.IGNORECASE)
     assert "<script" in html and "vega" in html.lower()
 
 
@@ -178,3 +178,62 @@ def test_chart_spec_encodes_figure2():
     spec = json.dumps(matrix_spec(m))
     assert USAGE_COLOURS["explicit"] in spec and USAGE_COLOURS["implicit"] in spec
     assert "explicit definition" in spec and "tooltip" in spec
+
+
+def test_caption_counts_figure_rows_and_records_beyond_it():
+    from metaanalysis.charts_matrix import matrix_spec, source_caption
+    from metaanalysis.validation import validate_directory
+
+    m = build_matrix(validate_directory(GOOD).papers)  # 3 figure rows, 1 record beyond
+    caption = source_caption(m)
+    assert "The first 3 columns are the papers of Figure 2" in caption
+    assert "the last column is a record beyond the figure (Person (2025))" in caption
+    subtitle = " ".join(matrix_spec(m)["title"]["subtitle"])
+    assert "first 3 columns" in subtitle and "Person (2025)" in subtitle
+    m.rows = [r for r in m.rows if r.figure_order is not None]
+    assert source_caption(m) == "Annotations after Figure 2 of Schaeffer et al., arXiv 2503.03150 (3 papers)."
+
+
+def test_bundled_caption_and_duplicate_labels(tmp_path):
+    from metaanalysis.charts_matrix import (
+        _label_expr,
+        axis_labels,
+        matrix_spec,
+        source_caption,
+    )
+    from metaanalysis.validation import validate_directory
+
+    m = build_matrix(validate_directory(REPO_ANNOTATIONS).papers)
+    n_figure = sum(r.figure_order is not None for r in m.rows)
+    assert n_figure == 28
+    caption = source_caption(m)
+    assert caption.startswith("The first 28 columns are the papers of Figure 2")
+    beyond = len(m.rows) - n_figure
+    if beyond:
+        assert ("the last column is a record" if beyond == 1 else f"the last {beyond} columns") in caption
+    # the two "Dohmatob et al. (2024 Feb)" columns differ on the axis, and only those get a key
+    labels = axis_labels(m)
+    assert len(set(labels)) == len(labels)
+    dup = [lab for lab, r in zip(labels, m.rows) if lab != r.label]
+    assert sorted(dup) == ["Dohmatob et al. (2024 Feb) [dohmatob2024model]",
+                           "Dohmatob et al. (2024 Feb) [dohmatob2024tale]"]
+    expr = _label_expr(m)
+    assert all(json.dumps(d) in expr for d in dup)
+    assert json.dumps(expr) in json.dumps(matrix_spec(m))
+    # the data keep the label as written (the CSV must equal the figure)
+    rows = list(csv.DictReader(io.StringIO(m.to_csv())))
+    assert sum(r["label"] == "Dohmatob et al. (2024 Feb)" for r in rows) == 2
+
+
+def test_terminal_table_has_a_key_column():
+    from rich.console import Console
+
+    from metaanalysis.matrix import rich_table
+    from metaanalysis.validation import validate_directory
+
+    m = build_matrix(validate_directory(REPO_ANNOTATIONS).papers)
+    console = Console(width=200, record=True)
+    console.print(rich_table(m))
+    lines = [line for line in console.export_text().splitlines() if "Dohmatob et al. (2024 Feb)" in line]
+    assert len(lines) == 2 and len(set(lines)) == 2
+    assert any("dohmatob2024tale" in line for line in lines) and any("dohmatob2024model" in line for line in lines)
