@@ -42,7 +42,10 @@ the parent process writes to the store.
 
 Queries for the matrix and the atlas: :func:`runs_frame`, :func:`verdicts`,
 :func:`evidence_cells`, :func:`aggregates`, :func:`run_provenance`, :func:`load_frame`,
-:func:`contradicted_claims`.
+:func:`contradicted_claims`. They follow *current* links only: a link whose hash differs from
+the hash its setup has now (the setup or the realistic defaults were edited, or the simulators
+source changed) is stale and shown nowhere as evidence until rerun (:func:`link_states`;
+``runs_frame(include_stale=True)`` and ``mcatlas runs`` list it as "stale: rerun").
 """
 
 from __future__ import annotations

@@ -273,3 +273,34 @@ def test_process_pool_workers_die_with_a_killed_parent_and_the_sweep_resumes(tmp
     assert out["skipped"] == before and out["stored"] == 8 - before
     hashes = _runs(db, "gmmkill")
     assert len(hashes) == len(set(hashes)) == 8
+
+
+def test_parent_watchdog_fallback_ends_an_orphaned_worker(tmp_path):
+    """Where prctl is unavailable, the initializer's polling thread exits the worker once its
+    parent is gone (forced here by pretending not to be on Linux)."""
+    pidfile = tmp_path / "child.pid"
+    child = ("import os, time, types; from metaanalysis import sweep; "
+             "sweep.sys = types.SimpleNamespace(platform='darwin'); "
+             f"sweep._die_with_parent(os.getppid()); open({str(pidfile)!r}, 'w').write(str(os.getpid())); "
+             "time.sleep(120)")
+    parent = f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {child!r}]); time.sleep(120)"
+    proc = subprocess.Popen([sys.executable, "-c", parent], cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    try:
+        deadline = time.time() + 60
+        while not (pidfile.exists() and pidfile.read_text()):
+            assert proc.poll() is None and time.time() < deadline, "the child never started"
+            time.sleep(0.05)
+        pid = int(pidfile.read_text())
+        assert _alive([pid]) == [pid]
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    deadline = time.time() + 10 * sw.PARENT_POLL_SECONDS + 5
+    while _alive([pid]) and time.time() < deadline:
+        time.sleep(0.1)
+    left = _alive([pid])
+    for p in left:
+        os.kill(p, signal.SIGKILL)
+    assert left == [], "the orphaned worker kept running"
