@@ -522,6 +522,11 @@ def _maybe_pause() -> None:
 # is a documented precision override: a run with other seeds answers the same question. The
 # matrix, ``show``, the atlas and every query below use current links only; ``runs_frame`` and
 # ``mcatlas runs`` can list the others with their status.
+#
+# Sweep setups (``sweep_n``, :mod:`metaanalysis.rerun`): their runs are linked as ``NAME@n=N``
+# and checked like any link with ``params.n = N``; such a link whose N is no longer in the
+# setup's ``sweep_n``, or a plain ``NAME`` link of a setup that now has a ``sweep_n``, is
+# orphaned (no rerun will make it current).
 
 #: the states of a link (see above); unlinked (sweep) runs have the status ""
 LINK_STATES: tuple[str, ...] = ("current", "stale", "orphaned")
@@ -583,14 +588,17 @@ def link_states(
     planned_defaults = dict(defaults) if defaults is not None else None
     out: dict[tuple[str, str, str], tuple[str, str]] = {}
     for p, name, variant, digest, seeds in links:
-        setup = setups.get((p, name))
-        if setup is None:
+        base, n = rr.split_setup_name(name)
+        setup = setups.get((p, base))
+        sweep = sorted({int(x) for x in (getattr(setup, "sweep_n", None) or [])})
+        if setup is None or (n is None and sweep) or (n is not None and n not in sweep):
+            # gone, or a sweep setup's plain link, or an n no longer in its sweep_n
             out[(p, name, variant)] = (digest, "orphaned")
             continue
         if variant == "realistic" and planned_defaults is None:
             planned_defaults = index_defaults(eng)
         try:
-            raw = rr.setup_config(setup, variant, planned_defaults)
+            raw = rr.setup_config(setup, variant, planned_defaults, n=n)
             raw["seeds"] = seeds or raw["seeds"]
             now = config_hash(canonical_config(raw))
         except UserError:  # the setup no longer resolves (cannot happen for a validated index)
@@ -660,6 +668,91 @@ def _run_record(run: RunRow, paper: str, setup: str, variant: str, status: str) 
     }
 
 
+#: the definition measured across a sweep setup's runs, not within one run
+SCALING_DEFINITION = "scaling-law-change"
+#: metrics tried, in order, for the power-law fit of a sweep: the first one every run reports.
+#: ``kl_to_truth`` (excess risk, >= 0) where the family reports it (discrete, gaussian, gmm, ...):
+#: density models' ``population_risk`` is a cross-entropy that contains the truth's entropy and
+#: can be <= 0, so it is not a power law in n; otherwise ``population_risk`` (linear regression's
+#: test error, which is noise + excess and is compared with the same fit on real data).
+SCALING_METRICS: tuple[str, ...] = ("kl_to_truth", "population_risk")
+
+
+@dataclass(frozen=True)
+class SweepLinks:
+    """A sweep setup's complete set of current runs for one variant."""
+
+    paper: str
+    setup: str
+    variant: str
+    hashes: dict[int, str]  # n -> config hash
+
+    @property
+    def digest(self) -> str:
+        """An identity for the sweep's evidence row: SHA-256 of its runs' hashes in n order
+        (not a run's hash: it changes whenever any member run does)."""
+        text = "sweep:" + ",".join(f"{n}={h}" for n, h in sorted(self.hashes.items()))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def sweep_links(
+    eng: Engine, paper: str | None = None, defaults: Mapping[str, Any] | None = None,
+    current: Mapping[tuple[str, str, str], str] | None = None,
+) -> list[SweepLinks]:
+    """The (paper, sweep setup, variant) whose runs at *every* n of its ``sweep_n`` are stored
+    and current (:func:`link_states`); incomplete or partly stale sweeps are left out."""
+    from . import rerun as rr
+    from .tables import SetupRow
+
+    if not has_evidence(eng):
+        return []
+    current = current_links(eng, paper, defaults) if current is None else current
+    with Session(eng) as s:
+        sq = select(SetupRow).where(SetupRow.sweep_n.is_not(None))  # type: ignore[union-attr]
+        if paper is not None:
+            sq = sq.where(SetupRow.paper_key == paper)
+        setups = [(r.paper_key, r.name, sorted({int(n) for n in r.sweep_n})) for r in s.exec(sq).all()
+                  if r.sweep_n]
+    out = []
+    for p, name, ns in setups:
+        for variant in VARIANTS:
+            hashes = {n: current.get((p, rr.sweep_setup_name(name, n), variant)) for n in ns}
+            if all(hashes.values()):
+                out.append(SweepLinks(p, name, variant, hashes))  # type: ignore[arg-type]
+    return out
+
+
+def scaling_metric(frame: "pd.DataFrame") -> str:
+    """The metric a sweep's power law is fitted on (first of :data:`SCALING_METRICS` present)."""
+    present = set(frame["metric"].unique())
+    for m in SCALING_METRICS:
+        if m in present:
+            return m
+    return SCALING_METRICS[-1]
+
+
+def sweep_verdict(eng: Engine, sweep: SweepLinks) -> dict[str, Any]:
+    """The ``scaling-law-change`` row (columns :data:`VERDICT_COLUMNS`) of a complete sweep:
+    :func:`simulators.verdicts.scaling_profile` on the stored per-seed frames, policy runs
+    against their own iteration 1 (the fit on real data only) as the reference."""
+    from simulators.verdicts import scaling_profile
+
+    frames = {n: load_frame(eng, h) for n, h in sweep.hashes.items()}
+    row = {"paper": sweep.paper, "setup": sweep.setup, "variant": sweep.variant,
+           "definition": SCALING_DEFINITION, "iteration": None, "config_hash": sweep.digest}
+    if any(f is None for f in frames.values()):
+        return {**row, "verdict": "not-measured", "statistic": None, "ci_low": None, "ci_high": None,
+                "reason": "a run of the sweep has no stored per-seed frame"}
+    metric = scaling_metric(next(iter(frames.values())))
+    try:
+        v = scaling_profile(frames, metric=metric).verdict  # type: ignore[arg-type]
+    except UserError as exc:
+        return {**row, "verdict": "not-measured", "statistic": None, "ci_low": None, "ci_high": None,
+                "reason": str(exc)}
+    return {**row, "verdict": v.verdict, "statistic": _num(v.statistic), "ci_low": _num(v.ci_low),
+            "ci_high": _num(v.ci_high), "reason": f"{metric}: {v.reason}"}
+
+
 VERDICT_COLUMNS: tuple[str, ...] = (
     "paper", "setup", "variant", "definition", "verdict", "statistic", "ci_low", "ci_high",
     "iteration", "reason", "config_hash",
@@ -678,11 +771,20 @@ def verdicts(
     Columns :data:`VERDICT_COLUMNS`; ``variant`` is ``published`` or ``realistic``; numbers are
     floats (NaN for NULL, +-inf kept). Stale and orphaned links (see :func:`link_states`) are
     left out unless ``include_stale``.
+
+    Sweep setups (``sweep_n``): each run is a row set of its own under ``NAME@n=N`` (where
+    ``scaling-law-change`` is ``not-measured``: one run has one n), and each (paper, setup,
+    variant) whose runs at every n are current adds ONE ``scaling-law-change`` row under the
+    setup's own name (:func:`sweep_verdict`; metric :data:`SCALING_METRICS`; its
+    ``config_hash`` is :attr:`SweepLinks.digest`, ``iteration`` empty).
     """
     import numpy as np
     import pandas as pd
 
-    keep = None if include_stale else current_links(eng, paper, defaults)
+    if not has_evidence(eng):
+        return pd.DataFrame(columns=list(VERDICT_COLUMNS))
+    current = current_links(eng, paper, defaults)
+    keep = None if include_stale else current
     with Session(eng) as s:
         q = select(RunLinkRow, ProfileRow).join(ProfileRow, ProfileRow.config_hash == RunLinkRow.config_hash)
         if paper is not None:
@@ -695,7 +797,9 @@ def verdicts(
             for ln, p in s.exec(q).all()
             if keep is None or keep.get((ln.paper_key, ln.setup, ln.variant)) == p.config_hash
         ]
+    rows += [sweep_verdict(eng, sw) for sw in sweep_links(eng, paper, defaults, current)]
     frame = pd.DataFrame(rows, columns=list(VERDICT_COLUMNS))
+    frame = frame.sort_values(["paper", "setup", "variant"], kind="stable").reset_index(drop=True)
     for col in ("statistic", "ci_low", "ci_high"):
         frame[col] = frame[col].astype(np.float64)
     frame["iteration"] = frame["iteration"].astype("Int64")
@@ -733,6 +837,8 @@ def evidence_cells(
     if not has_evidence(eng):
         return {}
     current = current_links(eng, defaults=defaults)
+    current.update({(sw.paper, sw.setup, sw.variant): sw.digest
+                    for sw in sweep_links(eng, defaults=defaults, current=current)})
     frame = verdicts(eng, defaults=defaults) if frame is None else frame
     cells: dict[tuple[str, str], dict[str, str]] = {}
     if frame.empty:
@@ -778,6 +884,8 @@ def evidence_text(eng: Engine, paper: Any) -> str:
         return "evidence: none stored (mcatlas rerun KEY)"
     states = link_states(eng, paper.key)
     current = {k: h for k, (h, state) in states.items() if state == "current"}
+    sweeps = {(sw.setup, sw.variant): sw for sw in sweep_links(eng, paper.key, current=current)}
+    current.update({(paper.key, s, v): sw.digest for (s, v), sw in sweeps.items()})
     frame = verdicts(eng, paper.key)
     frame = frame[[current.get((paper.key, s, v)) == h
                    for s, v, h in zip(frame["setup"], frame["variant"], frame["config_hash"])]]
@@ -787,7 +895,10 @@ def evidence_text(eng: Engine, paper: Any) -> str:
     lines = ["evidence (re-executed setups):"]
     for (setup, variant), group in frame.groupby(["setup", "variant"], sort=False):
         collapsed = [d for d, v in zip(group["definition"], group["verdict"]) if v == "collapse"]
-        lines.append(f"  {setup} ({variant}, run {group['config_hash'].iloc[0][:12]}): collapse under "
+        sw = sweeps.get((setup, variant))
+        what = (f"sweep over n = {', '.join(map(str, sorted(sw.hashes)))}" if sw is not None
+                else f"run {group['config_hash'].iloc[0][:12]}")
+        lines.append(f"  {setup} ({variant}, {what}): collapse under "
                      + (", ".join(collapsed) or "no definition"))
     if frame.empty:
         lines.append("  none current")
@@ -925,5 +1036,6 @@ __all__ = [
     "aggregates", "canonical_config", "combine_verdicts", "compute", "config_hash",
     "contradicted_claims", "ensure_tables", "evidence_cells", "load_frame", "load_profile",
     "open_evidence", "run_exists", "run_provenance", "runs_frame", "store_result",
-    "stored_hashes", "trajectories", "verdicts", "DEFINITIONS",
+    "stored_hashes", "trajectories", "verdicts", "DEFINITIONS", "SCALING_DEFINITION",
+    "SCALING_METRICS", "SweepLinks", "scaling_metric", "sweep_links", "sweep_verdict",
 ]

@@ -103,6 +103,14 @@ class Setup(_Record):
     fidelity: Fidelity
     note: Text = Field(description="One line on how the setup differs from the paper.")
     realistic: RealisticOverrides | None = None
+    sweep_n: list[Annotated[int, Field(ge=2)]] | None = Field(
+        default=None,
+        description=(
+            "Optional sweep over n (3 or more distinct values, each a valid n of the simulator): "
+            "the setup then stands for one run per n (params with n replaced, linked as "
+            "NAME@n=N), and its scaling-law-change verdict is measured across them."
+        ),
+    )
 
 
 class RealismScore(_Record):

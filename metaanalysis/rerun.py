@@ -24,6 +24,14 @@ How a published setup becomes a realistic one
     variant's seeds too. When the realistic configuration equals the published one (a setup that
     already accumulates for few iterations) both variants link to one stored run.
 
+Sweeps over n (``sweep_n``)
+    A setup with ``sweep_n: [n1, n2, ...]`` stands for one run per n, in each variant: its
+    configuration (as above) with ``params.n`` replaced by that n (the sweep wins over a
+    realistic ``params.n``). Each is planned, stored and linked like any run, under the setup
+    name ``NAME@n=N`` (:func:`sweep_setup_name`; ``--setup NAME`` selects all of them). The
+    setup's ``scaling-law-change`` verdict is measured across them when evidence is read
+    (:func:`metaanalysis.evidence.verdicts`), under the setup's own name.
+
 Caching: a planned run whose configuration hash (configuration + code version, see
 :func:`metaanalysis.evidence.config_hash`) is stored is answered from the store (``cached``,
 0 seconds) unless ``force``; within one call identical configurations are computed once. A
@@ -71,6 +79,33 @@ def realistic_defaults(root: Path | str | None) -> dict[str, Any]:
     return realism.realistic_defaults.model_dump(exclude_none=True)
 
 
+#: separator between a sweep setup's name and the n of one of its runs: ``NAME@n=N``
+SWEEP_SEPARATOR = "@n="
+
+
+def sweep_setup_name(name: str, n: int) -> str:
+    """The link name of a sweep setup's run at ``n``: ``NAME@n=N``."""
+    return f"{name}{SWEEP_SEPARATOR}{int(n)}"
+
+
+def split_setup_name(label: str) -> tuple[str, int | None]:
+    """``NAME@n=N`` -> (NAME, N); a plain setup name -> (name, None)."""
+    base, sep, rest = label.partition(SWEEP_SEPARATOR)
+    if sep and rest.isdigit():
+        return base, int(rest)
+    return label, None
+
+
+def setup_runs(setup: Any) -> list[tuple[str, int | None]]:
+    """The (link name, n override) of each run a setup stands for: one per ``sweep_n`` value,
+    else the setup itself with no override."""
+    ns = _get(setup, "sweep_n")
+    name = _get(setup, "name")
+    if not ns:
+        return [(name, None)]
+    return [(sweep_setup_name(name, n), int(n)) for n in sorted({int(n) for n in ns})]
+
+
 def _get(obj: Any, name: str, default: Any = None) -> Any:
     if obj is None:
         return default
@@ -84,12 +119,25 @@ def setup_config(
     variant: str,
     defaults: Mapping[str, Any] | None = None,
     seeds: int | None = None,
+    n: int | None = None,
 ) -> dict[str, Any]:
     """The (unresolved) configuration dict of a setup's ``published`` or ``realistic`` variant.
 
     ``setup`` is a :class:`~metaanalysis.records.Setup` (or a mapping with its fields); see the
-    module docstring for the realistic rule.
+    module docstring for the realistic rule. ``n``: the sweep value replacing ``params.n``.
     """
+    config = _setup_config(setup, variant, defaults, seeds)
+    if n is not None:
+        config["params"] = {**config["params"], "n": int(n)}
+    return config
+
+
+def _setup_config(
+    setup: Any,
+    variant: str,
+    defaults: Mapping[str, Any] | None,
+    seeds: int | None,
+) -> dict[str, Any]:
     if variant not in ev.VARIANTS:
         raise UserError(f"unknown variant {variant!r}; valid choices: {', '.join(ev.VARIANTS)}")
     params = dict(_get(setup, "params") or {})
@@ -194,23 +242,24 @@ def plan(
     defaults: Mapping[str, Any] | None = None,
 ) -> list[PlannedRun]:
     """The planned runs of the papers' setups (all, or those named), per variant, in paper and
-    setup order. Configurations are resolved (validated) here: a bad setup is a UserError naming
+    setup order (a ``sweep_n`` setup: one per n, named ``NAME@n=N``, in increasing n). Configurations are resolved (validated) here: a bad setup is a UserError naming
     the paper and setup."""
     for v in variants:
         if v not in ev.VARIANTS:
             raise UserError(f"unknown variant {v!r}; valid choices: {', '.join(ev.VARIANTS)}")
     out = []
     for paper, setup in _select(papers, setups):
-        for variant in variants:
-            raw = setup_config(setup, variant, defaults, seeds)
-            try:
-                resolved = ev.canonical_config(raw)
-            except UserError as exc:
-                raise UserError(f"{paper.key}/{setup.name} ({variant}): {exc}") from None
-            n = float(resolved["params"].get("n", 1) or 1)
-            per_sample = getattr(registry.get(resolved["simulator"]), "relative_cost", 1.0)
-            cost = len(resolved["seeds"]) * resolved["iterations"] * n * per_sample
-            out.append(PlannedRun(paper.key, setup.name, variant, resolved, ev.config_hash(resolved), cost))
+        for name, sweep_n in setup_runs(setup):
+            for variant in variants:
+                raw = setup_config(setup, variant, defaults, seeds, n=sweep_n)
+                try:
+                    resolved = ev.canonical_config(raw)
+                except UserError as exc:
+                    raise UserError(f"{paper.key}/{name} ({variant}): {exc}") from None
+                n = float(resolved["params"].get("n", 1) or 1)
+                per_sample = getattr(registry.get(resolved["simulator"]), "relative_cost", 1.0)
+                cost = len(resolved["seeds"]) * resolved["iterations"] * n * per_sample
+                out.append(PlannedRun(paper.key, name, variant, resolved, ev.config_hash(resolved), cost))
     return out
 
 
@@ -283,5 +332,5 @@ def rerun(
 
 __all__ = [
     "FALLBACK_DEFAULTS", "PlannedRun", "RunOutcome", "missing_runs", "plan", "realistic_defaults",
-    "rerun", "setup_config",
+    "rerun", "setup_config", "setup_runs", "split_setup_name", "sweep_setup_name", "SWEEP_SEPARATOR",
 ]

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from .validation import ValidationResult
 
 #: version of the index layout and record format; a change forces a resync
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: setup.sweep_n
 FINGERPRINT_KEY = "annotations_fingerprint"
 
 
@@ -260,6 +260,24 @@ def create_tables(eng: Engine) -> None:
     from . import tables  # noqa: F401 - registers the annotation tables
 
     SQLModel.metadata.create_all(eng)
+    _add_missing_columns(eng)
+
+
+#: columns added to annotation tables after their first release: (table, column, SQL type).
+#: The annotation tables are rebuilt from the YAML on every sync (and INDEX_VERSION changes the
+#: fingerprint, forcing one), so adding the nullable column to an older database is all the
+#: migration they need.
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (("setup", "sweep_n", "JSON"),)
+
+
+def _add_missing_columns(eng: Engine) -> None:
+    from sqlalchemy import inspect
+
+    insp = inspect(eng)
+    for table, column, sql_type in ADDED_COLUMNS:
+        if insp.has_table(table) and column not in {c["name"] for c in insp.get_columns(table)}:
+            with eng.begin() as conn:
+                conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}")
 
 
 @contextlib.contextmanager

@@ -81,6 +81,7 @@ class SetupRow(SQLModel, table=True):
     fidelity: str
     note: str
     realistic: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON, nullable=True))
+    sweep_n: Optional[list[int]] = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class RealismScoreRow(SQLModel, table=True):

@@ -309,6 +309,43 @@ def _check_params(
     return []
 
 
+#: the fewest distinct values of n a sweep needs (a power law through 2 points always fits)
+MIN_SWEEP_VALUES = 3
+
+
+def _check_sweep(family: Any, setup: dict, loc: tuple, data: Any, file: str, sim: Any) -> list[Problem]:
+    """``sweep_n``: >= :data:`MIN_SWEEP_VALUES` distinct ints, each a valid ``n`` of the
+    simulator with the setup's other parameters (types and bounds are the record's)."""
+    sweep = setup.get("sweep_n")
+    if not isinstance(sweep, list) or not all(type(n) is int for n in sweep):
+        return []  # not a list of ints: the record model reports it
+    out = []
+    if len(set(sweep)) != len(sweep):
+        dup = sorted({n for n in sweep if sweep.count(n) > 1})
+        out.append(Problem(file, yamlio.line_of(data, loc), _field_name(loc),
+                           f"listed more than once: {', '.join(map(str, dup))}"))
+    if len(set(sweep)) < MIN_SWEEP_VALUES:
+        out.append(Problem(file, yamlio.line_of(data, loc), _field_name(loc),
+                           f"needs at least {MIN_SWEEP_VALUES} distinct values of n to fit a power law, "
+                           f"got {len(set(sweep))}"))
+    params_model = getattr(family, "Params", None)
+    params = setup.get("params")
+    if params_model is None or (params is not None and not isinstance(params, dict)):
+        return out
+    for j, n in enumerate(sweep):
+        try:
+            params_model.model_validate({**(params or {}), "n": n})
+        except ValidationError as exc:
+            errs = [e for e in exc.errors(include_url=False) if tuple(e["loc"][:1]) == ("n",)]
+            if errs:
+                out.append(Problem(file, yamlio.line_of(data, loc + (j,)), _field_name(loc + (j,)),
+                                   f"n = {n} is not a valid n of simulator {sim!r}: {errs[0]['msg']}"))
+        except Exception as exc:  # noqa: BLE001 - a family validator raising something odd
+            out.append(Problem(file, yamlio.line_of(data, loc + (j,)), _field_name(loc + (j,)),
+                               f"n = {n} is not a valid n of simulator {sim!r}: {exc}"))
+    return out
+
+
 # -- one paper file ----------------------------------------------------------------------
 
 
@@ -410,6 +447,9 @@ def _cross_checks(
                     out.extend(
                         _check_params(family, merged, ("setups", i, "realistic", "params"), data, file, sim)
                     )
+                out.extend(_check_sweep(family, setup, ("setups", i, "sweep_n"), data, file, sim))
+        elif isinstance(setup.get("sweep_n"), list):
+            out.extend(_check_sweep(None, setup, ("setups", i, "sweep_n"), data, file, sim))
 
     scores = data.get("realism")
     if isinstance(scores, dict) and realism is not None:

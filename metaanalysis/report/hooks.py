@@ -44,15 +44,24 @@ def load_evidence(eng: Any, papers: Sequence[Any]) -> Any:
     mods = _evidence_modules()
     if mods is None or eng is None:
         return Evidence.empty()
-    ev = mods[0]
-    current = {(p.key, s.name) for p in papers for s in p.setups}
+    ev, rr = mods
+    # a sweep setup (sweep_n) stands for one run per n, linked as NAME@n=N (metaanalysis.rerun)
+    current = {(p.key, name) for p in papers for s in p.setups for name, _ in rr.setup_runs(s)}
     runs = ev.runs_frame(eng)
     runs = runs[[(p, s) in current for p, s in zip(runs["paper"], runs["setup"])]].reset_index(drop=True)
     if runs.empty:
         return Evidence.empty()
     ident = runs[["paper", "setup", "variant", "policy", "config_hash"]]
-    verdicts = ev.verdicts(eng)
-    verdicts = verdicts.merge(ident, on=["paper", "setup", "variant", "config_hash"], how="inner")
+    all_verdicts = ev.verdicts(eng)
+    verdicts = all_verdicts.merge(ident, on=["paper", "setup", "variant", "config_hash"], how="inner")
+    # a complete sweep's scaling-law-change row is under the setup's own name and is no run of
+    # its own: it takes the policy of its runs
+    base = [rr.split_setup_name(s) for s in runs["setup"]]
+    swept = runs.assign(setup=[b for b, n in base])[[n is not None for b, n in base]]
+    swept = swept[["paper", "setup", "variant", "policy"]].drop_duplicates(["paper", "setup", "variant"])
+    sweep_rows = all_verdicts.merge(swept, on=["paper", "setup", "variant"], how="inner")
+    if not sweep_rows.empty:
+        verdicts = pd.concat([verdicts, sweep_rows], ignore_index=True)
     trajectories, effects, run_rows = [], [], []
     frames_cache: dict[str, Any] = {}
     for r in runs.itertuples(index=False):
