@@ -429,7 +429,8 @@ def _paper_page(p: Any, db: Any, evidence: Any, extra: dict[str, Any]) -> _Page:
     if p.setups:
         page.add(_table(["name", "simulator", "params", "policy", "seeds", "iterations", "reproduces", "fidelity",
                          "note", "realistic overrides"], [
-            [esc(s.name), esc(s.simulator), f"<code>{esc(json.dumps(s.params, sort_keys=True))}</code>",
+            [esc(s.name), esc(s.simulator), f"<code>{esc(json.dumps(s.params, sort_keys=True))}</code>"
+             + (f"<br>sweep over n = {esc(', '.join(map(str, s.sweep_n)))}" if s.sweep_n else ""),
              esc(s.policy + (f" (real fraction {s.real_fraction})" if s.real_fraction else "")), esc(s.seeds),
              esc(s.iterations), esc(", ".join(s.reproduces)), esc(s.fidelity), esc(s.note),
              f"<code>{esc(json.dumps(s.realistic.model_dump(exclude_none=True, exclude_defaults=True)))}</code>"
