@@ -20,20 +20,13 @@ from typing import Any
 from .base import Batch
 
 
-class NumpyOps:
-    """Batch operations for ``backend = "numpy"`` families (CPU)."""
+class _BatchOps:
+    """The operations that are the same for every backend (plain slicing and slice assignment)."""
 
-    backend = "numpy"
+    backend: str
 
     def __init__(self, device: str = "cpu") -> None:
         self.device = device
-
-    @staticmethod
-    def allocate(like: Batch, capacity: int) -> Batch:
-        """An uninitialised pool shaped like ``like`` with room for ``capacity`` samples."""
-        import numpy as np
-
-        return {k: np.empty((v.shape[0], capacity, *v.shape[2:]), dtype=v.dtype) for k, v in like.items()}
 
     @staticmethod
     def write(pool: Batch, batch: Batch, start: int) -> None:
@@ -45,6 +38,19 @@ class NumpyOps:
     def take(batch: Batch, start: int, stop: int) -> Batch:
         """Samples ``start:stop`` of every seed (a view where the backend allows)."""
         return {k: v[:, start:stop] for k, v in batch.items()}
+
+
+class NumpyOps(_BatchOps):
+    """Batch operations for ``backend = "numpy"`` families (CPU)."""
+
+    backend = "numpy"
+
+    @staticmethod
+    def allocate(like: Batch, capacity: int) -> Batch:
+        """An uninitialised pool shaped like ``like`` with room for ``capacity`` samples."""
+        import numpy as np
+
+        return {k: np.empty((v.shape[0], capacity, *v.shape[2:]), dtype=v.dtype) for k, v in like.items()}
 
     @staticmethod
     def concat(a: Batch, b: Batch) -> Batch:
@@ -78,13 +84,10 @@ class NumpyOps:
         return np.asarray(x, dtype=np.float64)
 
 
-class TorchOps:
+class TorchOps(_BatchOps):
     """Batch operations for ``backend = "torch"`` families (tensors on ``device``)."""
 
     backend = "torch"
-
-    def __init__(self, device: str = "cpu") -> None:
-        self.device = device
 
     @staticmethod
     def allocate(like: Batch, capacity: int) -> Batch:
@@ -94,15 +97,6 @@ class TorchOps:
             k: torch.empty((v.shape[0], capacity, *v.shape[2:]), dtype=v.dtype, device=v.device)
             for k, v in like.items()
         }
-
-    @staticmethod
-    def write(pool: Batch, batch: Batch, start: int) -> None:
-        for k, v in batch.items():
-            pool[k][:, start : start + v.shape[1]] = v
-
-    @staticmethod
-    def take(batch: Batch, start: int, stop: int) -> Batch:
-        return {k: v[:, start:stop] for k, v in batch.items()}
 
     @staticmethod
     def concat(a: Batch, b: Batch) -> Batch:
