@@ -525,18 +525,11 @@ def is_quoted(data: Any, loc: tuple[Any, ...]) -> bool | None:
 
 def raw_of(data: Any, loc: tuple[Any, ...]) -> str | None:
     """The source text of the scalar at ``loc`` (as written in the file), if there is one."""
-    obj = data
-    for part in loc[:-1]:
-        try:
-            obj = obj[part]
-        except (KeyError, IndexError, TypeError):
-            return None
     if not loc:
         return None
-    last = loc[-1]
-    raw = getattr(obj, "raw", None)
+    raw = getattr(_container_of(data, loc), "raw", None)
     if isinstance(raw, dict):
-        return raw.get(last)
+        return raw.get(loc[-1])
     return None
 
 
