@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from cli.main import Context, main
+from cli.simulation_cmds import execute_with_progress, resolve_options, run_options
 from simulators.errors import UserError
 
 OUT_FORMATS = (".csv", ".json")
@@ -75,15 +76,7 @@ def _print_table(prof: Any, title: str) -> None:
 @click.argument("simulator", required=False)
 @click.option("--run", "run_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="A saved run (.csv, .parquet, .json: the tidy per-seed table of mcatlas run).")
-@click.option("--policy", default="replace", show_default=True,
-              help="replace | accumulate | accumulate-subsample | mix | fresh")
-@click.option("--real-fraction", type=float, default=None, help="Fraction of real data (mix, fresh).")
-@click.option("--seeds", default="10", show_default=True,
-              help="Number of seeds S (ids 0..S-1) or a list 0,3,7.")
-@click.option("--iterations", type=int, default=10, show_default=True)
-@click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
-              help="A simulator parameter (repeatable).")
-@click.option("--device", default="cpu", show_default=True, help="cpu | cuda (torch simulators only)")
+@run_options
 @click.option("--baseline", type=float, default=None,
               help="Trivial risk (of a model that ignores the data) for catastrophic-risk.")
 @click.option("--threshold", "thresholds", multiple=True, metavar="NAME=VALUE",
@@ -123,17 +116,9 @@ def profile_cmd(
         frame = read_run(run_file)
         title = f"collapse profile of {run_file}"
     else:
-        from cli.simulation_cmds import execute_with_progress, parse_params, parse_seeds
-        from simulators.engine import resolve
-
-        config = resolve(
-            simulator,
-            policy=policy,
-            seeds=parse_seeds(seeds),
-            iterations=iterations,
-            device=device,
-            real_fraction=real_fraction,
-            **parse_params(params),
+        config = resolve_options(
+            simulator, policy=policy, real_fraction=real_fraction, seeds=seeds,
+            iterations=iterations, params=params, device=device,
         )
         frame = execute_with_progress(config, obj)
         title = f"collapse profile of {config.simulator} {config.policy}"

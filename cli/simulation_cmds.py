@@ -121,15 +121,54 @@ def execute_with_progress(config: Any, obj: Context | None) -> Any:
         return execute(config, progress=lambda t, total: bar.update(task, completed=t))
 
 
+#: the options that describe one run, shared by ``mcatlas run`` and ``mcatlas profile``
+RUN_OPTIONS = (
+    click.option("--policy", default="replace", show_default=True, help="replace | accumulate | accumulate-subsample | mix | fresh"),
+    click.option("--real-fraction", type=float, default=None, help="Fraction of real data (mix, fresh)."),
+    click.option("--seeds", default="10", show_default=True, help="Number of seeds S (ids 0..S-1) or a list 0,3,7."),
+    click.option("--iterations", type=int, default=10, show_default=True),
+    click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A simulator parameter (repeatable)."),
+    click.option("--device", default="cpu", show_default=True, help="cpu | cuda (torch simulators only)"),
+)
+
+
+def run_options(command: Any) -> Any:
+    """Decorator: add :data:`RUN_OPTIONS` to a command, in order."""
+    for option in reversed(RUN_OPTIONS):
+        command = option(command)
+    return command
+
+
+def resolve_options(
+    simulator: str,
+    *,
+    policy: str,
+    real_fraction: float | None,
+    seeds: str,
+    iterations: int,
+    params: tuple[str, ...],
+    device: str,
+    metrics: str | None = None,
+) -> Any:
+    """The validated :class:`simulators.engine.RunConfig` of a command's run options."""
+    from simulators.engine import resolve
+
+    return resolve(
+        simulator,
+        policy=policy,
+        seeds=parse_seeds(seeds),
+        iterations=iterations,
+        device=device,
+        metrics=metrics,
+        real_fraction=real_fraction,
+        **parse_params(params),
+    )
+
+
 @main.command("run")
 @click.argument("simulator")
-@click.option("--policy", default="replace", show_default=True, help="replace | accumulate | accumulate-subsample | mix | fresh")
-@click.option("--real-fraction", type=float, default=None, help="Fraction of real data (mix, fresh).")
-@click.option("--seeds", default="10", show_default=True, help="Number of seeds S (ids 0..S-1) or a list 0,3,7.")
-@click.option("--iterations", type=int, default=10, show_default=True)
-@click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A simulator parameter (repeatable).")
+@run_options
 @click.option("--metrics", default=None, help="Comma-separated metrics (default: all the simulator reports).")
-@click.option("--device", default="cpu", show_default=True, help="cpu | cuda (torch simulators only)")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Save the per-seed table (.csv, .parquet, .json).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None, help="Print: table (per-iteration mean and CI; default without --out), csv or json (per-seed rows).")
 @click.pass_obj
@@ -147,18 +186,11 @@ def run_cmd(
     fmt: str | None,
 ) -> None:
     """Run SIMULATOR under a data policy and print or save its per-seed metrics."""
-    from simulators.engine import resolve
     from simulators.runfiles import check_writable, run_to_json, write_run
 
-    config = resolve(
-        simulator,
-        policy=policy,
-        seeds=parse_seeds(seeds),
-        iterations=iterations,
-        device=device,
-        metrics=metrics,
-        real_fraction=real_fraction,
-        **parse_params(params),
+    config = resolve_options(
+        simulator, policy=policy, real_fraction=real_fraction, seeds=seeds,
+        iterations=iterations, params=params, device=device, metrics=metrics,
     )
     if out is not None:
         check_writable(out)  # fail before any work
