@@ -51,10 +51,14 @@ configuration's planned hash (:func:`metaanalysis.evidence.compute` with ``code_
 refuses with a one-line error instead of storing its result under a hash the parent would never
 skip; otherwise the result is stored under the planned hash.
 
-Workers die with the parent: process-pool workers run :func:`_die_with_parent` as their
-initializer. On Linux it asks the kernel for SIGKILL when the parent goes away
-(``prctl(PR_SET_PDEATHSIG, SIGKILL)``; strictly, when the *thread* that spawned the worker
-exits, which is the thread that runs the sweep); elsewhere, or if prctl fails, a daemon thread
+Threads: each process-pool worker gets ``cores // workers`` intra-op threads (at least one), so
+the pool does not oversubscribe the machine; dask's own worker processes start with
+``OMP_NUM_THREADS=1`` (its ``distributed.nanny.pre-spawn-environ`` default).
+
+Workers die with the parent: process-pool workers run :func:`_init_worker`, and through it
+:func:`_die_with_parent`, as their initializer. On Linux it asks the kernel for SIGKILL when the
+parent goes away (``prctl(PR_SET_PDEATHSIG, SIGKILL)``; strictly, when the *thread* that spawned
+the worker exits, which is the thread that runs the sweep); elsewhere, or if prctl fails, a daemon thread
 polls ``os.getppid()`` twice a second and exits the worker when it changes. Without this a
 SIGKILLed parent leaves workers blocked forever writing a large result into a pipe nobody reads.
 """
@@ -223,6 +227,19 @@ Unit = tuple[dict[str, Any], str]
 PARENT_POLL_SECONDS = 0.5
 
 
+def _init_worker(parent_pid: int, threads: int) -> None:
+    """Process-pool initializer: the worker's share of the cores, and death with the parent.
+
+    Without a share, every worker's torch would start a thread per core and ``--workers`` N
+    would run N times as many threads as cores, which slows tensor code many times over.
+    ``OMP_NUM_THREADS`` covers a torch imported later (workers import it lazily, with the family
+    that needs it); a torch already imported is told directly."""
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
+    _die_with_parent(parent_pid)
+
+
 def _die_with_parent(parent_pid: int) -> None:
     """Process-pool initializer: end this worker when the parent process dies.
 
@@ -265,10 +282,11 @@ def _processes(units: Sequence[Unit], code: str, workers: int | None, scheduler:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    n = workers or os.cpu_count() or 1
+    cores = os.cpu_count() or 1
+    n = min(workers or cores, max(1, len(units)))
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(n, max(1, len(units))), mp_context=ctx,
-                             initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
+    with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker,
+                             initargs=(os.getpid(), max(1, cores // n))) as pool:
         futures = [pool.submit(ev.compute, c, code_version=code, config_hash=h) for c, h in units]
         try:
             for fut in as_completed(futures):

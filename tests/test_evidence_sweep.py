@@ -304,3 +304,17 @@ def test_parent_watchdog_fallback_ends_an_orphaned_worker(tmp_path):
     for p in left:
         os.kill(p, signal.SIGKILL)
     assert left == [], "the orphaned worker kept running"
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: torch starts with one thread anyway")
+@pytest.mark.parametrize("torch_first", [False, True], ids=["torch-imported-later", "torch-already-imported"])
+def test_a_process_pool_worker_runs_torch_on_its_share_of_the_cores(torch_first):
+    """Without a share, each of N workers would start a torch thread per core."""
+    code = ("import os; " + ("import torch; " if torch_first else "")
+            + "from metaanalysis import sweep; sweep._init_worker(os.getppid(), 1); "
+            "import torch; print(torch.get_num_threads())")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                          env=dict(env, PYTHONPATH=str(REPO)), timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1"

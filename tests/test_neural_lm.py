@@ -171,6 +171,23 @@ def test_incremental_sampling_matches_the_full_forward_pass():
     assert torch.equal(logits.argmax(-1), greedy)
 
 
+def test_the_thread_count_does_not_change_a_training(monkeypatch):
+    """Large work runs on torch's thread pool (``cpu_threads``): a run must not depend on how many
+    cores the machine has."""
+    monkeypatch.setattr(batched, "SMALL_WORK", 0)  # every size counts as large here
+    family = LM(LMParams(**{**TINY, "n": 32, "width": 16}), 4, make_rng([0, 1, 2, 3], "torch"))
+    data = family.real(32, make_rng([9], "torch"))
+    before = torch.get_num_threads()
+    fitted = []
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            fitted.append(family.fit(data, None, make_rng([0, 1, 2, 3], "torch")))
+    finally:
+        torch.set_num_threads(before)
+    assert all(torch.equal(fitted[0][k], fitted[1][k]) for k in fitted[0])
+
+
 # ----------------------------------------------------------------------------- the loop
 
 

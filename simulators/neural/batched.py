@@ -36,17 +36,24 @@ Params = dict[str, torch.Tensor]
 
 # ----------------------------------------------------------------------------- helpers
 
-#: below this many activation elements per matmul (rows x width), CPU work runs on one thread
-SMALL_WORK = 1 << 21
+#: below this much work (activation elements per matmul, rows x width), CPU work runs on one thread
+SMALL_WORK = 1 << 15
 
 
 @contextlib.contextmanager
 def cpu_threads(device: Any, work: int) -> Iterator[None]:
     """Run small CPU work on one intra-op thread, restoring the setting afterwards.
 
-    At CI sizes every kernel is tiny, and torch's thread pool costs more in synchronisation than
-    it gains; on a shared 2-core machine one thread measured 3-10x faster per training step. Large
-    work (``work`` >= ``SMALL_WORK``) and GPUs keep torch's setting.
+    Tiny kernels gain nothing from torch's thread pool and pay its synchronisation. Measured on
+    an idle 2-core machine (2026-11-30, median of 5 trainings, 1 vs 2 threads): the ``lm`` fit at
+    its CI size was 0.96-1.01x as fast on 2 threads for 1-2 seeds (work 8-16k), 1.2x for 4-8
+    seeds and 1.7x for 16 seeds (work 131k); the ``vae`` fit was 0.95-1.05x up to 8 seeds (work
+    4-32k) and 1.3x for 16. So work below ``SMALL_WORK`` runs on one thread, larger work and GPUs
+    keep torch's setting (all cores unless the process or ``OMP_NUM_THREADS`` says otherwise;
+    ``mcatlas sweep`` gives each process-pool worker its share of the cores). The thread count
+    does not change the results: trainings on 1 and 2 threads were bit-identical. On a machine
+    busy with other processes the pool's threads wait for each other (2 threads measured 4-10x
+    slower under a load average of 2-8, 2026-11-22): run with ``OMP_NUM_THREADS=1`` there.
     """
     if str(device).startswith("cuda") or work >= SMALL_WORK:
         yield
@@ -57,7 +64,6 @@ def cpu_threads(device: Any, work: int) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
-
 
 
 def _normal(shape: tuple[int, ...], std: float, generator: Any, device: Any) -> torch.Tensor:
