@@ -136,6 +136,17 @@ def test_cli_report_no_rerun(tmp_path):
     assert "reran" not in result.output
 
 
+def test_cli_report_budget_zero_reruns_nothing_and_says_what_is_left(tmp_path):
+    result = CliRunner().invoke(main, ["--annotations", str(GOOD), "--db", f"sqlite:///{tmp_path / 'db.sqlite'}",
+                                       "report", "--out", str(tmp_path / "site"), "--budget", "0"])
+    assert result.exit_code == 0, result.output
+    assert "reran 0 missing run(s)" in result.output
+    assert "left for `mcatlas rerun --all`" in result.output and "--budget SECONDS" in result.output
+    assert (tmp_path / "site" / "index.html").is_file()
+    bad = CliRunner().invoke(main, ["report", "--out", str(tmp_path / "x"), "--budget", "-1"])
+    assert bad.exit_code == 2 and "--budget" in bad.output
+
+
 def test_rerun_hook_then_load_evidence(tmp_path):
     pytest.importorskip("metaanalysis.rerun", reason="the rerun API (issue 4) is not in this checkout")
     from metaanalysis.evidence import open_evidence
