@@ -128,11 +128,11 @@ class _Page:
         self.parts.append(text)
 
     def chart(self, chart: Any, scale: float = 1.0) -> None:
-        from metaanalysis.charts import scale_spec
+        from metaanalysis.charts import chart_spec, scale_spec
 
         n = len(self.specs)
         cid = f"chart-{n}"
-        spec = chart.to_dict()
+        spec = chart_spec(chart)
         self.specs.append((cid, scale_spec(spec, scale) if scale != 1.0 else spec))
         self.parts.append(f'<div class="chart" id="{cid}" data-spec="{cid}-spec"></div>')
 
@@ -625,14 +625,21 @@ def build_site(records: Any, evidence: Any, out_dir: Path | str, figure4: Any = 
     ``papers``, ``definitions`` and ``realism``); ``evidence``: a
     :class:`metaanalysis.synthesis.Evidence` (may be empty or None); ``figure4``: the
     ``(table, test)`` of :func:`metaanalysis.absorption.position_paper_absorption` (None: not
-    computed, the pages say how to get it).
+    computed, the pages say how to get it). Charts are built without altair's validation
+    (:func:`metaanalysis.charts.unvalidated`).
     """
+    from metaanalysis.charts import unvalidated
+
+    with unvalidated():
+        return _build_site(records, evidence, Path(out_dir), figure4)
+
+
+def _build_site(records: Any, evidence: Any, out: Path, figure4: Any) -> Path:
     from metaanalysis.charts import all_charts, atlas_labels
     from metaanalysis.synthesis import POSITION_PAPER, Evidence, conclusion_checks, synthesis_table
     from metaanalysis.weighting import claim_weights, realism_of, weights
 
     evidence = evidence if evidence is not None else Evidence.empty()
-    out = Path(out_dir)
     (out / "papers").mkdir(parents=True, exist_ok=True)
     (out / "definitions").mkdir(parents=True, exist_ok=True)
     write_assets(out)
