@@ -61,6 +61,10 @@ ALLOWED_TAGS = frozenset(
 )
 
 
+def _too_deep() -> str:
+    return f"nesting deeper than {MAX_DEPTH} levels; refused (limit {MAX_DEPTH})"
+
+
 class YamlLoadError(Exception):
     """A file that cannot be loaded at all; ``line`` is 1-based or None."""
 
@@ -162,10 +166,7 @@ class _Bounded:
         try:
             if self._depth > MAX_DEPTH:
                 mark = self.peek_event().start_mark
-                raise YamlLoadError(
-                    f"nesting deeper than {MAX_DEPTH} levels; refused (limit {MAX_DEPTH})",
-                    mark.line + 1,
-                )
+                raise YamlLoadError(_too_deep(), mark.line + 1)
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -444,6 +445,10 @@ def load_text(text: str, loader_class: type | None = None) -> LoadResult:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark is not None else None
             problem = exc.problem or "invalid YAML"
+            if "maximum nesting depth" in problem:
+                # libyaml's own depth limit (PyYAML >= 6.0.4 wheels) can fire in the scanner,
+                # before the composer reaches MAX_DEPTH: the same refusal, in the same words
+                raise YamlLoadError(_too_deep(), line) from None
             context = f" {exc.context}" if exc.context else ""
             if exc.context_mark is not None and mark is not None and exc.context_mark.line != mark.line:
                 context += f" started on line {exc.context_mark.line + 1}"
