@@ -168,6 +168,17 @@ def naive_vae_fit(p: Any, x: Any, generator: Any, levels: float) -> Any:
 NAIVE: dict[str, Callable[..., Any]] = {"lm": naive_lm_fit, "vae": naive_vae_fit}
 
 
+def batched_work(name: str, p: Any, seeds: int) -> int:
+    """The work estimate the family's ``fit`` hands to ``cpu_threads`` (mirrors lm.py / vae.py),
+    to print the thread count the batched side runs with."""
+    if name == "lm":
+        return seeds * p.batch_size * p.seq_len * p.width
+    return seeds * p.batch_size * p.width
+
+
+# ----------------------------------------------------------------------------- timing
+
+
 @contextlib.contextmanager
 def threads(count: int | None) -> Iterator[None]:
     """Loops run at a fixed intra-op thread count: ``count`` threads, with the families' own
@@ -259,14 +270,6 @@ def bench(name: str, seeds: int, device: str, params: dict, repeats: int) -> dic
             t / b for t, b in zip(times[(side, best)], times[("batched", None)])
         )
     return out
-
-
-def batched_work(name: str, p: Any, seeds: int) -> int:
-    """The work estimate the family's ``fit`` hands to ``cpu_threads`` (mirrors lm.py / vae.py),
-    to print the thread count the batched side runs with."""
-    if name == "lm":
-        return seeds * p.batch_size * p.seq_len * p.width
-    return seeds * p.batch_size * p.width
 
 
 def main() -> None:

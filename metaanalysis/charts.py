@@ -751,10 +751,11 @@ def unvalidated() -> Iterator[None]:
 
     By default altair validates every chart object when it is created and the whole
     specification again when it is serialised, inline data included: a report built from a full
-    store (2026-11-30) took 43 s with validation and 33 s without, with byte-identical output. The atlas and ``mcatlas charts``
-    build their charts inside this context and serialise with :func:`chart_spec` (unvalidated
-    there); the tests (``tests/test_atlas_charts.py``) build every kind of chart with validation
-    on, which is where an invalid specification would be caught."""
+    store (2026-11-30) took 43 s with validation and 33 s without, with byte-identical output.
+    The atlas and ``mcatlas charts`` build their charts inside this context and serialise with
+    :func:`chart_spec` (unvalidated there); the tests (``tests/test_atlas_charts.py``) build
+    every kind of chart with validation on, which is where an invalid specification would be
+    caught."""
     from altair.utils.schemapi import debug_mode
 
     with debug_mode(False):

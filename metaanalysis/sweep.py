@@ -58,8 +58,8 @@ the pool does not oversubscribe the machine; dask's own worker processes start w
 Workers die with the parent: process-pool workers run :func:`_init_worker`, and through it
 :func:`_die_with_parent`, as their initializer. On Linux it asks the kernel for SIGKILL when the
 parent goes away (``prctl(PR_SET_PDEATHSIG, SIGKILL)``; strictly, when the *thread* that spawned
-the worker exits, which is the thread that runs the sweep); elsewhere, or if prctl fails, a daemon thread
-polls ``os.getppid()`` twice a second and exits the worker when it changes. Without this a
+the worker exits, which is the thread that runs the sweep); elsewhere, or if prctl fails, a
+daemon thread polls ``os.getppid()`` twice a second and exits the worker when it changes. Without this a
 SIGKILLed parent leaves workers blocked forever writing a large result into a pipe nobody reads.
 """
 
@@ -241,7 +241,7 @@ def _init_worker(parent_pid: int, threads: int) -> None:
 
 
 def _die_with_parent(parent_pid: int) -> None:
-    """Process-pool initializer: end this worker when the parent process dies.
+    """End this worker when the parent process dies (the second half of :func:`_init_worker`).
 
     Linux: ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` through ctypes; then the parent is checked once
     more, because it may have died before the call. Elsewhere (or if prctl fails): a daemon
