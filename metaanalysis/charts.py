@@ -361,10 +361,10 @@ def trajectories_chart(trajectories: Any, metrics: Sequence[str] = ("population_
             panel_title = alt.TitleParams(m, subtitle=[note] if bad and finite else [], fontSize=12,
                                           subtitleFontSize=10, subtitleColor="#B34700", anchor="start")
             if finite == 0:
-                panels.append(alt.Chart(alt.Data(values=[{"setup_label": setup, "metric": m, "message": note}]))
+                panels.append(alt.Chart(alt.Data(values=[{"setup_label": setup, "metric": m, "message": note}]),
+                                        width=width, height=130, title=panel_title)
                               .mark_text(fontSize=12, color="#555555", align="center", baseline="middle")
-                              .encode(text="message:N")
-                              .properties(width=width, height=130, title=panel_title))
+                              .encode(text="message:N"))
                 continue
             cell = cell[cell["mean"].astype(float).map(math.isfinite)]
             base = alt.Chart(_values(cell)).encode(
@@ -381,9 +381,9 @@ def trajectories_chart(trajectories: Any, metrics: Sequence[str] = ("population_
                          alt.Tooltip("ci_low:Q", format=".4g", title="CI low"),
                          alt.Tooltip("ci_high:Q", format=".4g", title="CI high"), alt.Tooltip("seeds:Q")],
             )
-            panels.append(alt.layer(band, line).properties(width=width, height=130, title=panel_title))
-        rows.append(alt.hconcat(*panels, spacing=12).properties(
-            title=alt.TitleParams(setup, anchor="start", fontSize=13, fontWeight="bold")))
+            panels.append(alt.layer(band, line, width=width, height=130, title=panel_title))
+        rows.append(alt.hconcat(*panels, spacing=12,
+                                title=alt.TitleParams(setup, anchor="start", fontSize=13, fontWeight="bold")))
     caption = ("One row per setup, one panel per metric; the line is the mean over seeds of the metric at each "
                "model-fitting iteration, the band its 95% confidence interval across seeds. Blue solid: the setup as "
                "published; orange dashed: under realistic conditions (data accumulate, few iterations). Read: whether "
@@ -391,8 +391,10 @@ def trajectories_chart(trajectories: Any, metrics: Sequence[str] = ("population_
     if dropped:
         caption += (f" {dropped} point(s) with an infinite or undefined mean are not drawn; each panel says how many "
                     "of its own.")
-    return alt.vconcat(*rows, spacing=18).resolve_scale(color="shared", strokeDash="shared").properties(
-        title=_title(title, caption, 90))
+    # settings passed to the constructors rather than by .properties()/.resolve_scale(), each of
+    # which would deep-copy the whole chart, inline data included (seconds for the atlas)
+    shared = alt.Resolve(scale=alt.ScaleResolveMap(color="shared", strokeDash="shared"))
+    return alt.vconcat(*rows, spacing=18, resolve=shared, title=_title(title, caption, 90))
 
 
 def profiles_chart(verdicts: Any, title: str | None = None) -> Any:
