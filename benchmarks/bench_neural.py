@@ -7,12 +7,13 @@ same data, with the same model size, number of epochs / Adam steps, batch size a
 Sampling and metrics are not timed. Three sides:
 
 ``batched``         ``Family.fit`` with a seed axis of length S (:mod:`simulators.neural.batched`:
-                    stacked weights, batched matrix products, one fused Adam over all seeds), with
-                    the intra-op thread count the family picks for that much work
-                    (:func:`simulators.neural.batched.cpu_threads`).
+                    stacked weights, batched matrix products, one fused Adam over all seeds), on
+                    one intra-op thread like every CPU fit of the families
+                    (:func:`simulators.neural.batched.one_cpu_thread`: more threads were not
+                    reproducible run to run).
 ``same-code loop``  the SAME ``Family.fit`` called S times with a seed axis of length 1. It
                     isolates the pure batching effect: per-step Python/dispatch overhead amortised
-                    over S seeds, and kernels large enough for torch's threads.
+                    over S seeds, nothing else differs.
 ``naive loop``      the NAIVE BASELINE, written here in the style of published research code: per
                     seed, a standard ``torch.nn.Module`` built from stock layers, trained in a
                     Python loop with ``torch.optim.Adam`` (default implementation). For ``lm``:
@@ -24,41 +25,37 @@ Sampling and metrics are not timed. Three sides:
                     MLP encoder and decoder of the same sizes, the same Binomial(16, p) pixel
                     likelihood and Gaussian KL. Its numbers are not bit-identical to the family's
                     (different initialisation and kernels); it is a cost reference, nothing more.
+                    It is timed at one intra-op thread and at torch's default (all cores), and
+                    the faster counts, so the baseline is never handicapped by a thread setting.
 
-Both loops are timed at one intra-op thread and at torch's default (all cores), and the faster
-counts, so a loop is never handicapped by a thread setting that does not suit one small model.
 Ratios are ``loop time / batched time``; each timing is repeated ``--repeats`` times, interleaved,
 and the medians are printed (the machine is shared, so single timings are noisy).
 
     python benchmarks/bench_neural.py [--seeds 16] [--family lm|vae|both] [--device cpu] [--repeats 3]
 
-Measured (2026-11-30, 2 CPU cores of a virtual machine otherwise idle, but single timings still
-vary by up to 50% from one minute to the next; S = 16; 9 runs of this script for ``lm``, 6 for
-``vae``, each the median of 3-5 repeats; lm: n=128, epochs=2, 16 Adam steps; vae: n=500,
-epochs=4, 32 Adam steps):
+Measured (2026-11-30, 2 CPU cores of an otherwise idle virtual machine, single timings still vary
+by up to 50%; S = 16; 3 runs of this script, each the median of 5 repeats; lm: n=128, epochs=2,
+16 Adam steps; vae: n=500, epochs=4, 32 Adam steps):
 
-    family  batched (threads)   same-code loop: ratio   naive research-style loop: ratio
-    lm      0.24-0.36 s (2)     2.8-3.7x                median 5.2x (4.3-5.7x)
-    vae     0.07-0.09 s (2)     6.9-8.0x                median 10.0x (8.8-11.9x)
+    family  batched       same-code loop: ratio   naive research-style loop: ratio
+    lm      0.46-0.53 s   1.8-1.9x                2.5-2.8x
+    vae     0.09-0.13 s   5.7-6.1x                7.3-8.6x
 
-Both loops were fastest on one thread (or equally fast on two); the batched fits run on two.
-So the issue's 5x goal at S = 16 on CPU is met against the naive research-style loop: clearly for
-``vae``, at the margin for ``lm`` (median 5.2x, with single runs down to 4.3x). Against the
-same-code loop ``lm`` reaches about 3.3x: the single-seed step of the family is already fairly
-efficient. Both naive models train to a comparable loss (checked by hand on 2026-11-22: lm
-held-out cross-entropy 1.88 naive vs 2.03 batched nats at 8 epochs, uniform 3.47).
-
-Profiling notes (torch.profiler, 2026-11-30, two threads). The batched ``lm`` step at S = 16 is
-dominated by arithmetic and memory traffic: batched matrix products and their backward (~30%),
-CPU flash attention on 512 tiny (16 x 16) heads per step (~17%), exact-erf GELU and its backward
-(~12%), copies from the head permutes (~7%), LayerNorm (~7%); Adam and Python overhead are a few
-percent. Variants tried and not kept, because A/B timings in one process did not separate them
-from noise (all within +-10%): math attention instead of flash attention, ReLU or tanh-GELU
-instead of erf-GELU, a gather instead of the one-hot embedding product, ``bmm`` plus an in-place
-bias add instead of ``baddbmm``, flushing denormals, and glibc malloc settings that keep freed
-memory. What did help was the thread policy: 16 seeds of the CI-size ``lm`` are enough work for
-torch's threads (1.7x on two cores), one seed is not; before 2026-11-30 the batched fit was held
-to one thread and measured 2.6-2.9x against the naive loop.
+So the issue's 5x goal at S = 16 on CPU is met for ``vae`` and NOT for ``lm``. The batched ``lm``
+step is bound by arithmetic and memory traffic, which batching does not reduce: batched matrix
+products and their backward (~30%), CPU flash attention on 512 tiny (16 x 16) heads per step
+(~17%), exact-erf GELU and its backward (~12%), copies from the head permutes (~7%), LayerNorm
+(~7%); Adam and Python overhead are a few percent (torch.profiler, 2026-11-30). Variants tried
+and not kept, because A/B timings in one process did not separate them from noise (all within
++-10%): math attention instead of flash attention, ReLU or tanh-GELU instead of erf-GELU, a
+gather instead of the one-hot embedding product, ``bmm`` plus an in-place bias add instead of
+``baddbmm``, flushing denormals, and glibc malloc settings that keep freed memory. What does
+reach the goal is two intra-op threads for the batched fit: on an idle machine 16 ``lm`` seeds
+train 1.7x faster and the ratio against the naive loop was a median 5.2x (4.3-5.7x over 9 runs);
+but two-thread trainings were not bit-identical from run to run (a 16-seed ``vae`` fit differed
+in about 1 process in 12), and under load from other jobs they were several times slower, so the
+families stay on one thread. Both naive models train to a comparable loss (checked by hand on
+2026-11-22: lm held-out cross-entropy 1.88 naive vs 2.03 batched nats at 8 epochs, uniform 3.47).
 """
 
 from __future__ import annotations
@@ -168,37 +165,24 @@ def naive_vae_fit(p: Any, x: Any, generator: Any, levels: float) -> Any:
 NAIVE: dict[str, Callable[..., Any]] = {"lm": naive_lm_fit, "vae": naive_vae_fit}
 
 
-def batched_work(name: str, p: Any, seeds: int) -> int:
-    """The work estimate the family's ``fit`` hands to ``cpu_threads`` (mirrors lm.py / vae.py),
-    to print the thread count the batched side runs with."""
-    if name == "lm":
-        return seeds * p.batch_size * p.seq_len * p.width
-    return seeds * p.batch_size * p.width
-
-
 # ----------------------------------------------------------------------------- timing
 
 
 @contextlib.contextmanager
 def threads(count: int | None) -> Iterator[None]:
-    """Loops run at a fixed intra-op thread count: ``count`` threads, with the families' own
-    small-work rule (:func:`simulators.neural.batched.cpu_threads`) switched off meanwhile, so
-    the count really applies. ``None``: leave everything to the family (the batched side)."""
+    """Run the naive loop at ``count`` intra-op threads (``None``: as torch is set). The
+    families pick their own count (:func:`simulators.neural.batched.one_cpu_thread`)."""
     import torch
-
-    from simulators.neural import batched
 
     if count is None:
         yield
         return
-    before, rule = torch.get_num_threads(), batched.SMALL_WORK
+    before = torch.get_num_threads()
     torch.set_num_threads(count)
-    batched.SMALL_WORK = 0
     try:
         yield
     finally:
         torch.set_num_threads(before)
-        batched.SMALL_WORK = rule
 
 
 def bench(name: str, seeds: int, device: str, params: dict, repeats: int) -> dict[str, Any]:
@@ -243,33 +227,33 @@ def bench(name: str, seeds: int, device: str, params: dict, repeats: int) -> dic
             sync()
             return time.perf_counter() - start
 
-    with batched.cpu_threads(device, batched_work(name, p, seeds)):
-        batched_threads = torch.get_num_threads()
     # warm-up (first-call allocations, kernel selection, lazy imports): one fit of each kind
     trained = batched_family.fit(data, None, rng)
+    single_family.fit({k: v[:1] for k, v in data.items()}, None, rng)
     for count in counts:
         with threads(count):
-            single_family.fit({k: v[:1] for k, v in data.items()}, None, rng)
             naive_model = NAIVE[name](p, data["x"][0], naive_gen, **extra)
     sizes = (batched.parameter_count(trained), sum(t.numel() for t in naive_model.parameters()))
     if sizes[0] != sizes[1]:  # the naive model must be the same architecture
         raise AssertionError(f"{name}: parameters per seed: batched {sizes[0]}, naive {sizes[1]}")
     times: dict[tuple[str, int | None], list[float]] = {}
-    sides = [("batched", None, run_batched)]
-    sides += [(side, count, f) for side, f in (("loop", run_loop), ("naive", run_naive)) for count in counts]
+    sides = [("batched", None, run_batched), ("loop", None, run_loop)]
+    sides += [("naive", count, run_naive) for count in counts]
     for _ in range(repeats):  # interleaved, so load drift hits all sides alike
         for side, count, f in sides:
             times.setdefault((side, count), []).append(timed(f, count))
     med = {key: statistics.median(v) for key, v in times.items()}
-    out: dict[str, Any] = {"batched": med[("batched", None)], "threads": batched_threads, "parameters": sizes[0]}
-    for side in ("loop", "naive"):
-        best = min(counts, key=lambda c: med[(side, c)])  # each loop at its faster thread count
-        out[side], out[f"{side}_threads"] = med[(side, best)], best
-        out[f"{side}_all"] = {c: med[(side, c)] for c in counts}
-        out[f"{side}_ratio"] = statistics.median(
-            t / b for t, b in zip(times[(side, best)], times[("batched", None)])
-        )
-    return out
+    best = min(counts, key=lambda c: med[("naive", c)])  # the naive loop at its faster thread count
+    return {
+        "parameters": sizes[0],
+        "batched": med[("batched", None)],
+        "loop": med[("loop", None)],
+        "loop_ratio": statistics.median(t / b for t, b in zip(times[("loop", None)], times[("batched", None)])),
+        "naive": med[("naive", best)],
+        "naive_threads": best,
+        "naive_all": {c: med[("naive", c)] for c in counts},
+        "naive_ratio": statistics.median(t / b for t, b in zip(times[("naive", best)], times[("batched", None)])),
+    }
 
 
 def main() -> None:
@@ -284,13 +268,11 @@ def main() -> None:
         r = bench(name, args.seeds, args.device, CASES[name], args.repeats)
         print(
             f"{name}: S={args.seeds} {CASES[name]} params/seed={r['parameters']}  "
-            f"batched {r['batched']:.2f} s ({r['threads']} thr) | "
-            f"same-code loop {r['loop']:.2f} s ({r['loop_threads']} thr), {r['loop_ratio']:.1f}x | "
+            f"batched {r['batched']:.2f} s | "
+            f"same-code loop {r['loop']:.2f} s, {r['loop_ratio']:.1f}x | "
             f"naive research-style loop {r['naive']:.2f} s ({r['naive_threads']} thr), {r['naive_ratio']:.1f}x"
         )
-        for side in ("loop", "naive"):
-            print(f"    {side} by thread count: " + ", ".join(f"{c}: {t:.2f} s" for c, t in r[f"{side}_all"].items()))
-
+        print("    naive loop by thread count: " + ", ".join(f"{c}: {t:.2f} s" for c, t in r["naive_all"].items()))
 
 if __name__ == "__main__":
     main()

@@ -276,8 +276,8 @@ def charts(obj: Context, out_dir: Path, formats: tuple[str, ...]) -> None:
               help="Directory of the site (created; open DIR/index.html).")
 @click.option("--no-rerun", is_flag=True, help="Do not rerun missing setups first; show stored evidence only.")
 @click.option("--budget", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
-              help="Time for rerunning missing setups, cheapest first (default 600: every shipped "
-                   "setup, about four minutes from an empty store on 2 cores).")
+              help="Time for rerunning missing setups, cheapest first; none starts after it "
+                   "(default: enough for every shipped setup from an empty store).")
 @click.pass_obj
 def report(obj: Context, out_dir: Path, no_rerun: bool, budget: float | None) -> None:
     """Build the static HTML atlas (works from file:// with no network). Setups without stored

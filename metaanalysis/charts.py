@@ -392,7 +392,7 @@ def trajectories_chart(trajectories: Any, metrics: Sequence[str] = ("population_
         caption += (f" {dropped} point(s) with an infinite or undefined mean are not drawn; each panel says how many "
                     "of its own.")
     # settings passed to the constructors rather than by .properties()/.resolve_scale(), each of
-    # which would deep-copy the whole chart, inline data included (seconds for the atlas)
+    # which copies the chart it is called on (together 8 of 24 s for the atlas's trajectories)
     shared = alt.Resolve(scale=alt.ScaleResolveMap(color="shared", strokeDash="shared"))
     return alt.vconcat(*rows, spacing=18, resolve=shared, title=_title(title, caption, 90))
 

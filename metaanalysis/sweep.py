@@ -51,9 +51,12 @@ configuration's planned hash (:func:`metaanalysis.evidence.compute` with ``code_
 refuses with a one-line error instead of storing its result under a hash the parent would never
 skip; otherwise the result is stored under the planned hash.
 
-Threads: each process-pool worker gets ``cores // workers`` intra-op threads (at least one), so
-the pool does not oversubscribe the machine; dask's own worker processes start with
-``OMP_NUM_THREADS=1`` (its ``distributed.nanny.pre-spawn-environ`` default).
+Threads: each process-pool worker gets ``cores // workers`` intra-op threads (at least one, at
+most an ``OMP_NUM_THREADS`` you set; :func:`worker_threads`), so the pool does not oversubscribe
+the machine (the neural families run on one thread anyway, for reproducibility). Dask's own
+worker processes (``--workers`` given) start with ``OMP_NUM_THREADS=1`` (its
+``distributed.nanny.pre-spawn-environ`` default); its in-process threads (no ``--workers``)
+share the parent's setting.
 
 Workers die with the parent: process-pool workers run :func:`_init_worker`, and through it
 :func:`_die_with_parent`, as their initializer. On Linux it asks the kernel for SIGKILL when the
@@ -227,13 +230,31 @@ Unit = tuple[dict[str, Any], str]
 PARENT_POLL_SECONDS = 0.5
 
 
+def _cores() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one, else the count)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def worker_threads(workers: int, cores: int, environ: Mapping[str, str] = os.environ) -> int:
+    """Intra-op threads for each of ``workers`` pool processes on ``cores`` CPUs: their share
+    (at least one), and never more than an ``OMP_NUM_THREADS`` the user set."""
+    share = max(1, cores // max(1, workers))
+    try:
+        return max(1, min(share, int(environ.get("OMP_NUM_THREADS", share))))
+    except ValueError:  # not a number: ignore it
+        return share
+
+
 def _init_worker(parent_pid: int, threads: int) -> None:
     """Process-pool initializer: the worker's share of the cores, and death with the parent.
 
-    Without a share, every worker's torch would start a thread per core and ``--workers`` N
-    would run N times as many threads as cores, which slows tensor code many times over.
-    ``OMP_NUM_THREADS`` covers a torch imported later (workers import it lazily, with the family
-    that needs it); a torch already imported is told directly."""
+    Without a share, every worker's torch (and BLAS) would start a thread per core and
+    ``--workers`` N would run N times as many threads as cores, which slows tensor code many
+    times over. ``OMP_NUM_THREADS`` covers a torch imported later (workers import it lazily,
+    with the family that needs it); a torch already imported is told directly."""
     os.environ["OMP_NUM_THREADS"] = str(threads)
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(threads)
@@ -282,11 +303,11 @@ def _processes(units: Sequence[Unit], code: str, workers: int | None, scheduler:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    cores = os.cpu_count() or 1
+    cores = _cores()
     n = min(workers or cores, max(1, len(units)))
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker,
-                             initargs=(os.getpid(), max(1, cores // n))) as pool:
+                             initargs=(os.getpid(), worker_threads(n, cores))) as pool:
         futures = [pool.submit(ev.compute, c, code_version=code, config_hash=h) for c, h in units]
         try:
             for fut in as_completed(futures):

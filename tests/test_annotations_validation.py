@@ -171,6 +171,22 @@ def test_deep_nesting_and_many_aliases_are_refused(loader):
 
 
 @LOADERS
+def test_libyamls_own_depth_limit_reads_like_ours(loader, monkeypatch):
+    """PyYAML >= 6.0.4's C scanner stops deep flow nesting itself, before the composer's check:
+    the refusal must read the same, whichever limit fires first."""
+    import yaml
+
+    def scanner_gives_up(self):
+        mark = yaml.Mark("x", 0, 2, 3, None, None)
+        raise yaml.scanner.ScannerError(None, None, "exceeded maximum nesting depth while increasing flow level", mark)
+
+    monkeypatch.setattr(loader, "check_node", scanner_gives_up)
+    with pytest.raises(yamlio.YamlLoadError, match=f"nesting deeper than {yamlio.MAX_DEPTH} levels") as err:
+        yamlio.load_text("a: [[[]]]", loader)
+    assert err.value.line == 3
+
+
+@LOADERS
 @pytest.mark.parametrize("tag", ["!!python/object/apply:os.system ['true']", "!!binary aGk=", "!local x", "!!set {a}"])
 def test_tags_are_rejected_not_constructed(tag, loader):
     with pytest.raises(yamlio.YamlLoadError, match="not allowed"):

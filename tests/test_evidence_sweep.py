@@ -306,6 +306,15 @@ def test_parent_watchdog_fallback_ends_an_orphaned_worker(tmp_path):
     assert left == [], "the orphaned worker kept running"
 
 
+@pytest.mark.parametrize("workers, cores, environ, expected", [
+    (2, 2, {}, 1), (1, 8, {}, 8), (3, 8, {}, 2), (16, 2, {}, 1), (0, 4, {}, 4),
+    (1, 8, {"OMP_NUM_THREADS": "2"}, 2), (1, 2, {"OMP_NUM_THREADS": "8"}, 2),
+    (1, 4, {"OMP_NUM_THREADS": "many"}, 4),
+])
+def test_worker_threads_is_the_share_of_the_cores_capped_by_omp_num_threads(workers, cores, environ, expected):
+    assert sw.worker_threads(workers, cores, environ) == expected
+
+
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: torch starts with one thread anyway")
 @pytest.mark.parametrize("torch_first", [False, True], ids=["torch-imported-later", "torch-already-imported"])
 def test_a_process_pool_worker_runs_torch_on_its_share_of_the_cores(torch_first):

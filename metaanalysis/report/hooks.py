@@ -10,8 +10,8 @@
 * :func:`rerun_missing` runs the setups whose configuration is not stored yet, cheapest first,
   within a time budget, with a progress callback; what does not fit in the budget is reported as
   skipped (``mcatlas rerun --all`` does it all). The default budget covers every setup of the
-  shipped database from an empty store (about four minutes on 2 cores, 2026-11-30, most of it the
-  neural ``lm`` and ``vae`` setups), so the first ``mcatlas report`` builds the complete atlas; it
+  shipped database from an empty store (about four minutes of runs on 2 cores, 2026-11-30, most
+  of it the neural ``lm`` and ``vae`` setups), so the first ``mcatlas report`` builds the complete atlas; it
   is there for databases that grow, and ``mcatlas report --budget SECONDS`` sets it.
 
 Both degrade to "no evidence" when the evidence modules are not importable (an older checkout):
@@ -28,7 +28,7 @@ from typing import Any, Callable, Mapping, Sequence
 #: time budget of :func:`rerun_missing` in seconds (checked before starting each run)
 DEFAULT_BUDGET_SECONDS = 600.0
 #: runs more expensive than this (:attr:`metaanalysis.rerun.PlannedRun.cost`) are left to
-#: ``mcatlas rerun``; by default none: the time budget alone bounds the work
+#: ``mcatlas rerun``; by default none: the time budget alone bounds the work (tests set a limit)
 DEFAULT_MAX_COST = math.inf
 
 
@@ -94,7 +94,7 @@ class RerunReport:
     """What :func:`rerun_missing` did."""
 
     computed: list[str] = field(default_factory=list)  # "paper/setup (variant)"
-    skipped: list[str] = field(default_factory=list)  # over budget or too expensive
+    skipped: list[str] = field(default_factory=list)  # over the time budget (or max_cost)
     available: bool = True  # False: the rerun API is not importable
     seconds: float = 0.0
 
@@ -128,7 +128,7 @@ def rerun_missing(
     t0 = time.perf_counter()
     for p in todo:
         label = f"{p.paper}/{p.setup} ({p.variant})"
-        if p.cost > max_cost or time.perf_counter() - t0 > budget_seconds:
+        if p.cost > max_cost or time.perf_counter() - t0 >= budget_seconds:
             report.skipped.append(label)
             continue
         cb = (lambda planned, t, T, _l=label: progress(_l, t, T)) if progress is not None else None

@@ -36,26 +36,26 @@ Params = dict[str, torch.Tensor]
 
 # ----------------------------------------------------------------------------- helpers
 
-#: below this much work (activation elements per matmul, rows x width), CPU work runs on one thread
-SMALL_WORK = 1 << 15
-
-
 @contextlib.contextmanager
-def cpu_threads(device: Any, work: int) -> Iterator[None]:
-    """Run small CPU work on one intra-op thread, restoring the setting afterwards.
+def one_cpu_thread(device: Any) -> Iterator[None]:
+    """Run CPU work on one intra-op thread, restoring torch's setting afterwards (GPUs untouched).
 
-    Tiny kernels gain nothing from torch's thread pool and pay its synchronisation. Measured on
-    an idle 2-core machine (2026-11-30, median of 5 trainings, 1 vs 2 threads): the ``lm`` fit at
-    its CI size was 0.96-1.01x as fast on 2 threads for 1-2 seeds (work 8-16k), 1.2x for 4-8
-    seeds and 1.7x for 16 seeds (work 131k); the ``vae`` fit was 0.95-1.05x up to 8 seeds (work
-    4-32k) and 1.3x for 16. So work below ``SMALL_WORK`` runs on one thread, larger work and GPUs
-    keep torch's setting (all cores unless the process or ``OMP_NUM_THREADS`` says otherwise;
-    ``mcatlas sweep`` gives each process-pool worker its share of the cores). The thread count
-    does not change the results: trainings on 1 and 2 threads were bit-identical. On a machine
-    busy with other processes the pool's threads wait for each other (2 threads measured 4-10x
-    slower under a load average of 2-8, 2026-11-22): run with ``OMP_NUM_THREADS=1`` there.
+    Why one thread, whatever the size of the work:
+
+    * Reproducibility. With two threads, the batched training was not bit-identical from run to
+      run: a 16-seed ``vae`` fit at CI size gave a different result in about 1 process in 12
+      (2026-11-30; with one thread, 32 of 32 agreed). Setting ``MKL_DYNAMIC=FALSE`` seemed to
+      cure it (16 of 16) but could not be shown to, and an environment variable cannot be relied
+      on once torch is loaded. Same seed, same result matters more here than speed: stored
+      evidence is keyed by its configuration.
+    * Robustness. On an idle 2-core machine two threads trained 16 ``lm`` seeds 1.7x faster, but
+      under a load of about 3 from other jobs they were 2-4x slower for ``lm`` and up to 100x
+      slower for ``vae`` (OpenMP threads waiting for each other), and tiny kernels gain nothing.
+
+    Parallelism comes from running configurations side by side instead: ``mcatlas sweep
+    --executor processes`` (one thread per worker when workers >= cores).
     """
-    if str(device).startswith("cuda") or work >= SMALL_WORK:
+    if str(device).startswith("cuda"):
         yield
         return
     before = torch.get_num_threads()
