@@ -274,5 +274,6 @@ def main() -> None:
         )
         print("    naive loop by thread count: " + ", ".join(f"{c}: {t:.2f} s" for c, t in r["naive_all"].items()))
 
+
 if __name__ == "__main__":
     main()
