@@ -8,9 +8,9 @@ Sampling and metrics are not timed. Three sides:
 
 ``batched``         ``Family.fit`` with a seed axis of length S (:mod:`simulators.neural.batched`:
                     stacked weights, batched matrix products, one fused Adam over all seeds), on
-                    one intra-op thread like every CPU fit of the families
-                    (:func:`simulators.neural.batched.one_cpu_thread`: more threads were not
-                    reproducible run to run).
+                    one intra-op thread like every CPU fit of the families by default
+                    (:func:`simulators.neural.batched.cpu_threads`), and on CPU also with
+                    ``MCATLAS_CPU_THREADS`` set to torch's default count (all cores).
 ``same-code loop``  the SAME ``Family.fit`` called S times with a seed axis of length 1. It
                     isolates the pure batching effect: per-step Python/dispatch overhead amortised
                     over S seeds, nothing else differs.
@@ -34,27 +34,30 @@ and the medians are printed (the machine is shared, so single timings are noisy)
     python benchmarks/bench_neural.py [--seeds 16] [--family lm|vae|both] [--device cpu] [--repeats 3]
 
 Measured (2026-11-30, 2 CPU cores of an otherwise idle virtual machine, single timings still vary
-by up to 50%; S = 16; 3 runs of this script, each the median of 5 repeats; lm: n=128, epochs=2,
+by up to 50%; S = 16; runs of this script, each the median of 5 repeats; lm: n=128, epochs=2,
 16 Adam steps; vae: n=500, epochs=4, 32 Adam steps):
 
     family  batched       same-code loop: ratio   naive research-style loop: ratio
-    lm      0.46-0.53 s   1.8-1.9x                2.5-2.8x
-    vae     0.09-0.13 s   5.7-6.1x                7.3-8.6x
+    lm      0.40-0.53 s   1.8-2.3x                2.5-3.1x   (5 runs)
+    vae     0.09-0.13 s   5.3-6.1x                6.9-8.6x   (5 runs)
+    with MCATLAS_CPU_THREADS=2 (opt-in, both cores):
+    lm      0.28-0.34 s                           4.3-4.8x   (2 runs; 4.3-5.7x, median 5.2x, over
+                                                             9 earlier runs with MKL's dynamic
+                                                             threading still on)
+    vae     0.07-0.08 s                           9.0-9.2x   (2 runs)
 
-So the issue's 5x goal at S = 16 on CPU is met for ``vae`` and NOT for ``lm``. The batched ``lm``
-step is bound by arithmetic and memory traffic, which batching does not reduce: batched matrix
-products and their backward (~30%), CPU flash attention on 512 tiny (16 x 16) heads per step
-(~17%), exact-erf GELU and its backward (~12%), copies from the head permutes (~7%), LayerNorm
-(~7%); Adam and Python overhead are a few percent (torch.profiler, 2026-11-30). Variants tried
-and not kept, because A/B timings in one process did not separate them from noise (all within
-+-10%): math attention instead of flash attention, ReLU or tanh-GELU instead of erf-GELU, a
-gather instead of the one-hot embedding product, ``bmm`` plus an in-place bias add instead of
-``baddbmm``, flushing denormals, and glibc malloc settings that keep freed memory. What does
-reach the goal is two intra-op threads for the batched fit: on an idle machine 16 ``lm`` seeds
-train 1.7x faster and the ratio against the naive loop was a median 5.2x (4.3-5.7x over 9 runs);
-but two-thread trainings were not bit-identical from run to run (a 16-seed ``vae`` fit differed
-in about 1 process in 12), and under load from other jobs they were several times slower, so the
-families stay on one thread. Both naive models train to a comparable loss (checked by hand on
+So the issue's 5x goal at S = 16 on CPU is met for ``vae`` and NOT for ``lm``: about 3x by
+default, about 5x on both cores. The batched ``lm`` step is bound by arithmetic and memory
+traffic, which batching does not reduce: batched matrix products and their backward (~30%), CPU
+flash attention on 512 tiny (16 x 16) heads per step (~17%), exact-erf GELU and its backward
+(~12%), copies from the head permutes (~7%), LayerNorm (~7%); Adam and Python overhead are a few
+percent (torch.profiler, 2026-11-30). Variants tried and not kept, because A/B timings in one
+process did not separate them from noise (all within +-10%): math attention instead of flash
+attention, ReLU or tanh-GELU instead of erf-GELU, a gather instead of the one-hot embedding
+product, ``bmm`` plus an in-place bias add instead of ``baddbmm``, flushing denormals, and glibc
+malloc settings that keep freed memory. Why one thread is the default (reproducibility with MKL's
+dynamic threading, and slowdowns under load): :func:`simulators.neural.batched.cpu_threads`.
+Both naive models train to a comparable loss (checked by hand on
 2026-11-22: lm held-out cross-entropy 1.88 naive vs 2.03 batched nats at 8 epochs, uniform 3.47).
 """
 
@@ -170,19 +173,29 @@ NAIVE: dict[str, Callable[..., Any]] = {"lm": naive_lm_fit, "vae": naive_vae_fit
 
 @contextlib.contextmanager
 def threads(count: int | None) -> Iterator[None]:
-    """Run the naive loop at ``count`` intra-op threads (``None``: as torch is set). The
-    families pick their own count (:func:`simulators.neural.batched.one_cpu_thread`)."""
+    """Run at ``count`` intra-op threads (``None``: as the code under test decides): torch's
+    setting for the naive loop, and ``MCATLAS_CPU_THREADS`` for the families
+    (:func:`simulators.neural.batched.cpu_threads`)."""
+    import os
+
     import torch
+
+    from simulators.neural.batched import THREADS_ENV
 
     if count is None:
         yield
         return
-    before = torch.get_num_threads()
+    before, env = torch.get_num_threads(), os.environ.get(THREADS_ENV)
     torch.set_num_threads(count)
+    os.environ[THREADS_ENV] = str(count)
     try:
         yield
     finally:
         torch.set_num_threads(before)
+        if env is None:
+            del os.environ[THREADS_ENV]
+        else:
+            os.environ[THREADS_ENV] = env
 
 
 def bench(name: str, seeds: int, device: str, params: dict, repeats: int) -> dict[str, Any]:
@@ -238,13 +251,25 @@ def bench(name: str, seeds: int, device: str, params: dict, repeats: int) -> dic
         raise AssertionError(f"{name}: parameters per seed: batched {sizes[0]}, naive {sizes[1]}")
     times: dict[tuple[str, int | None], list[float]] = {}
     sides = [("batched", None, run_batched), ("loop", None, run_loop)]
+    sides += [("batched", count, run_batched) for count in counts if count > 1]  # opt-in threads
     sides += [("naive", count, run_naive) for count in counts]
     for _ in range(repeats):  # interleaved, so load drift hits all sides alike
         for side, count, f in sides:
             times.setdefault((side, count), []).append(timed(f, count))
     med = {key: statistics.median(v) for key, v in times.items()}
     best = min(counts, key=lambda c: med[("naive", c)])  # the naive loop at its faster thread count
+    many = max(counts)
+    threaded = {}
+    if many > 1:
+        threaded = {
+            "threaded": med[("batched", many)],
+            "threaded_threads": many,
+            "threaded_ratio": statistics.median(
+                t / b for t, b in zip(times[("naive", best)], times[("batched", many)])
+            ),
+        }
     return {
+        **threaded,
         "parameters": sizes[0],
         "batched": med[("batched", None)],
         "loop": med[("loop", None)],
@@ -273,6 +298,9 @@ def main() -> None:
             f"naive research-style loop {r['naive']:.2f} s ({r['naive_threads']} thr), {r['naive_ratio']:.1f}x"
         )
         print("    naive loop by thread count: " + ", ".join(f"{c}: {t:.2f} s" for c, t in r["naive_all"].items()))
+        if "threaded" in r:
+            print(f"    batched with MCATLAS_CPU_THREADS={r['threaded_threads']}: {r['threaded']:.2f} s, "
+                  f"{r['threaded_ratio']:.1f}x against the naive loop")
 
 
 if __name__ == "__main__":

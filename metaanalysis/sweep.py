@@ -53,10 +53,10 @@ skip; otherwise the result is stored under the planned hash.
 
 Threads: each process-pool worker gets ``cores // workers`` intra-op threads (at least one, at
 most an ``OMP_NUM_THREADS`` you set; :func:`worker_threads`), so the pool does not oversubscribe
-the machine (the neural families run on one thread anyway, for reproducibility). Dask's own
-worker processes (``--workers`` given) start with ``OMP_NUM_THREADS=1`` (its
-``distributed.nanny.pre-spawn-environ`` default); its in-process threads (no ``--workers``)
-share the parent's setting.
+the machine (the neural families run on one thread anyway unless ``MCATLAS_CPU_THREADS`` says
+otherwise). Dask's own worker processes (``--workers`` given) start with ``OMP_NUM_THREADS=1``
+(its ``distributed.nanny.pre-spawn-environ`` default); its in-process threads (no
+``--workers``) share the parent's setting.
 
 Workers die with the parent: process-pool workers run :func:`_init_worker`, and through it
 :func:`_die_with_parent`, as their initializer. On Linux it asks the kernel for SIGKILL when the

@@ -171,9 +171,9 @@ def test_incremental_sampling_matches_the_full_forward_pass():
     assert torch.equal(logits.argmax(-1), greedy)
 
 
-def test_training_runs_on_one_cpu_thread_whatever_torch_is_set_to(monkeypatch):
-    """More intra-op threads made trainings differ from run to run (``one_cpu_thread``): the
-    family runs on one thread even when the caller set torch to more, and gives the setting back."""
+def _threads_during_a_fit(monkeypatch) -> tuple[set[int], int]:
+    """(thread counts seen by the loss during an lm fit, torch's count after it), with torch
+    set to 3 threads by the caller."""
     seen = []
     loss = batched.lm_loss
 
@@ -185,13 +185,34 @@ def test_training_runs_on_one_cpu_thread_whatever_torch_is_set_to(monkeypatch):
     family = LM(LMParams(**TINY), 2, make_rng([0, 1], "torch"))
     before = torch.get_num_threads()
     try:
-        torch.set_num_threads(2)
+        torch.set_num_threads(3)
         family.fit(family.real(16, make_rng([9], "torch")), None, make_rng([0, 1], "torch"))
         after = torch.get_num_threads()
     finally:
         torch.set_num_threads(before)
-    assert seen and set(seen) == {1}
-    assert after == 2
+    return set(seen), after
+
+
+def test_training_runs_on_one_cpu_thread_whatever_torch_is_set_to(monkeypatch):
+    """More intra-op threads made trainings differ from run to run (``cpu_threads``): by default
+    the family runs on one thread even when the caller set torch to more, and gives it back."""
+    monkeypatch.delenv(batched.THREADS_ENV, raising=False)
+    assert _threads_during_a_fit(monkeypatch) == ({1}, 3)
+
+
+@pytest.mark.skipif(not torch.backends.mkl.is_available(), reason="more threads need torch with MKL")
+def test_mcatlas_cpu_threads_asks_for_more(monkeypatch):
+    monkeypatch.setenv(batched.THREADS_ENV, "2")
+    assert _threads_during_a_fit(monkeypatch) == ({2}, 3)
+
+
+@pytest.mark.parametrize("value", ["x", "0", "-2", "1.5"])
+def test_a_bad_mcatlas_cpu_threads_is_a_one_line_user_error(monkeypatch, value):
+    from simulators.errors import UserError
+
+    monkeypatch.setenv(batched.THREADS_ENV, value)
+    with pytest.raises(UserError, match=f"MCATLAS_CPU_THREADS='{value}': expected a whole number"):
+        simulators.run("lm", seeds=1, iterations=1, **TINY)
 
 
 # ----------------------------------------------------------------------------- the loop

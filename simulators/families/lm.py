@@ -124,9 +124,9 @@ class LM(Family):
 
             self.source = TopicMarkovSource(params.vocab, params.topics, params.seq_len, device)
             self.vocab = params.vocab
-            from ..neural.batched import one_cpu_thread
+            from ..neural.batched import cpu_threads
 
-            with one_cpu_thread(device):
+            with cpu_threads(device):
                 self.contexts = self.source.contexts(params.eval_sequences, eval_gen)
             self.eval_x = self.contexts.x
         else:
@@ -155,7 +155,7 @@ class LM(Family):
 
         L = self.params.seq_len
         if self.source is not None:
-            with batched.one_cpu_thread(self.device):
+            with batched.cpu_threads(self.device):
                 return {"x": self.source.sample((self.seeds, n), rng)}
         high = len(self.train_text) - L + 1
         starts = torch.randint(0, high, (self.seeds, n), generator=rng, device=self.device)
@@ -170,7 +170,7 @@ class LM(Family):
         else:
             params = batched.transformer_init(self.seeds, self.vocab, p.seq_len, p.width, p.layers, rng, self.device)
         heads = p.heads
-        with batched.one_cpu_thread(self.device):
+        with batched.cpu_threads(self.device):
             return batched.adam_train(
                 params,
                 summary["x"],
@@ -185,13 +185,13 @@ class LM(Family):
         from ..neural import batched
 
         p = self.params
-        with batched.one_cpu_thread(self.device):
+        with batched.cpu_threads(self.device):
             return {"x": batched.lm_sample(model, n, p.seq_len, p.heads, p.temperature, rng)}
 
     def measure(self, model: Any, metrics: tuple[str, ...]) -> Mapping[str, Any]:
         from ..neural import batched
 
-        with batched.one_cpu_thread(self.device):
+        with batched.cpu_threads(self.device):
             return self.measure_log_probs(self._log_prob_chunks(model), metrics)
 
     # ------------------------------------------------------------------ metrics

@@ -197,7 +197,7 @@ class VAE(Family):
 
         p = self.params
         params = batched.vae_init(self.seeds, self.x_train.shape[1], p.latent, p.width, rng, self.device)
-        with batched.one_cpu_thread(self.device):
+        with batched.cpu_threads(self.device):
             return batched.adam_train(
                 params,
                 summary["x"],
@@ -222,7 +222,7 @@ class VAE(Family):
 
         from ..neural import batched
 
-        with torch.no_grad(), batched.one_cpu_thread(self.device):
+        with torch.no_grad(), batched.cpu_threads(self.device):
             return {"x": self._generate(model, n, rng)}
 
     def measure(self, model: Any, metrics: tuple[str, ...]) -> Mapping[str, Any]:
@@ -234,7 +234,7 @@ class VAE(Family):
         gen = torch.Generator(device=self.device)
         gen.manual_seed(EVAL_SEED)
         out: dict[str, Any] = {}
-        with torch.no_grad(), batched.one_cpu_thread(self.device):
+        with torch.no_grad(), batched.cpu_threads(self.device):
             if "population_risk" in metrics:
                 out["population_risk"] = self._iwae_nll(model, gen)
             x = self._generate(model, p.eval_samples, gen)

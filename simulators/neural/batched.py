@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import torch
@@ -36,30 +38,77 @@ Params = dict[str, torch.Tensor]
 
 # ----------------------------------------------------------------------------- helpers
 
+#: environment variable: intra-op threads for the neural families' CPU work (default 1)
+THREADS_ENV = "MCATLAS_CPU_THREADS"
+
+
+def cpu_thread_count() -> int:
+    """The intra-op thread count of the neural families' CPU work: ``MCATLAS_CPU_THREADS``, else 1."""
+    from ..errors import UserError
+
+    raw = os.environ.get(THREADS_ENV, "").strip() or "1"
+    try:
+        count = int(raw)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise UserError(f"{THREADS_ENV}={raw!r}: expected a whole number of threads, at least 1")
+    return count
+
+
+def _mkl_static_threads() -> bool:
+    """Switch off MKL's dynamic threading for this process (``MKL_Set_Dynamic(0)``, exported by
+    torch's ``libtorch_cpu``); False where torch has no MKL to switch."""
+    import ctypes
+    import sys
+
+    if not torch.backends.mkl.is_available():
+        return False
+    names = {"linux": "libtorch_cpu.so", "darwin": "libtorch_cpu.dylib", "win32": "torch_cpu.dll"}
+    path = Path(torch.__file__).parent / "lib" / names.get(sys.platform, "libtorch_cpu.so")
+    try:
+        set_dynamic = ctypes.CDLL(str(path)).MKL_Set_Dynamic  # the loaded library, not a copy
+    except (OSError, AttributeError):
+        return False
+    set_dynamic.argtypes, set_dynamic.restype = [ctypes.c_int], None
+    set_dynamic(0)
+    return True
+
+
 @contextlib.contextmanager
-def one_cpu_thread(device: Any) -> Iterator[None]:
-    """Run CPU work on one intra-op thread, restoring torch's setting afterwards (GPUs untouched).
+def cpu_threads(device: Any) -> Iterator[None]:
+    """Run CPU work on :func:`cpu_thread_count` intra-op threads (one unless
+    ``MCATLAS_CPU_THREADS`` says otherwise), restoring torch's setting afterwards; GPUs untouched.
 
-    Why one thread, whatever the size of the work:
+    Why one thread by default:
 
-    * Reproducibility. With two threads, the batched training was not bit-identical from run to
-      run: a 16-seed ``vae`` fit at CI size gave a different result in about 1 process in 12
-      (2026-11-30; with one thread, 32 of 32 agreed). Setting ``MKL_DYNAMIC=FALSE`` seemed to
-      cure it (16 of 16) but could not be shown to, and an environment variable cannot be relied
-      on once torch is loaded. Same seed, same result matters more here than speed: stored
-      evidence is keyed by its configuration.
+    * Reproducibility. With two threads and MKL's default *dynamic* threading (MKL may use fewer
+      threads than asked when it judges the machine busy, presumably splitting a matrix
+      product's sums differently), a 16-seed ``vae`` fit at CI size gave a different result in
+      about 1 process in 12 (2026-11-30; on one thread 32 of 32 agreed). With dynamic threading
+      off, 82 of 82 two-thread fits agreed (52 with ``MKL_DYNAMIC=FALSE``, 30 through this
+      function), bit-identical to the one-thread fit. So asking for more than one thread
+      switches MKL's dynamic threading off for the rest of the process
+      (:func:`_mkl_static_threads`), and is refused where torch has no MKL to switch.
     * Robustness. On an idle 2-core machine two threads trained 16 ``lm`` seeds 1.7x faster, but
       under a load of about 3 from other jobs they were 2-4x slower for ``lm`` and up to 100x
-      slower for ``vae`` (OpenMP threads waiting for each other), and tiny kernels gain nothing.
+      slower for ``vae`` (OpenMP threads waiting for each other); tiny kernels gain nothing.
 
-    Parallelism comes from running configurations side by side instead: ``mcatlas sweep
-    --executor processes`` (one thread per worker when workers >= cores).
+    So set ``MCATLAS_CPU_THREADS`` on a machine you have to yourself, for large batched work.
+    Otherwise parallelism comes from running configurations side by side: ``mcatlas sweep
+    --executor processes``.
     """
     if str(device).startswith("cuda"):
         yield
         return
+    count = cpu_thread_count()
+    if count > 1 and not _mkl_static_threads():
+        from ..errors import UserError
+
+        raise UserError(f"{THREADS_ENV}={count}: more than one CPU thread needs torch built with MKL "
+                        "(to switch off its dynamic threading, which made results vary); unset it")
     before = torch.get_num_threads()
-    torch.set_num_threads(1)
+    torch.set_num_threads(count)
     try:
         yield
     finally:
