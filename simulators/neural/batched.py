@@ -25,6 +25,7 @@ Models are plain dicts ``{name: tensor}``:
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 from pathlib import Path
@@ -32,6 +33,8 @@ from typing import Any, Callable, Iterator
 
 import torch
 import torch.nn.functional as F
+
+from ..errors import UserError
 
 Params = dict[str, torch.Tensor]
 
@@ -44,8 +47,6 @@ THREADS_ENV = "MCATLAS_CPU_THREADS"
 
 def cpu_thread_count() -> int:
     """The intra-op thread count of the neural families' CPU work: ``MCATLAS_CPU_THREADS``, else 1."""
-    from ..errors import UserError
-
     raw = os.environ.get(THREADS_ENV, "").strip() or "1"
     try:
         count = int(raw)
@@ -56,9 +57,11 @@ def cpu_thread_count() -> int:
     return count
 
 
+@functools.cache
 def _mkl_static_threads() -> bool:
     """Switch off MKL's dynamic threading for this process (``MKL_Set_Dynamic(0)``, exported by
-    torch's ``libtorch_cpu``); False where torch has no MKL to switch."""
+    torch's ``libtorch_cpu``); False where torch has no MKL to switch. The setting lasts for the
+    process, so this runs once (cached), not at every fit, sample and measurement."""
     import ctypes
     import sys
 
@@ -103,8 +106,6 @@ def cpu_threads(device: Any) -> Iterator[None]:
         return
     count = cpu_thread_count()
     if count > 1 and not _mkl_static_threads():
-        from ..errors import UserError
-
         raise UserError(f"{THREADS_ENV}={count}: more than one CPU thread needs torch built with MKL "
                         "(to switch off its dynamic threading, which made results vary); unset it")
     before = torch.get_num_threads()
