@@ -62,8 +62,9 @@ Workers die with the parent: process-pool workers run :func:`_init_worker`, and 
 :func:`_die_with_parent`, as their initializer. On Linux it asks the kernel for SIGKILL when the
 parent goes away (``prctl(PR_SET_PDEATHSIG, SIGKILL)``; strictly, when the *thread* that spawned
 the worker exits, which is the thread that runs the sweep); elsewhere, or if prctl fails, a
-daemon thread polls ``os.getppid()`` twice a second and exits the worker when it changes. Without this a
-SIGKILLed parent leaves workers blocked forever writing a large result into a pipe nobody reads.
+daemon thread polls ``os.getppid()`` twice a second and exits the worker when it changes.
+Without this a SIGKILLed parent leaves workers blocked forever writing a large result into a
+pipe nobody reads.
 """
 
 from __future__ import annotations
