@@ -19,7 +19,7 @@ from cli.simulation_cmds import execute_with_progress, resolve_options, run_opti
 from simulators.errors import UserError
 
 OUT_FORMATS = (".csv", ".json")
-_STYLE = {"collapse": "bold red", "no-collapse": "green", "not-measured": "dim"}
+_STYLE = {"collapse": "bold red", "no-collapse": "green", "inconclusive": "yellow", "not-measured": "dim"}
 
 
 def parse_thresholds(items: tuple[str, ...]) -> dict[str, Any]:

@@ -44,7 +44,8 @@ OKABE_ITO = {
     "black": "#000000", "orange": "#E69F00", "sky blue": "#56B4E9", "bluish green": "#009E73",
     "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "reddish purple": "#CC79A7",
 }
-VERDICT_COLOURS = {"collapse": "#D55E00", "no-collapse": "#009E73", "mixed": "#CC79A7", "not-measured": "#BBBBBB"}
+VERDICT_COLOURS = {"collapse": "#D55E00", "no-collapse": "#009E73", "mixed": "#CC79A7", "inconclusive": "#8C8C8C",
+                   "not-measured": "#D9D9D9"}
 VERDICT_LETTERS = {"collapse": "C", "no-collapse": "N", "mixed": "M", "not-measured": "-"}
 VARIANT_COLOURS = {"published": "#0072B2", "realistic": "#E69F00"}
 FAMILY_COLOURS = {"population risk": "#0072B2", "scaling": "#CC79A7", "distribution": "#009E73"}

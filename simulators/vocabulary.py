@@ -50,8 +50,13 @@ METRICS: tuple[str, ...] = (
     "mean_sq_error",
 )
 
-# Verdicts of a collapse profile, and the outcomes a paper can claim.
-VERDICTS: tuple[str, ...] = ("collapse", "no-collapse", "not-measured")
+# Verdicts of a collapse profile, and the outcomes a paper can claim. ``collapse`` and
+# ``no-collapse`` are conclusions, each needing evidence; ``inconclusive`` is a run that cannot
+# tell them apart (too short, too few seeds, a fragile estimate); ``not-measured`` is a family that
+# does not measure the quantity at all.
+VERDICTS: tuple[str, ...] = ("collapse", "no-collapse", "inconclusive", "not-measured")
+#: the conclusive verdicts
+CONCLUSIVE: tuple[str, ...] = ("collapse", "no-collapse")
 CLAIM_OUTCOMES: tuple[str, ...] = ("collapse", "no-collapse", "mixed")
 
 # Model classes a paper's claim can be about. Simulator names (``gaussian``, ``discrete``, ...)

@@ -180,10 +180,14 @@ def test_degenerate_states_are_values_not_crashes():
     assert (last["variance_ratio"] == 0).any()
     assert np.isinf(last.loc[last["variance_ratio"] == 0, "population_risk"]).all()
     assert (last.loc[last["variance_ratio"] == 0, "entropy"] == -np.inf).all()
-    # a collapsed discrete model: an infinite risk and one outcome
-    frame = engine.run("discrete", seeds=5, iterations=3, n=1, categories=4)
+    # a collapsed discrete model: one outcome; the raw MLE's risk is infinite, the smoothed
+    # model's finite but above the uniform model's log 4
+    frame = engine.run("discrete", seeds=5, iterations=3, n=1, categories=4, smoothing=0)
     assert (frame[frame.metric == "support_size"]["value"] == 1).all()
     assert np.isinf(frame[frame.metric == "population_risk"]["value"]).all()
+    frame = engine.run("discrete", seeds=5, iterations=3, n=1, categories=4)
+    risk = frame[frame.metric == "population_risk"]["value"]
+    assert np.isfinite(risk).all() and (risk > np.log(4)).all()
     # fewer rows than features: the minimum-norm fit, finite risk
     frame = engine.run("linear-regression", seeds=3, iterations=3, n=4, dim=6, policy="replace")
     assert np.isfinite(frame["value"]).all()

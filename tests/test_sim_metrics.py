@@ -128,9 +128,18 @@ def test_discrete_metrics_match_scipy():
     p = discrete.truth_probabilities(params)
     q0 = counts[0] / counts[0].sum()
     assert got["entropy"][0] == pytest.approx(stats.entropy(q0), rel=EXACT)
-    assert got["kl_to_truth"][0] == pytest.approx(stats.entropy(p, q0), rel=EXACT)
-    assert got["population_risk"][0] == pytest.approx(stats.entropy(p) + stats.entropy(p, q0), rel=EXACT)
-    assert got["population_risk"][1] == np.inf and got["kl_to_truth"][1] == np.inf
+    # the risk is the smoothed model's: add 1/2 to every count (Krichevsky-Trofimov)
+    for s in range(2):
+        smoothed = (counts[s] + 0.5) / (counts[s].sum() + 0.5 * 200)
+        assert got["kl_to_truth"][s] == pytest.approx(stats.entropy(p, smoothed), rel=EXACT)
+        assert got["population_risk"][s] == pytest.approx(
+            stats.entropy(p) + stats.entropy(p, smoothed), rel=EXACT)
+    # lost outcomes cost log((m + K/2) / (1/2)) each, weighted by their true probability
+    assert np.isfinite(got["population_risk"][1]) and got["population_risk"][1] > got["population_risk"][0]
+    raw = discrete.Discrete(params.model_copy(update={"smoothing": 0.0}), 2, make_rng([0], "numpy"))
+    raw_risk = raw.measure(model, ("population_risk", "kl_to_truth"))
+    assert raw_risk["population_risk"][1] == np.inf and raw_risk["kl_to_truth"][1] == np.inf
+    assert raw_risk["kl_to_truth"][0] == pytest.approx(stats.entropy(p, q0), rel=EXACT)
     # the tail: total truth mass <= 1%, no tail outcome more likely than a non-tail one, and
     # adding the rarest non-tail outcome would exceed 1%
     tail = fam.tail

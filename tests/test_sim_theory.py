@@ -127,3 +127,15 @@ def test_discrete_accumulate_never_loses_an_outcome():
     frame = engine.run("discrete", policy="replace", seeds=200, iterations=50, n=50, categories=100, init="zipf", metrics="support_size")
     replace = per_seed(frame, "support_size")
     assert replace[-1].mean() < support[-1].mean()
+
+
+def test_discrete_smoothed_risk_on_real_data_is_the_chi_square_limit():
+    # KL(p || q~) of an add-constant estimate from m real samples of a K-outcome truth tends to
+    # (K - 1) / (2m) (2m KL -> chi2_{K-1}); at m = 2000, K = 10 the O(1/m^2) remainder is about
+    # 0.1% of it, below the 5-SE tolerance of 2000 seeds (per-seed sd sqrt(2(K-1)) / (2m)).
+    K, n, S = 10, 2000, 2000
+    frame = engine.run("discrete", seeds=S, iterations=1, n=n, categories=K, metrics="kl_to_truth")
+    kl = per_seed(frame, "kl_to_truth")[0]
+    expected = (K - 1) / (2 * n)
+    se = math.sqrt(2 * (K - 1)) / (2 * n) / math.sqrt(S)
+    assert abs(kl.mean() - expected) < Z * se, (kl.mean(), expected, se)

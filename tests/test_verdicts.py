@@ -22,14 +22,16 @@ from simulators.verdicts import (
     PROFILE_COLUMNS,
     Profile,
     Thresholds,
-    _weighted_means,
-    _weighted_medians,
     profile,
+    profiles,
     scaling_profile,
+    weighted_means as _weighted_means,
+    weighted_medians as _weighted_medians,
 )
+from simulators.verdicts.decision import min_seeds_for
 from simulators.vocabulary import DEFINITIONS, VERDICTS
 
-COLLAPSE, NO_COLLAPSE, NOT_MEASURED = VERDICTS
+COLLAPSE, NO_COLLAPSE, INCONCLUSIVE, NOT_MEASURED = VERDICTS
 
 
 def tidy(**metrics: np.ndarray) -> pd.DataFrame:
@@ -137,7 +139,7 @@ def test_saturating_low_noise_is_levelling_off():
     v = profile(tidy(population_risk=risk))["diverging-risk"]
     assert v.verdict == NO_COLLAPSE
     assert v.ci_low > 0, "the late growth is significant: it is the flattening that decides"
-    assert "levelling off" in v.reason
+    assert "levelling off" in v.reason and "no collapse over iterations 1-100" in v.reason
 
 
 def test_infinite_risk_is_catastrophic_and_diverging():
@@ -198,9 +200,15 @@ def test_trivial_baseline_from_argument_attrs_or_rows():
     assert profile(with_attrs).verdict("catastrophic-risk") == COLLAPSE
     with_rows = pd.concat([frame, tidy(trivial_risk=np.full((S, T), 10.0))], ignore_index=True)
     assert profile(with_rows).verdict("catastrophic-risk") == COLLAPSE
-    # per-seed baseline, far above: a quarter of the gap closed
+    # per-seed baseline, far above: a quarter of the gap closed at T, but the risk still climbs
+    # linearly, so within the horizon it would reach the baseline: not no-collapse
     far = {s: 40.0 for s in range(S)}
-    assert profile(frame, baseline=far).verdict("catastrophic-risk") == NO_COLLAPSE
+    v = profile(frame, baseline=far)["catastrophic-risk"]
+    assert v.verdict == INCONCLUSIVE and "too slow" in v.reason
+    # a risk that levels off at a tenth of the way to the baseline is no-collapse
+    plateau = 0.1 + (1 - 1 / t_axis(T))[None, :] + rng.normal(0, 0.01, size=(S, T))
+    v = profile(tidy(population_risk=plateau), baseline=far)["catastrophic-risk"]
+    assert v.verdict == NO_COLLAPSE, v.reason
 
 
 def test_first_fit_already_trivial_is_not_measured():
@@ -229,7 +237,7 @@ def test_slow_variance_decay_collapses_by_trend():
     L = -0.02 * t_axis(60)[None, :] + rng.normal(0, 0.05, size=(30, 60))
     v = profile(tidy(variance_ratio=np.exp(L)))["collapsing-variance"]
     assert v.verdict == COLLAPSE and v.statistic > 0.1
-    assert "keeps falling" in v.reason
+    assert "late decline" in v.reason
 
 
 def test_flat_or_plateauing_variance_does_not_collapse():
@@ -257,9 +265,17 @@ def test_tail_ratio_falling_collapses_relative_to_iteration_1():
     v = profile(tidy(tail_mass_ratio=falling))["tail-disappearance"]
     assert v.verdict == COLLAPSE and v.ci_high < 1
     assert v.statistic == pytest.approx(math.exp(-0.05 * 39), rel=0.1)
-    # constant 0.8: below 1.0, but the real-data fit already had 0.8: no recursion effect
-    steady = 0.8 * np.exp(rng.normal(0, 0.05, size=(S, T)))
-    assert profile(tidy(tail_mass_ratio=steady)).verdict("tail-disappearance") == NO_COLLAPSE
+    # constant 0.8: below 1.0, but the real-data fit already had 0.8: no recursion effect.
+    # Noise sd 0.005 in log: the late slope's interval, times the 1000-iteration horizon, is
+    # about +-0.1, well inside the margin log 2 (half the tail mass lost)
+    steady = 0.8 * np.exp(rng.normal(0, 0.005, size=(S, T)))
+    v = profile(tidy(tail_mass_ratio=steady))["tail-disappearance"]
+    assert v.verdict == NO_COLLAPSE, v.reason
+    # the same with noise sd 0.05: the slope is ten times less certain, so a slow loss within
+    # the horizon cannot be excluded
+    noisy = 0.8 * np.exp(rng.normal(0, 0.05, size=(S, T)))
+    v = profile(tidy(tail_mass_ratio=noisy))["tail-disappearance"]
+    assert v.verdict == INCONCLUSIVE and v.seeds_needed > S
 
 
 def test_tail_ratio_falling_but_still_above_the_truth_is_not_disappearance():
@@ -269,9 +285,9 @@ def test_tail_ratio_falling_but_still_above_the_truth_is_not_disappearance():
     S, T = 30, 40
     falling = (1.3 + 0.7 * np.exp(-0.2 * (t_axis(T) - 1)))[None, :] * np.exp(rng.normal(0, 0.05, size=(S, T)))
     v = profile(tidy(tail_mass_ratio=falling))["tail-disappearance"]
-    assert v.verdict == NO_COLLAPSE
+    assert v.verdict == NO_COLLAPSE, v.reason
     assert v.ci_high < 1, "it did fall relative to iteration 1"
-    assert "not significantly below the truth" in v.reason
+    assert v.ci_low > 0.5, "but by less than half of its tail mass, and it levels off"
 
 
 def test_tail_ratio_uses_the_typical_seed():
@@ -295,7 +311,14 @@ def test_rising_mass_collapses_flat_does_not(metric, definition):
     rising = 0.01 * t_axis(T)[None, :] + rng.normal(0, 0.02, size=(S, T))
     v = profile(tidy(**{metric: rising}))[definition]
     assert v.verdict == COLLAPSE and v.statistic == pytest.approx(0.29, abs=0.03)
+    # flat with noise sd 0.02 over 30 seeds: a rise of the minimum effect within the 1000-
+    # iteration horizon cannot be excluded -> inconclusive, with the seeds that would settle it
     flat = 0.1 + rng.normal(0, 0.02, size=(S, T))
+    v = profile(tidy(**{metric: flat}))[definition]
+    assert v.verdict == INCONCLUSIVE and v.seeds_needed > S, v.reason
+    # noise sd 0.0005 over 300 seeds: the late slope's interval times 1000 is about +-0.005,
+    # inside both minimum effects (0.01 and 0.05) -> no-collapse
+    flat = 0.1 + rng.normal(0, 0.0005, size=(300, T))
     assert profile(tidy(**{metric: flat})).verdict(definition) == NO_COLLAPSE
 
 
@@ -319,16 +342,19 @@ def test_nan_values_are_left_out():
     risk = t_axis(30)[None, :] + rng.normal(0, 0.5, size=(20, 30))
     risk[:5, -1] = np.nan  # five seeds not measured at T
     v = profile(tidy(population_risk=risk))["any-risk-increase"]
-    assert v.verdict == COLLAPSE and v.statistic == pytest.approx(29, abs=1)
+    # relative increase of the mean risk: about 30 / 1 - 1, over the seeds with a value
+    assert v.verdict == COLLAPSE and v.statistic == pytest.approx(29, rel=0.2)
     all_nan = profile(tidy(tail_mass_ratio=np.full((4, 10), np.nan)))
     assert all_nan.verdict("tail-disappearance") == NOT_MEASURED
 
 
 def test_too_short_runs():
-    p = profile(tidy(population_risk=np.ones((5, 1)), variance_ratio=np.ones((5, 1))))
-    assert p.verdict("any-risk-increase") == NOT_MEASURED
-    assert p.verdict("diverging-risk") == NOT_MEASURED
-    assert "at least 8" in profile(tidy(population_risk=np.ones((5, 5))))["diverging-risk"].reason
+    p = profile(tidy(population_risk=np.ones((12, 1)), variance_ratio=np.ones((12, 1))))
+    assert p.verdict("any-risk-increase") == NOT_MEASURED  # one iteration: no change at all
+    # the family measures the risk, the run is too short to say anything about its trend
+    v = p["diverging-risk"]
+    assert v.verdict == INCONCLUSIVE and v.iterations_needed == 8
+    assert "at least 8" in profile(tidy(population_risk=np.ones((12, 5))))["diverging-risk"].reason
 
 
 # ----------------------------------------------------------------------------- output, input
@@ -359,7 +385,7 @@ def test_bad_frames_and_thresholds_are_user_errors():
 
 
 def test_read_run_formats(tmp_path):
-    S, T = 4, 12
+    S, T = 12, 12
     risk = np.ones((S, T))
     risk[:, 6:] = np.inf
     frame = tidy(population_risk=risk)
@@ -444,3 +470,104 @@ def test_write_run_keeps_infinite_risk_in_every_format(tmp_path):
         write_run(frame, tmp_path / "missing" / "r.csv")
     with pytest.raises(UserError, match="unknown file extension"):
         write_run(frame, tmp_path / "r.txt")
+
+
+# ----------------------------------------------------------------------------- three-way verdicts
+
+
+def test_family_wise_level_is_bonferroni_over_the_rules_the_run_can_test():
+    rng = np.random.default_rng(20)
+    frame = tidy(population_risk=1 + rng.random((20, 12)), variance_ratio=np.exp(rng.normal(0, 0.1, (20, 12))))
+    p = profile(frame)
+    # catastrophic-risk, any-risk-increase and diverging-risk read the risk, collapsing-variance
+    # the variance ratio: 4 tests share the 5% error
+    assert p.tests == 4 and p.level == pytest.approx(1 - 0.05 / 4)
+    assert all(v.level == p.level for v in p.verdicts if v.verdict != NOT_MEASURED)
+    assert "98.8% CI" in p["collapsing-variance"].reason
+    single = profile(frame, thresholds={"multiplicity": "none"})
+    assert single.level == 0.95
+
+
+def test_a_significant_but_negligible_rise_is_not_collapse():
+    # The median hallucinated mass rises by 2e-7 with noise 1e-9: far past "significantly
+    # above 0", three orders of magnitude below the minimum effect 0.01 -> no-collapse.
+    rng = np.random.default_rng(21)
+    S, T = 30, 40
+    mass = 1e-6 + 2e-7 * (t_axis(T) - 1)[None, :] / (T - 1) + rng.normal(0, 1e-9, size=(S, T))
+    v = profile(tidy(hallucinated_mass=mass))["hallucinated-data"]
+    assert v.ci_low > 0, "the rise is significant"
+    assert v.verdict == NO_COLLAPSE, v.reason
+
+
+def test_too_few_seeds_are_inconclusive_whatever_the_interval():
+    # 2^-S must be below the one-sided error: 9 seeds with seven rules at a family-wise 95%
+    assert min_seeds_for(1 - 0.05 / 7) == 9
+    assert min_seeds_for(0.95) == 6
+    S, T = 5, 20
+    risk = np.tile(t_axis(T), (S, 1)) * (1 + 0.01 * np.arange(S))[:, None]  # every seed grows
+    v = profile(tidy(population_risk=risk))["any-risk-increase"]
+    assert v.verdict == INCONCLUSIVE and "seeds cannot support it" in v.reason
+    assert v.seeds_needed == min_seeds_for(1 - 0.05 / 3)
+
+
+def test_fragile_verdicts_are_inconclusive_and_stable_ones_are_reproducible():
+    # A rise per seed of mu + N(0, 1) over 40 seeds: as mu grows the collapse criterion is met,
+    # first just past its boundary (reached by few bootstrap replicates: inconclusive, fragile),
+    # then with room to spare (stable). Every conclusive verdict has stability >= 0.8.
+    rng = np.random.default_rng(22)
+    S, T = 40, 2
+    noise = rng.normal(size=S)
+    seen = set()
+    for mu in np.linspace(0.1, 1.5, 29):
+        overlap = np.zeros((S, T))
+        overlap[:, 1] = mu + noise
+        v = profile(tidy(mode_overlap=overlap))["mode-entanglement"]
+        if v.conclusive:
+            assert v.stability >= 0.8
+            seen.add(v.verdict)
+        elif "fragile" in v.reason:
+            assert v.stability < 0.8 and v.seeds_needed is not None
+            seen.add("fragile")
+    assert {"fragile", COLLAPSE} <= seen
+
+
+def test_inconclusive_verdicts_say_what_would_settle_them():
+    rng = np.random.default_rng(23)
+    S, T = 30, 40
+    risk = 1 + 0.001 * t_axis(T)[None, :] + rng.normal(0, 0.3, size=(S, T))
+    p = profile(tidy(population_risk=risk))
+    v = p["diverging-risk"]
+    assert v.verdict == INCONCLUSIVE
+    assert v.seeds_needed is not None and v.seeds_needed > S
+    assert "would settle: about" in v.reason
+    short = profile(tidy(population_risk=risk[:, :5]))["diverging-risk"]
+    assert short.iterations_needed == 8 and "at least 8 iterations" in short.reason
+
+
+def test_every_reason_says_which_iterations_it_speaks_about():
+    rng = np.random.default_rng(24)
+    frame = tidy(population_risk=t_axis(25)[None, :] + rng.normal(size=(20, 25)),
+                 tail_mass_ratio=np.exp(rng.normal(0, 0.1, (20, 25))))
+    for v in profile(frame).verdicts:
+        if v.verdict != NOT_MEASURED:
+            assert "over iterations 1-25" in v.reason, v.reason
+
+
+def test_profiles_at_several_horizons_share_one_bootstrap():
+    rng = np.random.default_rng(25)
+    S, T = 200, 20
+    # a slow geometric loss of variance, 0.002 per iteration (a Gaussian refitted to about
+    # 1000 of its own samples): negligible within the run, 2 in log over 1000 iterations
+    L = -0.002 * t_axis(T)[None, :] + np.cumsum(rng.normal(0, 0.01, size=(S, T)), axis=1)
+    frame = tidy(variance_ratio=np.exp(L))
+    both = profiles(frame, [1000, T])
+    assert both[1000].to_dict() == profile(frame).to_dict()
+    # the long run cannot be excluded from 20 iterations; the next 20 can
+    assert both[1000].verdict("collapsing-variance") == INCONCLUSIVE
+    assert both[T].verdict("collapsing-variance") == NO_COLLAPSE
+    assert both[T].thresholds.horizon == T
+
+
+def test_thresholds_refuse_a_bootstrap_too_coarse_for_a_stable_verdict():
+    with pytest.raises(UserError, match="resamples 500 cannot resolve"):
+        profile(tidy(population_risk=np.ones((10, 3))), thresholds={"resamples": 500})

@@ -7,12 +7,19 @@ proportional to (i+1)^-zipf_exponent, so outcome 0 is the most common). Fit: MLE
 counts / total. Batches carry the outcome labels ``x`` (S, m) int64; summaries are the per-seed
 counts, exact and additive, so ``accumulate`` adds counts.
 
-Infinite risk from iteration 1: with n small relative to ``categories`` (above all with a Zipf
-truth, whose rare outcomes have tiny probabilities) the first fit, on n *real* samples, already
-gives some true outcomes probability zero, so ``population_risk`` and ``kl_to_truth`` are
-``inf`` from iteration 1, before any synthetic data. That is the MLE's sampling error, not
-collapse: the verdict rules (``simulators.verdicts``) count only infinities that appear later in
-a trajectory. To see finite risks, take n well above the number of outcomes.
+The risk is that of a smoothed model. The chain samples from the MLE frequencies (an outcome
+with zero count is lost for good: that is the collapse mechanism), but the MLE's own
+cross-entropy is infinite as soon as one true outcome has count zero, which with n small
+relative to ``categories`` (above all with a Zipf truth, whose rare outcomes have tiny
+probabilities) happens in the first fit on real data already, and then every risk-based
+definition and every scaling law is unmeasurable. So ``population_risk`` and ``kl_to_truth``
+are those of the add-alpha estimate q~_i = (c_i + alpha) / (m + K alpha) built from the same
+counts c (m of them), alpha = ``smoothing`` (default 1/2, the Krichevsky-Trofimov estimator;
+on real data its KL to a K-outcome truth falls like (K - 1) / (2m) once m is large relative to
+K, the chi-square limit of every add-constant estimator). A lost outcome then costs
+log((m + K alpha) / alpha) nats per unit of its true probability: finite, and larger than the
+uniform model's log K once enough mass is lost, so ``catastrophic-risk`` can be reached.
+``smoothing: 0`` gives the raw MLE risk (``inf`` once an outcome is lost).
 
 Backend: numpy (counting and sampling are a few integer array operations).
 
@@ -22,8 +29,8 @@ count exceeds u, so an outcome with zero count can never be drawn (no floating-p
 
 Metrics (truth p, model q, both exact):
 
-``population_risk``   cross-entropy -sum_i p_i log q_i (``inf`` once a true outcome has q_i = 0).
-``kl_to_truth``       KL(p || q) = population_risk - H(p) (``inf`` likewise).
+``population_risk``   cross-entropy -sum_i p_i log q~_i of the smoothed model (see above).
+``kl_to_truth``       KL(p || q~) = population_risk - H(p).
 ``entropy``           -sum_i q_i log q_i.
 ``support_size``      number of outcomes with q_i > 0.
 ``tail_mass_ratio``   q(T) / p(T) for the truth's tail T: the rarest outcomes of the truth whose
@@ -53,6 +60,10 @@ class DiscreteParams(FamilyParams):
     init: Literal["uniform", "zipf"] = Field("uniform", description="the truth's shape")
     zipf_exponent: float = Field(1.0, gt=0, description="p_i proportional to (i+1)^-exponent (init zipf)")
     n: int = Field(100, ge=1, description="samples per iteration")
+    smoothing: float = Field(
+        0.5, ge=0, description="add-alpha constant of the smoothed model whose risk is reported "
+        "(the chain samples from the unsmoothed frequencies); 0: the raw MLE risk"
+    )
 
 
 def truth_probabilities(params: DiscreteParams) -> np.ndarray:
@@ -137,7 +148,11 @@ class Discrete(Family):
         out: dict[str, np.ndarray] = {}
         with np.errstate(divide="ignore"):
             logq = np.log(q)
-        risk = -np.sum(p * np.where(q > 0, logq, -np.inf), axis=1)
+        alpha = self.params.smoothing
+        k = self.params.categories
+        smoothed = (model["counts"] + alpha) / (model["total"] + k * alpha)[:, None]
+        with np.errstate(divide="ignore"):
+            risk = -np.sum(p * np.where(smoothed > 0, np.log(smoothed), -np.inf), axis=1)
         out["population_risk"] = risk
         out["kl_to_truth"] = risk - self.entropy_p
         out["entropy"] = -np.sum(q * np.where(q > 0, logq, 0.0), axis=1)
