@@ -116,12 +116,12 @@ def profile_cmd(
         frame = read_run(run_file)
         title = f"collapse profile of {run_file}"
     else:
-        config = resolve_options(
+        spec = resolve_options(
             simulator, policy=policy, real_fraction=real_fraction, seeds=seeds,
             iterations=iterations, params=params, device=device,
         )
-        frame = execute_with_progress(config, obj)
-        title = f"collapse profile of {config.simulator} {config.policy}"
+        frame = execute_with_progress(spec, obj)
+        title = f"collapse profile of {spec.simulator} {spec.policy}"
     prof = profile(frame, thresholds=th, baseline=baseline)
     title += f" ({prof.seeds} seeds, {prof.iterations} iterations)"
     if out is not None:

@@ -89,9 +89,9 @@ def _print_summary(frame: Any) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from simulators.engine import summarize_frame
+    from simulators.summary import summarize
 
-    summary = summarize_frame(frame)
+    summary = summarize(frame)
     metrics = list(dict.fromkeys(frame["metric"]))
     table = Table(title=f"mean [95% CI] over {frame['seed'].nunique()} seeds")
     table.add_column("iteration", justify="right")
@@ -108,27 +108,38 @@ def _print_summary(frame: Any) -> None:
     Console(width=max(120, 30 * (len(metrics) + 1)) if not sys.stdout.isatty() else None).print(table)
 
 
-def execute_with_progress(config: Any, obj: Context | None) -> Any:
+def execute_with_progress(spec: Any, obj: Context | None) -> Any:
     """Execute a resolved run, with a progress bar over iterations when ``obj.progress``."""
     from simulators.engine import execute
 
     if obj is None or not obj.progress:
-        return execute(config)
+        return execute(spec)
     from rich.progress import Progress
 
     with Progress(transient=True) as bar:
-        task = bar.add_task(f"{config.simulator} {config.policy}", total=config.iterations)
-        return execute(config, progress=lambda t, total: bar.update(task, completed=t))
+        task = bar.add_task(f"{spec.simulator} {spec.policy}", total=spec.iterations)
+        return execute(spec, progress=lambda t, total: bar.update(task, completed=t))
 
 
-#: the options that describe one run, shared by ``mcatlas run`` and ``mcatlas profile``
+def _run_option(name: str, flag: str, **kwargs: Any) -> Any:
+    """A click option for the RunSpec field ``name``: its default and help come from the model."""
+    from simulators.runspec import DEFAULTS, RunSpec
+
+    default = DEFAULTS[name]
+    return click.option(flag, default=None if default is None else str(default) if name == "seeds"
+                        else default, show_default=default is not None,
+                        help=RunSpec.model_fields[name].description, **kwargs)
+
+
+#: the options that describe one run, shared by ``mcatlas run`` and ``mcatlas profile``; their
+#: defaults are those of :class:`simulators.runspec.RunSpec`
 RUN_OPTIONS = (
-    click.option("--policy", default="replace", show_default=True, help="replace | accumulate | accumulate-subsample | mix | fresh"),
-    click.option("--real-fraction", type=float, default=None, help="Fraction of real data (mix, fresh)."),
-    click.option("--seeds", default="10", show_default=True, help="Number of seeds S (ids 0..S-1) or a list 0,3,7."),
-    click.option("--iterations", type=int, default=10, show_default=True),
+    _run_option("policy", "--policy"),
+    _run_option("real_fraction", "--real-fraction", type=float),
+    _run_option("seeds", "--seeds"),
+    _run_option("iterations", "--iterations", type=int),
     click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A simulator parameter (repeatable)."),
-    click.option("--device", default="cpu", show_default=True, help="cpu | cuda (torch simulators only)"),
+    _run_option("device", "--device"),
 )
 
 
@@ -150,19 +161,14 @@ def resolve_options(
     device: str,
     metrics: str | None = None,
 ) -> Any:
-    """The validated :class:`simulators.engine.RunConfig` of a command's run options."""
-    from simulators.engine import resolve
+    """The resolved :class:`simulators.runspec.RunSpec` of a command's run options."""
+    from simulators.runspec import RunSpec
 
-    return resolve(
-        simulator,
-        policy=policy,
-        seeds=parse_seeds(seeds),
-        iterations=iterations,
-        device=device,
-        metrics=metrics,
-        real_fraction=real_fraction,
-        **parse_params(params),
-    )
+    return RunSpec.of(
+        simulator=simulator, params=parse_params(params), policy=policy,
+        real_fraction=real_fraction, seeds=parse_seeds(seeds), iterations=iterations,
+        device=device, metrics=metrics,
+    ).resolve()
 
 
 @main.command("run")
@@ -188,13 +194,13 @@ def run_cmd(
     """Run SIMULATOR under a data policy and print or save its per-seed metrics."""
     from simulators.runfiles import check_writable, run_to_json, write_run
 
-    config = resolve_options(
+    spec = resolve_options(
         simulator, policy=policy, real_fraction=real_fraction, seeds=seeds,
         iterations=iterations, params=params, device=device, metrics=metrics,
     )
     if out is not None:
         check_writable(out)  # fail before any work
-    frame = execute_with_progress(config, obj)
+    frame = execute_with_progress(spec, obj)
     if out is not None:
         write_run(frame, out)
         if obj is None or not obj.quiet:

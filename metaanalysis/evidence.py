@@ -64,6 +64,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, select
 
 from simulators.errors import UserError
+from simulators.summary import SUMMARY_COLUMNS
 from simulators.vocabulary import DEFINITIONS
 
 from . import provenance as prov
@@ -75,8 +76,6 @@ if TYPE_CHECKING:
 VARIANTS: tuple[str, ...] = ("published", "realistic")
 #: what a matrix evidence cell can say (besides absent: no setup with a stored run)
 CELL_VALUES: tuple[str, ...] = ("collapse", "no-collapse", "mixed", "not-measured")
-#: z of the two-sided 95% normal interval of the aggregates
-Z95 = 1.959963984540054
 
 #: test hook (documented, off by default): when set to a file path, :func:`store_result`
 #: creates that file *inside* the open write transaction and then sleeps, so a test can SIGKILL
@@ -197,28 +196,17 @@ def open_evidence(url: str, root: Any) -> Engine:
 def canonical_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """The resolved configuration dict (defaults filled in) of a configuration dict.
 
-    Accepts what :meth:`simulators.engine.RunConfig.as_dict` returns, or a partial dict with
-    ``simulator`` and optional ``params``, ``policy``, ``real_fraction``, ``seeds`` (a count or
-    a list of ids), ``iterations``, ``device``, ``metrics``. Errors are one-line UserErrors.
+    Accepts what :meth:`simulators.runspec.RunSpec.as_dict` returns, or a partial dict with
+    ``simulator`` and any other field of the RunSpec. Errors are one-line UserErrors.
     """
     return resolve_config(config).as_dict()
 
 
 def resolve_config(config: Mapping[str, Any]) -> Any:
-    """The :class:`simulators.engine.RunConfig` of a configuration dict."""
-    from simulators.engine import resolve
+    """The resolved :class:`simulators.runspec.RunSpec` of a configuration dict."""
+    from simulators.runspec import RunSpec
 
-    c = dict(config)
-    return resolve(
-        c["simulator"],
-        policy=c.get("policy", "replace"),
-        seeds=c.get("seeds", 10),
-        iterations=c.get("iterations", 10),
-        device=c.get("device", "cpu"),
-        metrics=c.get("metrics"),
-        real_fraction=c.get("real_fraction"),
-        **dict(c.get("params") or {}),
-    )
+    return RunSpec.from_mapping(config).resolve()
 
 
 def config_hash(resolved: Mapping[str, Any]) -> str:
@@ -253,43 +241,8 @@ class RunResult:
     provenance: dict[str, Any] = field(default_factory=dict)
 
 
-AGGREGATE_COLUMNS: tuple[str, ...] = ("iteration", "metric", "n", "n_inf", "mean", "median", "ci_low", "ci_high")
-
-
-def aggregate(frame: "pd.DataFrame") -> "pd.DataFrame":
-    """Per iteration and metric: n, n_inf, mean, median, 95% CI of the mean (see the module
-    docstring for how infinities and NaN are handled). Vectorised over groups."""
-    import numpy as np
-    import pandas as pd
-
-    v = frame["value"].to_numpy(dtype=np.float64)
-    keys = frame[["iteration", "metric"]].copy()
-    ok = ~np.isnan(v)
-    pinf, ninf = np.isposinf(v), np.isneginf(v)
-    fin = np.where(np.isfinite(v), v, np.nan)
-    tmp = pd.DataFrame(
-        {"iteration": keys["iteration"].to_numpy(), "metric": keys["metric"].to_numpy(),
-         "ok": ok, "pinf": pinf, "ninf": ninf, "fin": fin, "val": np.where(ok, v, np.nan)}
-    )
-    g = tmp.groupby(["iteration", "metric"], sort=True)
-    n = g["ok"].sum()
-    n_pinf, n_ninf = g["pinf"].sum(), g["ninf"].sum()
-    mean_fin = g["fin"].mean()
-    sd = g["fin"].std(ddof=1)
-    median = g["val"].median()
-    out = pd.DataFrame({"n": n.astype(int), "n_inf": (n_pinf + n_ninf).astype(int)})
-    mean = mean_fin.to_numpy().copy()
-    mean = np.where(n_pinf.to_numpy() > 0, np.inf, mean)
-    mean = np.where(n_ninf.to_numpy() > 0, -np.inf, mean)
-    mean = np.where((n_pinf.to_numpy() > 0) & (n_ninf.to_numpy() > 0), np.nan, mean)
-    half = Z95 * sd.to_numpy() / np.sqrt(np.maximum(n.to_numpy(), 1))
-    valid = (n.to_numpy() >= 2) & (out["n_inf"].to_numpy() == 0)
-    out["mean"] = mean
-    out["median"] = median.to_numpy()
-    out["ci_low"] = np.where(valid, mean - half, np.nan)
-    out["ci_high"] = np.where(valid, mean + half, np.nan)
-    out = out.reset_index()
-    return out[list(AGGREGATE_COLUMNS)]
+#: the columns of the per-iteration aggregates (:func:`simulators.summary.summarize`)
+AGGREGATE_COLUMNS: tuple[str, ...] = SUMMARY_COLUMNS
 
 
 class CodeVersionMismatch(UserError):
@@ -315,6 +268,7 @@ def compute(
     the parent's skip check and the stored run use the same key.
     """
     from simulators.engine import execute
+    from simulators.summary import summarize
     from simulators.verdicts import profile
 
     here = prov.code_version()
@@ -336,7 +290,7 @@ def compute(
     t0 = time.perf_counter()
     frame = execute(resolved, progress=progress)
     prof = profile(frame)
-    aggs = aggregate(frame)
+    aggs = summarize(frame)
     wall = time.perf_counter() - t0
     finished = prov.utc_now()
     frame.attrs.clear()
@@ -1030,7 +984,7 @@ def contradicted_claims(eng: Engine, paper: Any, frame: "pd.DataFrame | None" = 
 
 
 __all__ = [
-    "AGGREGATE_COLUMNS", "CELL_VALUES", "Contradiction", "RunResult", "VARIANTS", "aggregate",
+    "AGGREGATE_COLUMNS", "CELL_VALUES", "Contradiction", "RunResult", "VARIANTS",
     "apply_evidence", "evidence_text", "has_evidence", "CodeVersionMismatch", "LINK_STATES",
     "STATE_NOTES", "current_links", "index_defaults", "link_states",
     "aggregates", "canonical_config", "combine_verdicts", "compute", "config_hash",

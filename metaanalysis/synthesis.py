@@ -221,10 +221,11 @@ class RunEvidence:
 
 def trajectory_summary(frame: Any) -> Any:
     """Per iteration and metric: mean, 95% CI across seeds and the number of seeds
-    (``simulators.engine.summarize_frame``, so the report shows what ``mcatlas run`` prints)."""
-    from simulators.engine import summarize_frame
+    (:func:`simulators.summary.summarize`, so the report shows what ``mcatlas run`` prints and the
+    store keeps)."""
+    from simulators.summary import summarize
 
-    return summarize_frame(frame)
+    return summarize(frame).rename(columns={"n": "seeds"})
 
 
 def evidence_from_runs(runs: Iterable[RunEvidence]) -> Evidence:

@@ -21,13 +21,29 @@ Summaries
     accumulated pool in preallocated arrays.
 
 Iteration t (1-based) fits model t on the training set of iteration t; iteration 1 always fits on
-n real samples. ``measure(model, metrics)`` returns, per requested metric, an array of shape (S,)
-of floats (``inf`` and ``nan`` are values, not errors: degenerate states are results).
+n real samples (``n`` is a parameter of every family, declared here).
+
+Measuring
+    ``measure(model, metrics)`` returns exactly the requested metrics, each an array of shape
+    (S,) of floats, and computes only what they need (families group metrics that share work).
+    ``inf`` and ``nan`` are values, not errors: degenerate states are results. Where a family
+    reads a metric off regions of the truth, the regions are the same for all: the truth's
+    *tail* is its outermost :data:`TAIL_MASS` of probability (outside its central 99%), and the
+    region where real data have (near) zero density, whose mass is *hallucinated*, is outside
+    its central 1 - :data:`HALLUCINATION_MASS`.
 
 Randomness
     The engine creates one generator per run (``numpy.random.Generator`` or
     ``torch.Generator``) from the run's seeds and passes it to every call that draws. Same
     arguments and seeds give identical output.
+
+    Measurement noise (Monte Carlo draws behind a metric: model samples for a region mass,
+    importance samples for a bound) comes from one scheme: :meth:`Family.measurement_rng`, a
+    generator seeded by :attr:`Family.measurement_seed`, which the base class draws from the
+    run's generator when the family is built. It is re-created at every measurement, so the
+    draws are the same at every iteration (common random numbers: a trajectory moves only when
+    the model does), and families draw them per seed, so measurement error is independent
+    across seeds and shows in the intervals across seeds instead of being shared by all.
 """
 
 from __future__ import annotations
@@ -35,16 +51,35 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Mapping
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 Batch = dict[str, Any]
 Summary = dict[str, Any]
 
+# The regions of a truth that metrics read, for every family in one place.
+#: the tail of a fine-grained truth (a density, a categorical distribution): its rarest 1% of
+#: probability (outside its central 99%; at least one outcome)
+TAIL_MASS = 0.01
+#: outside its central 1 - HALLUCINATION_MASS region a truth has (near) no mass
+HALLUCINATION_MASS = 1e-6
+#: the tail of a language over a small vocabulary (lm): its least frequent tokens holding at most
+#: 5% of the token frequency, since 1% would be a fraction of one token
+RARE_TOKEN_MASS = 0.05
+#: the tail of the digits (vae): its 3 classes of smallest weight, a tenth of the class count
+#: rather than a mass, since one class already holds more than 1%
+TAIL_CLASSES = 3
+#: a generated digit whose top classifier probability is below this fits no class: hallucinated
+UNPLACEABLE = 0.5
+
 
 class FamilyParams(BaseModel):
-    """Base class of every family's typed parameter model: unknown fields are errors."""
+    """Base class of every family's typed parameter model: unknown fields are errors.
+
+    ``n`` is every family's sample size; a family redeclares it to change its default."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    n: int = Field(100, ge=1, description="samples per iteration")
 
 
 class Family(ABC):
@@ -68,10 +103,26 @@ class Family(ABC):
     relative_cost: ClassVar[float] = 1.0
 
     def __init__(self, params: FamilyParams, seeds: int, rng: Any, device: str = "cpu") -> None:
-        """Build the truth (per seed where it is random), held-out data and fixed designs."""
+        """Build the truth (per seed where it is random), held-out data and fixed designs.
+
+        Subclasses call this first: it draws :attr:`measurement_seed` from the run's generator."""
         self.params = params
         self.seeds = seeds
         self.device = device
+        self.measurement_seed = _draw_seed(rng)
+
+    def measurement_rng(self) -> Any:
+        """A fresh generator for measurement noise (see "Randomness" above): numpy for numpy
+        families, a torch generator on the run's device for torch ones."""
+        if self.backend == "torch":
+            import torch
+
+            gen = torch.Generator(device=self.device)
+            gen.manual_seed(self.measurement_seed)
+            return gen
+        import numpy as np
+
+        return np.random.default_rng(self.measurement_seed)
 
     @classmethod
     def metrics_for(cls, params: FamilyParams) -> tuple[str, ...]:
@@ -90,8 +141,8 @@ class Family(ABC):
 
     @property
     def n(self) -> int:
-        """Samples per iteration (every family has an ``n`` parameter)."""
-        return int(self.params.n)  # type: ignore[attr-defined]
+        """Samples per iteration."""
+        return int(self.params.n)
 
     @abstractmethod
     def real(self, n: int, rng: Any) -> Batch:
@@ -115,4 +166,13 @@ class Family(ABC):
 
     @abstractmethod
     def measure(self, model: Any, metrics: tuple[str, ...]) -> Mapping[str, Any]:
-        """Each requested metric as an array of shape (S,) (numpy or torch)."""
+        """Exactly the requested metrics, each an array of shape (S,) (numpy or torch)."""
+
+
+def _draw_seed(rng: Any) -> int:
+    """A 63-bit seed drawn from the run's generator (numpy or torch)."""
+    if hasattr(rng, "integers"):
+        return int(rng.integers(0, 2**63 - 1))
+    import torch
+
+    return int(torch.randint(0, 2**62, (1,), generator=rng, device=rng.device).item())

@@ -27,8 +27,9 @@ from typing import Any
 
 import numpy as np
 
+from .base import HALLUCINATION_MASS, TAIL_MASS
+
 DATASETS: tuple[str, ...] = ("blobs", "moons", "circles")
-HALLUCINATION_LEVEL = 1.0 - 1e-6
 
 
 @dataclass(frozen=True)
@@ -72,16 +73,16 @@ class Mixture:
         second += np.eye(self.dim) * float(self.weights @ self.sds**2)
         return second - np.outer(mean, mean)
 
-    def tail_threshold(self, rng: Any, mass: float = 0.01, draws: int = 100_000) -> float:
+    def tail_threshold(self, rng: Any, mass: float = TAIL_MASS, draws: int = 100_000) -> float:
         """tau with P_truth(log p(x) < tau) = mass (estimated from ``draws`` truth samples)."""
         x, _ = self.sample(rng, (draws,))
         return float(np.quantile(self.logpdf(x), mass))
 
-    def far(self, x: np.ndarray, level: float = HALLUCINATION_LEVEL) -> np.ndarray:
-        """Whether each point is outside every component's central ``level`` ball."""
+    def far(self, x: np.ndarray, mass: float = HALLUCINATION_MASS) -> np.ndarray:
+        """Whether each point is outside every component's central 1 - ``mass`` ball."""
         from scipy.stats import chi2
 
-        r2 = float(chi2.isf(1.0 - level, self.dim))
+        r2 = float(chi2.isf(mass, self.dim))
         flat = x.reshape(-1, self.dim)
         mm = np.sum(self.means**2, axis=1)
         out = np.ones(flat.shape[0], dtype=bool)

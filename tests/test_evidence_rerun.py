@@ -24,6 +24,7 @@ from click.testing import CliRunner
 from cli.main import main
 from metaanalysis import absorption as ab
 from metaanalysis import evidence as ev
+from simulators.summary import Z95, summarize
 from metaanalysis import provenance as prov
 from metaanalysis import rerun as rr
 from simulators.vocabulary import DEFINITIONS
@@ -131,7 +132,7 @@ def test_rerun_stores_everything_and_links_identical_configurations_once(stored)
     sub = frame[(frame["metric"] == "entropy") & (frame["iteration"] == 3)]["value"]
     row = agg[(agg["metric"] == "entropy") & (agg["iteration"] == 3)].iloc[0]
     assert row["mean"] == pytest.approx(sub.mean())
-    half = ev.Z95 * sub.std(ddof=1) / math.sqrt(len(sub))
+    half = Z95 * sub.std(ddof=1) / math.sqrt(len(sub))
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((sub.mean() - half, sub.mean() + half))
 
 
@@ -209,9 +210,9 @@ def test_aggregate_handles_inf_and_nan():
     for seed, values in enumerate([(1.0, 2.0), (3.0, math.inf), (5.0, math.nan)]):
         for it, v in enumerate(values, start=1):
             rows.append({"iteration": it, "seed": seed, "metric": "population_risk", "value": v})
-    agg = ev.aggregate(pd.DataFrame(rows)).set_index("iteration")
+    agg = summarize(pd.DataFrame(rows)).set_index("iteration")
     assert agg.loc[1, "mean"] == 3.0 and agg.loc[1, "n"] == 3 and agg.loc[1, "n_inf"] == 0
-    assert agg.loc[1, "ci_low"] == pytest.approx(3.0 - ev.Z95 * 2.0 / math.sqrt(3))
+    assert agg.loc[1, "ci_low"] == pytest.approx(3.0 - Z95 * 2.0 / math.sqrt(3))
     assert agg.loc[2, "mean"] == math.inf and agg.loc[2, "n"] == 2 and agg.loc[2, "n_inf"] == 1
     assert math.isnan(agg.loc[2, "ci_low"]) and math.isnan(agg.loc[2, "ci_high"])
 
@@ -257,17 +258,19 @@ def test_missing_runs_cheapest_first(stored):
 
 
 def test_figure4_absorption_analysis():
-    """Uniform categoricals, K in {2, 10, 100}, n in {4, 8, 16}, 60 seeds, replace.
+    """Uniform categoricals, K in {2, 10, 100}, n in {4, 8, 16}, 200 seeds, replace.
 
     Theory (Wright-Fisher, diffusion approximation): E T ~ 2 n (K-1) ln(K/(K-1)), linear in n
     and saturating in K, so T grows with n and with H0 but is far from proportional to n x H0
-    (exponent of H0 about 0.2). With 60 seeds the standard error of each mean is about
-    sd/sqrt(60) ~ 0.1 of the mean, so the n steps (factor 2) are many standard errors apart.
+    (exponent of H0 about 0.2). Absorption times are right-skewed (sd about 0.75 of the mean), so
+    60 seeds gave sample standard errors that were themselves off by a third; with 200 each
+    mean's standard error is about 0.05 of the mean and its estimate reliable, and the n steps
+    (factor 2) are many standard errors apart.
     """
     items = []
     for k in (2, 10, 100):
         for n in (4, 8, 16):
-            r = ev.compute({"simulator": "discrete", "params": {"categories": k, "n": n}, "seeds": 60,
+            r = ev.compute({"simulator": "discrete", "params": {"categories": k, "n": n}, "seeds": 200,
                             "iterations": 200, "metrics": ["support_size"]})
             items.append((f"k{k}-n{n}", r.config, r.frame))
     table = ab.absorption_table(items)

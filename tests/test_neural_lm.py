@@ -241,7 +241,9 @@ def test_builtin_corpus_reports_only_the_text_metrics():
     risk = frame[frame.metric == "population_risk"]["value"]
     assert np.isfinite(risk).all() and (risk > 0).all()
     vocab = LM(LMParams(**params), 1, make_rng([0], "torch")).vocab
-    assert 50 < vocab < 256 and (risk < math.log(vocab) + 0.5).all()
+    # a units check: the tiny model is barely trained (one epoch on 16 sequences), so its risk is
+    # near the uniform model's log V nats per byte -- not bits, not per sequence
+    assert 50 < vocab < 256 and (0.5 * math.log(vocab) < risk).all() and (risk < 1.5 * math.log(vocab)).all()
 
 
 def test_bad_corpus_and_bad_sizes_are_one_line_user_errors(tmp_path):

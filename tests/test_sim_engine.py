@@ -11,6 +11,7 @@ from simulators import engine
 from simulators.base import Family, FamilyParams
 from simulators.errors import UserError
 from simulators.families.gaussian import chan_merge, scatter_summary
+from simulators.runspec import DEFAULTS, RunSpec
 
 
 class ProbeParams(FamilyParams):
@@ -136,18 +137,25 @@ def test_frame_is_tidy_and_deterministic():
 
 
 def test_resolve_gives_a_plain_config_with_defaults():
-    config = engine.resolve("linear-regression", policy="mix", real_fraction=0.1, seeds=2, iterations=3, dim=3)
-    d = config.as_dict()
-    assert d["params"] == {"dim": 3, "n": 100, "noise_var": 1.0}
+    spec = RunSpec(simulator="linear-regression", params={"dim": 3}, policy="mix", real_fraction=0.1,
+                   seeds=2, iterations=3)
+    d = spec.resolve().as_dict()
+    assert d["params"] == {"n": 100, "dim": 3, "noise_var": 1.0}
     assert d["seeds"] == [0, 1] and d["policy"] == "mix" and d["metrics"] == ["population_risk", "mean_sq_error"]
-    assert config.key() == engine.resolve("linear-regression", policy="mix", real_fraction=0.1, seeds=2, iterations=3, dim=3, n=100).key()
+    explicit = spec.with_changes(params={"dim": 3, "n": 100}, seeds=[0, 1])
+    assert spec.resolve().key() == explicit.resolve().key()
+    assert spec.resolve() == spec.resolve().resolve()  # resolving is idempotent
+    # the defaults of every run field live in the model, and the engine's keywords use them
+    assert DEFAULTS == {"params": {}, "policy": "replace", "real_fraction": None, "seeds": 10,
+                        "iterations": 10, "device": "cpu", "metrics": None}
+    assert engine.spec_of("gaussian")[0] == RunSpec(simulator="gaussian").resolve()
 
 
 @pytest.mark.parametrize(
     "kwargs, fragment",
     [
         ({"name": "gausian"}, "valid choices: discrete, gaussian"),
-        ({"name": "gaussian", "dimm": 2}, "valid parameters: dim, n, estimator"),
+        ({"name": "gaussian", "dimm": 2}, "valid parameters: n, dim, estimator"),
         ({"name": "gaussian", "estimator": "median"}, "'mle' or 'unbiased'"),
         ({"name": "gaussian", "metrics": ["support_size"]}, "population_risk, kl_to_truth"),
         ({"name": "gaussian", "metrics": "nope"}, "population_risk, kl_to_truth"),
@@ -167,7 +175,7 @@ def test_errors_are_one_line_and_list_choices(kwargs, fragment):
     kwargs = dict(kwargs)
     name = kwargs.pop("name")
     with pytest.raises(UserError) as info:
-        engine.resolve(name, **kwargs)
+        engine.spec_of(name, **kwargs)
     message = str(info.value)
     assert "\n" not in message and fragment in message
 

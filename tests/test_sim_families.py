@@ -128,7 +128,7 @@ def test_cli_run_table_and_csv():
     "args, fragment",
     [
         (["run", "gausian"], "valid choices: discrete, gaussian"),
-        (["run", "gaussian", "--param", "dimm=2"], "valid parameters: dim, n"),
+        (["run", "gaussian", "--param", "dimm=2"], "valid parameters: n, dim"),
         (["run", "gaussian", "--param", "dim"], "expected KEY=VALUE"),
         (["run", "gaussian", "--metrics", "mode_overlap"], "valid choices: population_risk"),
         (["run", "gaussian", "--policy", "mixed"], "valid choices: replace"),

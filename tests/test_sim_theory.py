@@ -139,3 +139,17 @@ def test_discrete_smoothed_risk_on_real_data_is_the_chi_square_limit():
     expected = (K - 1) / (2 * n)
     se = math.sqrt(2 * (K - 1)) / (2 * n) / math.sqrt(S)
     assert abs(kl.mean() - expected) < Z * se, (kl.mean(), expected, se)
+
+
+def test_linear_regression_with_fewer_rows_than_features_is_the_minimum_norm_fit():
+    # n < dim: the fit is the minimum-norm solution, whose excess risk on a Gaussian design is
+    # E||w - w*||^2 = (1 - n/d) E||w*||^2 + noise_var n / (d - n - 1) (the part of w* outside
+    # the row space is lost; the noise enters through the pseudo-inverse, E tr((X X^T)^-1) =
+    # n / (d - n - 1)). With d = 50, n = 30: 20 + 1.58.
+    d, n, S = 50, 30, 2000
+    frame = engine.run("linear-regression", seeds=S, iterations=1, dim=d, n=n, noise_var=1.0,
+                       metrics="population_risk")
+    risk = per_seed(frame, "population_risk")[0]
+    expected = (1 - n / d) * d + n / (d - n - 1)
+    se = risk.std(ddof=1) / math.sqrt(S)
+    assert abs(risk.mean() - expected) < Z * se, (risk.mean(), expected, se)

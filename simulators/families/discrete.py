@@ -49,17 +49,14 @@ from typing import Any, Literal, Mapping
 import numpy as np
 from pydantic import Field
 
-from ..base import Batch, Family, FamilyParams, Summary
+from ..base import TAIL_MASS, Batch, Family, FamilyParams, Summary
 from ..registry import register
-
-TAIL_MASS = 0.01  #: the truth's tail holds at most this much probability (at least one outcome)
 
 
 class DiscreteParams(FamilyParams):
     categories: int = Field(10, ge=2, le=1_000_000, description="number of outcomes")
     init: Literal["uniform", "zipf"] = Field("uniform", description="the truth's shape")
     zipf_exponent: float = Field(1.0, gt=0, description="p_i proportional to (i+1)^-exponent (init zipf)")
-    n: int = Field(100, ge=1, description="samples per iteration")
     smoothing: float = Field(
         0.5, ge=0, description="add-alpha constant of the smoothed model whose risk is reported "
         "(the chain samples from the unsmoothed frequencies); 0: the raw MLE risk"
@@ -145,21 +142,27 @@ class Discrete(Family):
     def measure(self, model: Mapping[str, np.ndarray], metrics: tuple[str, ...]) -> dict[str, np.ndarray]:
         q = model["q"]
         p = self.p
+        wanted = set(metrics)
         out: dict[str, np.ndarray] = {}
-        with np.errstate(divide="ignore"):
-            logq = np.log(q)
-        alpha = self.params.smoothing
-        k = self.params.categories
-        smoothed = (model["counts"] + alpha) / (model["total"] + k * alpha)[:, None]
-        with np.errstate(divide="ignore"):
-            risk = -np.sum(p * np.where(smoothed > 0, np.log(smoothed), -np.inf), axis=1)
-        out["population_risk"] = risk
-        out["kl_to_truth"] = risk - self.entropy_p
-        out["entropy"] = -np.sum(q * np.where(q > 0, logq, 0.0), axis=1)
-        out["support_size"] = (q > 0).sum(axis=1).astype(np.float64)
-        out["tail_mass_ratio"] = q[:, self.tail].sum(axis=1) / self.tail_p
-        out["variance_ratio"] = (1.0 - np.sum(q * q, axis=1)) / self.simpson_p
-        out["mean_sq_error"] = np.sum((q - p) ** 2, axis=1)
+        if {"population_risk", "kl_to_truth"} & wanted:
+            alpha = self.params.smoothing
+            k = self.params.categories
+            smoothed = (model["counts"] + alpha) / (model["total"] + k * alpha)[:, None]
+            with np.errstate(divide="ignore"):
+                risk = -np.sum(p * np.where(smoothed > 0, np.log(smoothed), -np.inf), axis=1)
+            out["population_risk"] = risk
+            out["kl_to_truth"] = risk - self.entropy_p
+        if "entropy" in wanted:
+            with np.errstate(divide="ignore"):
+                out["entropy"] = -np.sum(q * np.where(q > 0, np.log(q), 0.0), axis=1)
+        if "support_size" in wanted:
+            out["support_size"] = (q > 0).sum(axis=1).astype(np.float64)
+        if "tail_mass_ratio" in wanted:
+            out["tail_mass_ratio"] = q[:, self.tail].sum(axis=1) / self.tail_p
+        if "variance_ratio" in wanted:
+            out["variance_ratio"] = (1.0 - np.sum(q * q, axis=1)) / self.simpson_p
+        if "mean_sq_error" in wanted:
+            out["mean_sq_error"] = np.sum((q - p) ** 2, axis=1)
         return {m: out[m] for m in metrics}
 
 

@@ -51,11 +51,9 @@ from typing import Any, Literal, Mapping
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator
 
-from ..base import Batch, Family, FamilyParams, Summary
+from ..base import HALLUCINATION_MASS, TAIL_MASS, Batch, Family, FamilyParams, Summary
 from ..registry import register
 
-TAIL_LEVEL = 0.99  #: the truth's central region whose complement is its "tail"
-HALLUCINATION_LEVEL = 1.0 - 1e-6  #: outside this central region the truth has (near) no mass
 MC_DRAWS = 1024  #: random directions per seed (each with its antithetic) for the region masses, dim > 1
 DRAW_ELEMENTS = 1 << 22  #: normals held in memory at once while estimating the region masses
 
@@ -176,10 +174,8 @@ class Gaussian(Family):
         self.truth_entropy = 0.5 * (d * math.log(2 * math.pi * math.e) + self.logdet)
         from scipy.stats import chi2
 
-        self.tail_radius2 = float(chi2.ppf(TAIL_LEVEL, d))
-        self.hall_radius2 = float(chi2.isf(1.0 - HALLUCINATION_LEVEL, d))
-        # seed of the region-mass draws (fixed per run: common random numbers across iterations)
-        self.draw_seed = int(rng.integers(0, 2**63 - 1)) if d > 1 else 0
+        self.tail_radius2 = float(chi2.isf(TAIL_MASS, d))
+        self.hall_radius2 = float(chi2.isf(HALLUCINATION_MASS, d))
 
     def real(self, n: int, rng: Any) -> Batch:
         z = rng.standard_normal((self.seeds, n, self.params.dim))
@@ -242,8 +238,9 @@ class Gaussian(Family):
         indicator, so masses of 1e-12 register). The directions are independent across seeds,
         so their Monte Carlo error is part of the across-seed spread (and so of its CI), and the
         same at every iteration of a run (common random numbers: a trajectory moves only when
-        its model does). They are regenerated at each measurement from ``self.draw_seed``, in
-        chunks of seeds, so memory stays bounded for large dim."""
+        its model does). They are regenerated at each measurement from
+        :meth:`~simulators.base.Family.measurement_rng`, in chunks of seeds, so memory stays
+        bounded for large dim."""
         d = self.params.dim
         S = model["mean"].shape[0]
         m = model["mean"] @ self.whiten  # (S, d)
@@ -253,7 +250,7 @@ class Gaussian(Family):
         if d == 1:
             chunks = [(0, S, np.ones((S, 1, 1)))]
         else:
-            gen = np.random.default_rng(self.draw_seed)  # re-created: the same draws every time
+            gen = self.measurement_rng()  # re-created: the same draws every time
             step = max(1, DRAW_ELEMENTS // (MC_DRAWS * d))
             chunks = ((a, min(a + step, S), None) for a in range(0, S, step))
         for a, e, u in chunks:
@@ -288,7 +285,7 @@ class Gaussian(Family):
             out["variance_ratio"] = np.trace(model["cov"], axis1=1, axis2=2) / float(np.trace(self.cov))
         if {"tail_mass_ratio", "hallucinated_mass"} & set(metrics):
             tail, hallucinated = self._outside(model, (self.tail_radius2, self.hall_radius2))
-            out["tail_mass_ratio"] = tail / (1.0 - TAIL_LEVEL)
+            out["tail_mass_ratio"] = tail / TAIL_MASS
             out["hallucinated_mass"] = hallucinated
         if "mean_sq_error" in metrics:
             out["mean_sq_error"] = np.sum(mean**2, axis=1)

@@ -15,7 +15,7 @@ Not additive (EM needs the points): the engine keeps pools in preallocated array
 numpy.
 
 Metrics (truth p, model q; ``holdout`` real points with their true component labels, and 2000
-model draws from common random numbers fixed per run):
+model draws per seed from the family's measurement generator, the same at every iteration):
 
 ``population_risk``   -mean log q on the held-out real points.
 ``kl_to_truth``       mean (log p - log q) on them (Monte Carlo estimate of KL(p || q)).
@@ -41,7 +41,7 @@ from typing import Any, Mapping
 import numpy as np
 from pydantic import Field
 
-from ..base import Batch, Family, FamilyParams, Summary
+from ..base import TAIL_MASS, Batch, Family, FamilyParams, Summary
 from ..datasets import separated_mixture, tail_threshold
 from ..registry import register
 
@@ -157,8 +157,6 @@ class GMM(Family):
         self.holdout_logp = self.truth.logpdf(self.holdout)
         self.tail_tau = tail_threshold(("gmm", params.components, params.dim, params.separation), self.truth)
         self.truth_trace = float(np.trace(self.truth.covariance()))
-        self.eval_u = rng.random(EVAL_DRAWS)
-        self.eval_z = rng.standard_normal((EVAL_DRAWS, params.dim))
 
     def real(self, n: int, rng: Any) -> Batch:
         x, _ = self.truth.sample(rng, (self.seeds, n))
@@ -205,8 +203,10 @@ class GMM(Family):
             total = np.einsum("sk,skdd->s", w, model["covs"]) + np.einsum("sk,skd,skd->s", w, mu, mu) - np.sum(mean**2, axis=1)
             out["variance_ratio"] = total / self.truth_trace
         if {"entropy", "tail_mass_ratio", "hallucinated_mass"} & wanted:
-            y = self._draw(model, np.broadcast_to(self.eval_u, (S, EVAL_DRAWS)), self.eval_z[None])
+            gen = self.measurement_rng()
+            d = self.params.dim
+            y = self._draw(model, gen.random((S, EVAL_DRAWS)), gen.standard_normal((S, EVAL_DRAWS, d)))
             out["entropy"] = -mixture_logpdf(y, model).mean(axis=1)
-            out["tail_mass_ratio"] = (self.truth.logpdf(y) < self.tail_tau).mean(axis=1) / 0.01
+            out["tail_mass_ratio"] = (self.truth.logpdf(y) < self.tail_tau).mean(axis=1) / TAIL_MASS
             out["hallucinated_mass"] = self.truth.far(y).mean(axis=1)
         return {k: out[k] for k in metrics}

@@ -24,8 +24,9 @@ Metrics (truth p, model q):
                       1 - 1e-6 disk: farther than ~5.3 noise sd from the data's curves/blobs, off
                       the data manifold.
 
-The two region masses are estimated on 1000 model draws per seed made from common random numbers
-(fixed per run), so they vary smoothly across iterations.
+The two region masses are estimated on 1000 model draws per seed from the family's measurement
+generator (:meth:`~simulators.base.Family.measurement_rng`: the same draws at every iteration,
+independent across seeds), so they vary smoothly across iterations.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from typing import Any, Literal, Mapping
 import numpy as np
 from pydantic import Field, field_validator
 
-from ..base import Batch, Family, FamilyParams, Summary
+from ..base import TAIL_MASS, Batch, Family, FamilyParams, Summary
 from ..datasets import dataset, tail_threshold
 from ..registry import register
 
@@ -100,8 +101,6 @@ class KDE(Family):
         self.holdout_logp = self.truth.logpdf(self.holdout)
         self.tail_tau = tail_threshold(("dataset", params.dataset), self.truth)
         self.truth_trace = float(np.trace(self.truth.covariance()))
-        self.eval_u = rng.random(EVAL_DRAWS)
-        self.eval_z = rng.standard_normal((EVAL_DRAWS, 2))
 
     def real(self, n: int, rng: Any) -> Batch:
         x, _ = self.truth.sample(rng, (self.seeds, n))
@@ -150,9 +149,10 @@ class KDE(Family):
         if "variance_ratio" in metrics:
             out["variance_ratio"] = np.trace(model["cov"] + model["kernel"], axis1=1, axis2=2) / self.truth_trace
         if {"tail_mass_ratio", "hallucinated_mass"} & set(metrics):
-            S, m, _ = model["data"].shape
-            index = np.broadcast_to(np.minimum((self.eval_u * m).astype(np.int64), m - 1), (S, EVAL_DRAWS))
-            y = self._draw(model, index, self.eval_z[None])
-            out["tail_mass_ratio"] = (self.truth.logpdf(y) < self.tail_tau).mean(axis=1) / 0.01
+            S, m, d = model["data"].shape
+            gen = self.measurement_rng()
+            index = gen.integers(0, m, size=(S, EVAL_DRAWS))
+            y = self._draw(model, index, gen.standard_normal((S, EVAL_DRAWS, d)))
+            out["tail_mass_ratio"] = (self.truth.logpdf(y) < self.tail_tau).mean(axis=1) / TAIL_MASS
             out["hallucinated_mass"] = self.truth.far(y).mean(axis=1)
         return {k: out[k] for k in metrics}

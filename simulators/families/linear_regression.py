@@ -10,8 +10,10 @@ last n - k rows of a synthetic draw of n, so rows stay aligned with X).
 
 Summaries are the normal equations (X^T X, X^T y), exact and additive: ``accumulate`` stacks the
 relabelled copies by adding them (X^T X grows to k X^T X, X^T y to a running sum), so an
-iteration costs the same however many copies are stacked. A singular X^T X (n < dim) falls back
-to the minimum-norm solution (pseudo-inverse) instead of failing.
+iteration costs the same however many copies are stacked. With fewer rows than features
+(n < dim) X^T X is singular whatever the policy (every copy relabels the same rows), and the fit is
+the minimum-norm least-squares solution (pseudo-inverse), as in over-parameterised regression;
+``np.linalg.solve`` would not fail on such a matrix but return numerical noise.
 
 Backend: numpy (batched (S, dim, dim) solves).
 
@@ -73,10 +75,12 @@ class LinearRegression(Family):
 
     def fit(self, summary: Summary, previous: Any, rng: Any) -> np.ndarray:
         xtx, xty = summary["xtx"], summary["xty"]
-        try:
-            return np.linalg.solve(xtx, xty[..., None])[..., 0]
-        except np.linalg.LinAlgError:  # some seed singular: minimum-norm solutions for all
-            return np.einsum("sij,sj->si", np.linalg.pinv(xtx, hermitian=True), xty)
+        if self.params.n >= self.params.dim:
+            try:
+                return np.linalg.solve(xtx, xty[..., None])[..., 0]
+            except np.linalg.LinAlgError:  # a seed's design is degenerate: minimum norm for all
+                pass
+        return np.einsum("sij,sj->si", np.linalg.pinv(xtx, hermitian=True), xty)
 
     def sample(self, model: np.ndarray, n: int, rng: Any) -> Batch:
         return self._labels(model, n, rng)
@@ -86,6 +90,6 @@ class LinearRegression(Family):
         return np.einsum("sd,sd->s", self.w_star, self.w_star)
 
     def measure(self, model: np.ndarray, metrics: tuple[str, ...]) -> Mapping[str, np.ndarray]:
-        risk = np.sum((model - self.w_star) ** 2, axis=1)
+        risk = np.sum((model - self.w_star) ** 2, axis=1)  # both metrics are this one number
         out = {"population_risk": risk, "mean_sq_error": risk / self.params.dim}
         return {m: out[m] for m in metrics}

@@ -35,7 +35,8 @@ the exact source (``CORPUS_MISSING``) are not reported for corpus runs: :meth:`L
 says so, and the engine neither asks for them nor accepts them in ``metrics``.
 
 Backend: torch (``device`` cpu or cuda). Randomness: initialisation, minibatch order and sampling
-draw from the run's generator; the evaluation sample comes from a generator with a fixed seed.
+draw from the run's generator; the evaluation contexts come from the family's measurement
+generator (:meth:`~simulators.base.Family.measurement_rng`).
 """
 
 from __future__ import annotations
@@ -54,7 +55,6 @@ CORPUS_MISSING = ("kl_to_truth", "tail_mass_ratio", "hallucinated_mass", "mode_o
 #: upper bound on S * sequences * seq_len * vocab per evaluation chunk (memory of measure)
 EVAL_CHUNK_ELEMENTS = 1 << 22
 #: seed of the evaluation sample's generator (fixed: the same contexts for every run)
-EVAL_SEED = 7919
 
 
 class LMParams(FamilyParams):
@@ -117,8 +117,7 @@ class LM(Family):
         import torch
 
         self.available = self.metrics_for(params)
-        eval_gen = torch.Generator(device=device)
-        eval_gen.manual_seed(EVAL_SEED)
+        eval_gen = self.measurement_rng()
         if params.corpus is None:
             from ..neural.source import TopicMarkovSource
 

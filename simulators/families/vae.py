@@ -18,8 +18,8 @@ nats per image and synthetic images (decode z ~ N(0, I), draw each pixel from it
 in exactly the space of the real ones.
 
 Metrics (generated quantities use ``eval_samples`` images per seed and importance samples drawn
-from a generator with a fixed seed, re-created at every measurement: common random numbers, so
-trajectories move only when the models do):
+from the family's measurement generator, re-created at every measurement: common random numbers,
+so trajectories move only when the models do):
 
 ``population_risk``   the importance-weighted bound (IWAE, Burda et al., arXiv 1509.00519) with
                       ``iw_samples`` samples on the NLL of the held-out digits, averaged under the
@@ -56,13 +56,10 @@ from typing import Any, Mapping
 
 from pydantic import Field
 
-from ..base import Batch, Family, FamilyParams, Summary
+from ..base import TAIL_CLASSES, UNPLACEABLE, Batch, Family, FamilyParams, Summary
 from ..registry import register
 
-TAIL_CLASSES = 3  #: the rarest classes of the real distribution form its tail
 AMBIGUOUS_MARGIN = 0.2  #: top-2 classifier probabilities closer than this: between two classes
-UNPLACEABLE = 0.5  #: top classifier probability below this: no class fits
-EVAL_SEED = 104729  #: seed of the measurement noise (fixed: common random numbers)
 EVAL_CHUNK = 64  #: held-out images per IWAE chunk (memory of measure)
 
 
@@ -231,8 +228,7 @@ class VAE(Family):
         from ..neural import batched
 
         p = self.params
-        gen = torch.Generator(device=self.device)
-        gen.manual_seed(EVAL_SEED)
+        gen = self.measurement_rng()
         out: dict[str, Any] = {}
         with torch.no_grad(), batched.cpu_threads(self.device):
             if "population_risk" in metrics:

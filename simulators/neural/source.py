@@ -21,7 +21,8 @@ Exact quantities
     every sequence, so per-context expectations over the next token are exact and only the contexts
     are sampled. ``token_marginals()`` propagates the state distribution through ``seq_len``
     positions (exact), which defines the *rare* tokens: the least frequent content tokens whose
-    total frequency (averaged over positions) is at most ``RARE_MASS`` (at least one token).
+    total frequency (averaged over positions) is at most ``simulators.base.RARE_TOKEN_MASS``
+    (at least one token).
 
 Metrics (:func:`context_metrics`): for a model q and the source p at the same contexts c (the
 positions of a large fixed source sample), with means over contexts:
@@ -52,12 +53,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..base import RARE_TOKEN_MASS
 from . import min_vocab
 
 ZIPF_EXPONENT = 1.1  #: base frequency of content rank r is r^-ZIPF_EXPONENT
 SPARSITY = 0.3  #: chance that an otherwise allowed content transition is forbidden (p = 0)
 SWITCH = 0.05  #: probability of switching topic at each step (split over the other markers)
-RARE_MASS = 0.05  #: the rare tokens carry at most this much of the token frequency
 SOURCE_SEED = 20240521  #: fixes the language (the truth), independent of the run's seeds
 
 
@@ -132,7 +133,7 @@ class TopicMarkovSource:
         content = np.arange(self.K, self.V)
         order = content[np.argsort(freq[content], kind="stable")]
         cum = np.cumsum(freq[order])
-        count = max(1, int(np.searchsorted(cum, RARE_MASS, side="right")))
+        count = max(1, int(np.searchsorted(cum, RARE_TOKEN_MASS, side="right")))
         mask = np.zeros(self.V, dtype=bool)
         mask[order[:count]] = True
         return mask
