@@ -1,7 +1,7 @@
 """Benchmark: S seeds trained as one batched model vs S sequential single-seed trainings.
 
-Issue 6 asks that S seeds of the neural families (``lm``, ``vae``) train as one batched model
-and that this be benchmarked against the sequential loop (goal: >= 5x at S = 16 on CPU). Every
+The neural families (``lm``, ``vae``) train S seeds as one batched model; this measures what that
+gains over training them one after another (the aim is 5x or more at S = 16 on CPU). Every
 timing below is one *training* (the family's ``fit``: initialisation plus minibatch Adam), on the
 same data, with the same model size, number of epochs / Adam steps, batch size and learning rate.
 Sampling and metrics are not timed. Three sides:
@@ -33,7 +33,7 @@ and the medians are printed (the machine is shared, so single timings are noisy)
 
     python benchmarks/bench_neural.py [--seeds 16] [--family lm|vae|both] [--device cpu] [--repeats 3]
 
-Measured (2026-11-30, 2 CPU cores of an otherwise idle virtual machine, single timings still vary
+Measured on 2 CPU cores of an otherwise idle virtual machine (single timings still vary
 by up to 50%; S = 16; runs of this script, each the median of 5 repeats; lm: n=128, epochs=2,
 16 Adam steps; vae: n=500, epochs=4, 32 Adam steps):
 
@@ -46,19 +46,19 @@ by up to 50%; S = 16; runs of this script, each the median of 5 repeats; lm: n=1
                                                              threading still on)
     vae     0.07-0.08 s                           9.0-9.2x   (2 runs)
 
-So the issue's 5x goal at S = 16 on CPU is met for ``vae`` and NOT for ``lm``: about 3x by
+So at S = 16 on CPU batching gains more than 5x for ``vae`` and less for ``lm``: about 3x by
 default, about 5x on both cores. The batched ``lm`` step is bound by arithmetic and memory
 traffic, which batching does not reduce: batched matrix products and their backward (~30%), CPU
 flash attention on 512 tiny (16 x 16) heads per step (~17%), exact-erf GELU and its backward
 (~12%), copies from the head permutes (~7%), LayerNorm (~7%); Adam and Python overhead are a few
-percent (torch.profiler, 2026-11-30). Variants tried and not kept, because A/B timings in one
+percent (torch.profiler). Variants tried and not kept, because A/B timings in one
 process did not separate them from noise (all within +-10%): math attention instead of flash
 attention, ReLU or tanh-GELU instead of erf-GELU, a gather instead of the one-hot embedding
 product, ``bmm`` plus an in-place bias add instead of ``baddbmm``, flushing denormals, and glibc
 malloc settings that keep freed memory. Why one thread is the default (reproducibility with MKL's
 dynamic threading, and slowdowns under load): :func:`simulators.neural.batched.cpu_threads`.
-Both naive models train to a comparable loss (checked by hand on
-2026-11-22: lm held-out cross-entropy 1.88 naive vs 2.03 batched nats at 8 epochs, uniform 3.47).
+Both naive models train to a comparable loss (checked by hand: lm held-out cross-entropy 1.88
+naive vs 2.03 batched nats at 8 epochs, uniform 3.47).
 """
 
 from __future__ import annotations

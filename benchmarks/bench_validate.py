@@ -80,7 +80,7 @@ def generate(root: Path, n: int) -> None:
 def naive(root: Path, loader: type) -> int:
     import yaml
 
-    from metaanalysis.records import Paper
+    from metaanalysis.annotations.records import Paper
 
     ok = 0
     for path in sorted((root / "papers").iterdir()):
@@ -97,7 +97,7 @@ def main() -> None:
     n = args.records
 
     from metaanalysis import store
-    from metaanalysis.validation import validate_directory
+    from metaanalysis.annotations.validation import validate_directory
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "annotations"

@@ -21,15 +21,15 @@ from simulators.vocabulary import DEFINITIONS, EXPLICIT_DEFINITION, POLICIES, US
 
 
 def _root(obj: Context) -> Path:
-    from metaanalysis.paths import annotations_dir
+    from metaanalysis.annotations.paths import annotations_dir
 
     return annotations_dir(obj.annotations)
 
 
 def _index(obj: Context) -> Any:
     """An engine on the store, synced with the annotations if they changed."""
-    from metaanalysis.paths import db_url
-    from metaanalysis.store import open_index
+    from metaanalysis.annotations.paths import db_url
+    from metaanalysis.store.index import open_index
 
     return open_index(db_url(obj.db), _root(obj))
 
@@ -72,8 +72,8 @@ def validate(obj: Context, paths: tuple[Path, ...], fmt: str) -> None:
     Every problem is printed, one line each; exit status 1 if there is any, else 0 with a
     one-line summary.
     """
-    from metaanalysis.paths import REPO_ANNOTATIONS
-    from metaanalysis.validation import validate_directory, validate_paths
+    from metaanalysis.annotations.paths import REPO_ANNOTATIONS
+    from metaanalysis.annotations.validation import validate_directory, validate_paths
 
     if paths:
         bundled = obj.annotations or (REPO_ANNOTATIONS if REPO_ANNOTATIONS.is_dir() else None)
@@ -103,7 +103,7 @@ def validate(obj: Context, paths: tuple[Path, ...], fmt: str) -> None:
 @main.command()
 def schema() -> None:
     """Print the JSON Schema of a paper record (annotations/paper.schema.json)."""
-    from metaanalysis.records import paper_json_schema_text
+    from metaanalysis.annotations.records import paper_json_schema_text
 
     click.echo(paper_json_schema_text(), nl=False)
 
@@ -120,8 +120,10 @@ def db() -> None:
 @click.pass_obj
 def db_sync(obj: Context) -> None:
     """Rebuild the index from the YAML files, in one transaction."""
-    from metaanalysis.paths import db_url
-    from metaanalysis.store import engine, shown_url, sync
+    from metaanalysis.annotations.paths import db_url
+    from metaanalysis.store import engine
+    from metaanalysis.store.database import shown_url
+    from metaanalysis.store.index import sync
 
     url = db_url(obj.db)
     result = sync(engine(url), _root(obj))
@@ -145,11 +147,11 @@ def db_sync(obj: Context) -> None:
 def papers(obj: Context, definition: str | None, usage: str | None, explicit: str | None,
            year: int | None, policy: str | None, fmt: str) -> None:
     """List papers, filtered by definition, usage, explicit flag, year or data policy."""
-    from metaanalysis.queries import find_papers
+    from metaanalysis.store.queries import find_papers
 
     found = find_papers(_index(obj), definition=definition, usage=usage, explicit=explicit, year=year, policy=policy)
     if fmt == "bibtex":
-        from metaanalysis.bibtex import bibliography
+        from metaanalysis.annotations.bibtex import bibliography
 
         click.echo(bibliography(found), nl=False)
         return
@@ -180,15 +182,14 @@ def papers(obj: Context, definition: str | None, usage: str | None, explicit: st
 @click.pass_obj
 def show(obj: Context, key: str) -> None:
     """One paper in full: identification, definitions, policies, claims, setups, realism."""
-    from metaanalysis.queries import get_paper, paper_text
-    from metaanalysis.store import paper_files_of
+    from metaanalysis.present.text import paper_text
+    from metaanalysis.store.index import paper_files_of
+    from metaanalysis.store.queries import get_paper
 
     eng = _index(obj)
     paper = get_paper(eng, key)
     click.echo(paper_text(paper, paper_files_of(eng).get(paper.key)))
-    from metaanalysis.evidence import (
-        evidence_text,  # stored runs, contradicted claims (issue 4)
-    )
+    from metaanalysis.present.text import evidence_text
 
     click.echo(evidence_text(eng, paper))
 
@@ -221,15 +222,15 @@ def _check_out(out: Path, suffixes: tuple[str, ...]) -> None:
 @click.pass_obj
 def matrix(obj: Context, fmt: str, summary: bool, out: Path | None, evidence: bool = False) -> None:
     """The definition-vs-paper matrix: papers in figure order, definitions grouped by family."""
-    from metaanalysis.matrix import build_matrix, rich_table, summary_text
-    from metaanalysis.store import read_matrix_inputs
+    from metaanalysis.analysis.matrix import build_matrix, rich_table, summary_text
+    from metaanalysis.store.index import read_matrix_inputs
 
     if out is not None:  # before any work: a bad path fails at once, in one line
         _check_out(out, (".html", ".svg", ".png", ".csv", ".json"))
     eng = _index(obj)
     m = build_matrix(read_matrix_inputs(eng))
-    if evidence:  # issue 4: D:published / D:realistic columns
-        from metaanalysis.evidence import apply_evidence, evidence_cells
+    if evidence:  # D:published / D:realistic columns
+        from metaanalysis.analysis.matrix import apply_evidence, evidence_cells
 
         apply_evidence(m, evidence_cells(eng))
     if out is not None:
@@ -240,7 +241,7 @@ def matrix(obj: Context, fmt: str, summary: bool, out: Path | None, evidence: bo
             except OSError as exc:
                 raise UserError(f"{out}: cannot write: {exc.strerror or exc}") from None
         else:
-            from metaanalysis.charts_matrix import save_matrix_chart
+            from metaanalysis.present.charts_matrix import save_matrix_chart
 
             save_matrix_chart(m, out)
         if not obj.quiet:

@@ -21,8 +21,8 @@ FORMATS = click.Choice(["table", "csv", "json"])
 
 def _database(obj: Context) -> Any:
     """The validated annotation database (records, definitions, realism scales)."""
-    from metaanalysis.paths import annotations_dir
-    from metaanalysis.validation import load_database
+    from metaanalysis.annotations.paths import annotations_dir
+    from metaanalysis.annotations.validation import load_database
 
     return load_database(annotations_dir(obj.annotations))
 
@@ -60,7 +60,7 @@ def _print_rows(rows: list[dict[str, Any]], fmt: str, title: str, columns: list[
 def realism(obj: Context, fmt: str) -> None:
     """Realism scores and weights per paper (weight: mean of score / max score over scored
     dimensions; papers without scores have no weight and are left out of weighted counts)."""
-    from metaanalysis.weighting import realism_records
+    from metaanalysis.analysis.weighting import realism_records
 
     db = _database(obj)
     rows = realism_records(db.papers, db.realism)
@@ -80,10 +80,10 @@ def realism(obj: Context, fmt: str) -> None:
 
 def _engine(obj: Context) -> Any:
     """The store with its evidence tables (None when the evidence module is not available)."""
-    from metaanalysis.paths import annotations_dir, db_url
+    from metaanalysis.annotations.paths import annotations_dir, db_url
 
     try:
-        from metaanalysis.evidence import open_evidence
+        from metaanalysis.evidence.tables import open_evidence
     except ImportError:
         return None
     return open_evidence(db_url(obj.db), annotations_dir(obj.annotations))
@@ -121,7 +121,7 @@ def _figure4(obj: Context, eng: Any) -> dict[str, Any] | None:
     """The position paper's Figure 4 test on the stored runs (None without an evidence store)."""
     if eng is None:
         return None
-    from metaanalysis.absorption import position_paper_absorption
+    from metaanalysis.analysis.absorption import position_paper_absorption
 
     table, test = position_paper_absorption(eng)
     return {"table": _records(table), "test": _clean(test)}
@@ -136,9 +136,14 @@ def synthesis(obj: Context, fmt: str) -> None:
     checked against the verdicts (each run counted once), and its Figure 4 test. The position
     paper's own claims are checked, not counted. CSV prints one table after another, each
     preceded by a line `# section`."""
-    from metaanalysis.report.hooks import load_evidence
-    from metaanalysis.synthesis import conclusion_checks, pooled_by_policy, synthesis_table, verdicts_by_policy
-    from metaanalysis.weighting import claim_weights
+    from metaanalysis.analysis.frames import load_evidence
+    from metaanalysis.analysis.pooling import pooled_by_policy
+    from metaanalysis.analysis.synthesis import (
+        conclusion_checks,
+        synthesis_table,
+        verdicts_by_policy,
+    )
+    from metaanalysis.analysis.weighting import claim_weights
 
     db = _database(obj)
     eng = _engine(obj)
@@ -235,7 +240,8 @@ def _progress_printer(obj: Context) -> Any:
 def _atlas_inputs(obj: Context, rerun: bool, budget: float | None = None) -> tuple[Any, Any, Any]:
     """(database, evidence, engine), rerunning missing setups first (cheapest first, within
     ``budget`` seconds, by default the hooks' ``DEFAULT_BUDGET_SECONDS``) when ``rerun``."""
-    from metaanalysis.report.hooks import DEFAULT_BUDGET_SECONDS, load_evidence, rerun_missing
+    from metaanalysis.analysis.frames import load_evidence
+    from metaanalysis.evidence.reruns import DEFAULT_BUDGET_SECONDS, rerun_missing
 
     db = _database(obj)
     eng = _engine(obj)
@@ -261,7 +267,7 @@ def _atlas_inputs(obj: Context, rerun: bool, budget: float | None = None) -> tup
 def charts(obj: Context, out_dir: Path, formats: tuple[str, ...]) -> None:
     """Write every meta-analysis chart as self-contained HTML, SVG and PNG (from the stored
     evidence; run `mcatlas rerun` or `mcatlas report` to add evidence)."""
-    from metaanalysis.charts import all_charts, save_chart, unvalidated
+    from metaanalysis.present.charts import all_charts, save_chart, unvalidated
 
     db, evidence, _ = _atlas_inputs(obj, rerun=False)
     with unvalidated():
@@ -282,12 +288,12 @@ def charts(obj: Context, out_dir: Path, formats: tuple[str, ...]) -> None:
 def report(obj: Context, out_dir: Path, no_rerun: bool, budget: float | None) -> None:
     """Build the static HTML atlas (works from file:// with no network). Setups without stored
     evidence are rerun first, cheapest first, within a time budget, unless --no-rerun."""
-    from metaanalysis.report import build_site
+    from metaanalysis.present.atlas import build_site
 
     db, evidence, eng = _atlas_inputs(obj, rerun=not no_rerun, budget=budget)
     figure4 = None
     if eng is not None:
-        from metaanalysis.absorption import position_paper_absorption
+        from metaanalysis.analysis.absorption import position_paper_absorption
 
         figure4 = position_paper_absorption(eng)
     index = build_site(db, evidence, out_dir, figure4=figure4)

@@ -18,14 +18,14 @@ from simulators.errors import UserError
 
 
 def _root(obj: Context) -> Path:
-    from metaanalysis.paths import annotations_dir
+    from metaanalysis.annotations.paths import annotations_dir
 
     return annotations_dir(obj.annotations)
 
 
 def _engine(obj: Context) -> Any:
-    from metaanalysis.evidence import open_evidence
-    from metaanalysis.paths import db_url
+    from metaanalysis.annotations.paths import db_url
+    from metaanalysis.evidence.tables import open_evidence
 
     return open_evidence(db_url(obj.db), _root(obj))
 
@@ -63,8 +63,9 @@ def rerun_cmd(obj: Context, key: str | None, all_: bool, setups: tuple[str, ...]
               seeds: int | None, force: bool, fmt: str) -> None:
     """Re-execute a paper's setups (as published and under realistic conditions) and store the
     evidence; stored configurations are answered from the store ("cached") unless --force."""
-    from metaanalysis import rerun as rr
-    from metaanalysis.store import read_papers
+    from metaanalysis.evidence.planning import plan, realistic_defaults
+    from metaanalysis.evidence.reruns import rerun
+    from metaanalysis.store.index import read_papers
 
     if all_ == (key is not None):
         raise UserError("give a paper KEY or --all" if not all_ else "give either a paper KEY or --all, not both")
@@ -73,18 +74,24 @@ def rerun_cmd(obj: Context, key: str | None, all_: bool, setups: tuple[str, ...]
     root = _root(obj)
     eng = _engine(obj)
     if key is not None:
-        from metaanalysis.queries import get_paper
+        from metaanalysis.store.queries import get_paper
 
         papers = [get_paper(eng, key)]
     else:
         papers = read_papers(eng)
     variants = ("published", "realistic") if variant in (None, "both") else (variant,)
-    defaults = rr.realistic_defaults(root)
-    planned = rr.plan(papers, setups or None, variants, seeds, defaults)
+    defaults = realistic_defaults(root)
+    planned = plan(papers, setups or None, variants, seeds, defaults)
     if not planned:
         raise UserError(f"{key or 'no paper'} has no setups to rerun" if key else "no paper has setups to rerun")
     if obj.progress:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), transient=True) as bar:
@@ -94,10 +101,10 @@ def rerun_cmd(obj: Context, key: str | None, all_: bool, setups: tuple[str, ...]
             def progress(p: Any, t: int, total: int) -> None:
                 bar.update(current, description=p.label, completed=t, total=total, visible=True)
 
-            outcomes = rr.rerun(eng, papers, planned=planned, force=force, progress=progress,
+            outcomes = rerun(eng, papers, planned=planned, force=force, progress=progress,
                                 on_outcome=lambda o: bar.advance(overall))
     else:
-        outcomes = rr.rerun(eng, papers, planned=planned, force=force)
+        outcomes = rerun(eng, papers, planned=planned, force=force)
     if fmt == "json":
         click.echo(json.dumps([o.as_dict() for o in outcomes], indent=2))
         return
@@ -132,11 +139,12 @@ def runs_cmd(obj: Context, paper: str | None, sweep_name: str | None, fmt: str) 
 
     A link whose setup changed since its run (or whose code changed) is listed with status
     "stale: rerun"; its evidence is not shown by matrix --evidence, show or the atlas."""
-    from metaanalysis.evidence import STATE_NOTES, runs_frame
+    from metaanalysis.evidence.links import STATE_NOTES
+    from metaanalysis.evidence.read import runs_frame
 
     eng = _engine(obj)
     if paper is not None:
-        from metaanalysis.queries import get_paper
+        from metaanalysis.store.queries import get_paper
 
         get_paper(eng, paper)  # an unknown key is a one-line error with the closest keys
     frame = runs_frame(eng, paper=paper, sweep=sweep_name, include_stale=True)
@@ -183,14 +191,20 @@ def sweep_cmd(obj: Context, file: Path, executor: str, scheduler: str | None, wo
               force: bool, max_configs: int | None, fmt: str) -> None:
     """Run a YAML grid of configurations through an executor; resumable (stored configurations
     are skipped)."""
-    from metaanalysis.sweep import MAX_CONFIGS, load_sweep, run_sweep
+    from metaanalysis.evidence.sweep import MAX_CONFIGS, load_sweep, run_sweep
 
     if scheduler and executor != "dask":
         raise UserError("--scheduler needs --executor dask")
     sweep = load_sweep(file, max_configs=max_configs or MAX_CONFIGS)
     eng = _engine(obj)
     if obj.progress:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), transient=True) as bar:

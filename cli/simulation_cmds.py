@@ -18,7 +18,6 @@ from cli.main import Context, main
 from simulators.errors import UserError
 
 
-
 def parse_params(items: tuple[str, ...]) -> dict[str, Any]:
     """``KEY=VALUE`` pairs; values are YAML scalars (or flow lists) read with the safe loader."""
     import yaml

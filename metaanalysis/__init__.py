@@ -1,6 +1,14 @@
-"""Meta-analysis: record models, loading and validation of the YAML database, the SQL store,
-the definition-vs-paper matrix, realism weighting and evidence synthesis, charts and the HTML
-atlas. May call ``simulators``; never imported by it.
+"""Meta-analysis: the annotation database, the SQL store, the re-executed evidence, analyses of
+both, and what readers see. May call ``simulators``; never imported by it.
+
+Subpackages follow the data flow, and imports only point down the list:
+
+``annotations``  record models, safe YAML loading, validation, BibTeX
+``store``        engines and write sessions, the annotation index, queries on it
+``evidence``     planning, computing, writing, reading and rerunning simulator runs
+``analysis``     the matrix and its evidence overlay, realism weights, claims against evidence,
+                 synthesis, pooling, the position paper's Figure 4 test
+``present``      text views, charts, the static HTML atlas
 
 Public API (imported lazily, so ``import metaanalysis`` stays cheap)::
 
@@ -12,32 +20,16 @@ Public API (imported lazily, so ``import metaanalysis`` stays cheap)::
     metaanalysis.open_index(url, root) -> Engine                 # synced with the YAML
     metaanalysis.read_papers(engine) -> list[Paper]
     metaanalysis.build_matrix(papers) -> Matrix
+    metaanalysis.Paper
 """
 
-from __future__ import annotations
+from simulators.lazy import facade
 
-from typing import Any
-
-_LAZY = {
-    "validate_directory": ("metaanalysis.validation", "validate_directory"),
-    "validate_paths": ("metaanalysis.validation", "validate_paths"),
-    "load_database": ("metaanalysis.validation", "load_database"),
-    "annotations_dir": ("metaanalysis.paths", "annotations_dir"),
-    "engine": ("metaanalysis.store", "engine"),
-    "open_index": ("metaanalysis.store", "open_index"),
-    "read_papers": ("metaanalysis.store", "read_papers"),
-    "build_matrix": ("metaanalysis.matrix", "build_matrix"),
-    "Paper": ("metaanalysis.records", "Paper"),
-}
-
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    try:
-        module, attribute = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module 'metaanalysis' has no attribute {name!r}") from None
-    import importlib
-
-    return getattr(importlib.import_module(module), attribute)
+__getattr__, __dir__, __all__ = facade(__name__, {
+    ".annotations.validation": ["load_database", "validate_directory", "validate_paths"],
+    ".annotations.paths": ["annotations_dir"],
+    ".annotations.records": ["Paper"],
+    ".store.database": ["engine"],
+    ".store.index": ["open_index", "read_papers"],
+    ".analysis.matrix": ["build_matrix"],
+})

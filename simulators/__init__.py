@@ -23,27 +23,11 @@ on first use, and torch only by the torch-based families when they run.
 
 from __future__ import annotations
 
-from typing import Any
+from .lazy import facade
 
-# public name -> (module, attribute)
-_LAZY = {
-    "RunSpec": ("simulators.runspec", "RunSpec"),
-    "execute": ("simulators.engine", "execute"),
-    "summarize": ("simulators.summary", "summarize"),
-    "run": ("simulators.engine", "run"),
-    "available": ("simulators.engine", "available"),
-    "profile": ("simulators.verdicts", "profile"),
-    "scaling_profile": ("simulators.verdicts", "scaling_profile"),
-}
-
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    try:
-        module, attribute = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module 'simulators' has no attribute {name!r}") from None
-    import importlib
-
-    return getattr(importlib.import_module(module), attribute)
+__getattr__, __dir__, __all__ = facade(__name__, {
+    ".runspec": ["RunSpec"],
+    ".engine": ["available", "execute", "run"],
+    ".summary": ["summarize"],
+    ".verdicts": ["profile", "scaling_profile"],
+})

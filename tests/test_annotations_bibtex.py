@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from metaanalysis.bibtex import bibliography, classify, entry
+from metaanalysis.annotations.bibtex import bibliography, classify, entry
 
 
 def paper(**kw):
@@ -65,8 +65,8 @@ def test_preprint_is_misc_with_eprint_and_escaped_title():
 
 
 def test_bundled_database_has_no_misc_for_published_papers():
-    from metaanalysis.paths import REPO_ANNOTATIONS
-    from metaanalysis.validation import validate_directory
+    from metaanalysis.annotations.paths import REPO_ANNOTATIONS
+    from metaanalysis.annotations.validation import validate_directory
 
     papers = validate_directory(REPO_ANNOTATIONS).papers
     bib = bibliography(papers)

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import main
-from metaanalysis.paths import REPO_ANNOTATIONS
-from metaanalysis.records import paper_json_schema_text
+from metaanalysis.annotations.paths import REPO_ANNOTATIONS
+from metaanalysis.annotations.records import paper_json_schema_text
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "annotations"
 GOOD = FIXTURES / "good"
@@ -226,9 +226,9 @@ def test_matrix_out_in_missing_directory_or_unwritable(tmp_path):
 
 
 def test_chart_write_error_is_a_user_error(tmp_path):
-    from metaanalysis.charts_matrix import save_matrix_chart
-    from metaanalysis.matrix import build_matrix
-    from metaanalysis.validation import validate_directory
+    from metaanalysis.analysis.matrix import build_matrix
+    from metaanalysis.annotations.validation import validate_directory
+    from metaanalysis.present.charts_matrix import save_matrix_chart
     from simulators.errors import UserError
 
     m = build_matrix(validate_directory(GOOD).papers)

@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import main
-from metaanalysis.matrix import build_matrix, evidence_columns
-from metaanalysis.paths import REPO_ANNOTATIONS, paper_files
+from metaanalysis.analysis.matrix import build_matrix, evidence_columns
+from metaanalysis.annotations.paths import REPO_ANNOTATIONS, paper_files
 from simulators.vocabulary import DEFINITIONS
 
 HERE = Path(__file__).resolve()
@@ -101,7 +101,7 @@ def test_matrix_csv_reproduces_figure2_table(tmp_path):
 def test_bundled_records_match_figure2():
     if not paper_files(REPO_ANNOTATIONS):
         pytest.skip("the bundled paper records (annotations/papers/) are not written yet")
-    from metaanalysis.validation import validate_directory
+    from metaanalysis.annotations.validation import validate_directory
 
     result = validate_directory(REPO_ANNOTATIONS)
     assert result.problems == [], "\n".join(map(str, result.problems))
@@ -116,7 +116,7 @@ def test_bundled_records_match_figure2():
 
 
 def test_rows_without_figure_order_come_after_by_date(tmp_path):
-    from metaanalysis.validation import validate_directory
+    from metaanalysis.annotations.validation import validate_directory
 
     m = build_matrix(validate_directory(GOOD).papers)
     assert [r.key for r in m.rows] == [
@@ -125,7 +125,7 @@ def test_rows_without_figure_order_come_after_by_date(tmp_path):
 
 
 def test_extra_columns_pass_through_csv():
-    from metaanalysis.validation import validate_directory
+    from metaanalysis.annotations.validation import validate_directory
 
     m = build_matrix(validate_directory(GOOD).papers)
     m.extra_columns = evidence_columns()
@@ -166,8 +166,12 @@ def test_chart_html_is_self_contained(chart_dir):
 
 
 def test_chart_spec_encodes_figure2():
-    from metaanalysis.charts_matrix import USAGE_COLOURS, cell_records, matrix_spec
-    from metaanalysis.validation import validate_directory
+    from metaanalysis.annotations.validation import validate_directory
+    from metaanalysis.present.charts_matrix import (
+        USAGE_COLOURS,
+        cell_records,
+        matrix_spec,
+    )
 
     m = build_matrix(validate_directory(GOOD).papers)
     cells = cell_records(m)
@@ -181,8 +185,8 @@ def test_chart_spec_encodes_figure2():
 
 
 def test_caption_counts_figure_rows_and_records_beyond_it():
-    from metaanalysis.charts_matrix import matrix_spec, source_caption
-    from metaanalysis.validation import validate_directory
+    from metaanalysis.annotations.validation import validate_directory
+    from metaanalysis.present.charts_matrix import matrix_spec, source_caption
 
     m = build_matrix(validate_directory(GOOD).papers)  # 3 figure rows, 1 record beyond
     caption = source_caption(m)
@@ -195,13 +199,13 @@ def test_caption_counts_figure_rows_and_records_beyond_it():
 
 
 def test_bundled_caption_and_duplicate_labels(tmp_path):
-    from metaanalysis.charts_matrix import (
+    from metaanalysis.annotations.validation import validate_directory
+    from metaanalysis.present.charts_matrix import (
         _label_expr,
         axis_labels,
         matrix_spec,
         source_caption,
     )
-    from metaanalysis.validation import validate_directory
 
     m = build_matrix(validate_directory(REPO_ANNOTATIONS).papers)
     n_figure = sum(r.figure_order is not None for r in m.rows)
@@ -228,8 +232,8 @@ def test_bundled_caption_and_duplicate_labels(tmp_path):
 def test_terminal_table_has_a_key_column():
     from rich.console import Console
 
-    from metaanalysis.matrix import rich_table
-    from metaanalysis.validation import validate_directory
+    from metaanalysis.analysis.matrix import rich_table
+    from metaanalysis.annotations.validation import validate_directory
 
     m = build_matrix(validate_directory(REPO_ANNOTATIONS).papers)
     console = Console(width=200, record=True)

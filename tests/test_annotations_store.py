@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from metaanalysis import store
-from metaanalysis.queries import find_papers, get_paper
-from metaanalysis.validation import validate_directory
+from metaanalysis.annotations.validation import validate_directory
+from metaanalysis.store.queries import find_papers, get_paper
 from simulators.errors import UserError
 
 GOOD = Path(__file__).resolve().parent / "fixtures" / "annotations" / "good"

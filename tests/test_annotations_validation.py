@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from metaanalysis import yamlio
-from metaanalysis.validation import validate_directory, validate_paths
+from metaanalysis.annotations import yamlio
+from metaanalysis.annotations.validation import validate_directory, validate_paths
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "annotations"
 GOOD = FIXTURES / "good"

@@ -11,7 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import main
-from metaanalysis.charts import (
+from metaanalysis.analysis.matrix import build_matrix
+from metaanalysis.analysis.pooling import dersimonian_laird, pooled_by_policy
+from metaanalysis.analysis.weighting import realism_frame
+from metaanalysis.annotations.validation import load_database
+from metaanalysis.present.charts import (
     POLICY_COLOURS,
     VERDICT_COLOURS,
     attach_evidence,
@@ -29,10 +33,6 @@ from metaanalysis.charts import (
     trajectories_chart,
     usage_frame,
 )
-from metaanalysis.matrix import build_matrix
-from metaanalysis.synthesis import dersimonian_laird, pooled_by_policy
-from metaanalysis.validation import load_database
-from metaanalysis.weighting import realism_frame
 from simulators.vocabulary import DEFINITIONS
 
 GOOD = Path(__file__).resolve().parent / "fixtures" / "annotations" / "good"
@@ -275,5 +275,5 @@ def test_cli_charts_writes_every_chart(tmp_path):
                                        "--quiet", "charts", "--out", str(tmp_path / "c"), "--format", "svg"])
     assert result.exit_code == 0, result.output
     names = sorted(p.stem for p in (tmp_path / "c").glob("*.svg"))
-    from metaanalysis.charts import CHART_NAMES
+    from metaanalysis.present.charts import CHART_NAMES
     assert names == sorted(CHART_NAMES)

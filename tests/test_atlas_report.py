@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import main
-from metaanalysis.report import build_site
-from metaanalysis.synthesis import Evidence, RunEvidence, evidence_from_runs
-from metaanalysis.validation import load_database
+from metaanalysis.analysis.frames import Evidence, RunEvidence, evidence_from_runs
+from metaanalysis.annotations.validation import load_database
+from metaanalysis.present.atlas import build_site
 
 GOOD = Path(__file__).resolve().parent / "fixtures" / "annotations" / "good"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -147,17 +147,17 @@ def test_cli_report_budget_zero_reruns_nothing_and_says_what_is_left(tmp_path):
     assert bad.exit_code == 2 and "--budget" in bad.output
 
 
-def test_rerun_hook_then_load_evidence(tmp_path):
-    pytest.importorskip("metaanalysis.rerun", reason="the rerun API (issue 4) is not in this checkout")
-    from metaanalysis.evidence import open_evidence
-    from metaanalysis.report.hooks import load_evidence, rerun_missing
+def test_rerun_missing_then_load_evidence(tmp_path):
+    from metaanalysis.analysis.frames import load_evidence
+    from metaanalysis.evidence.reruns import rerun_missing
+    from metaanalysis.evidence.tables import open_evidence
 
     db = load_database(GOOD)
     eng = open_evidence(f"sqlite:///{tmp_path / 'db.sqlite'}", GOOD)
     calls = []
     report = rerun_missing(eng, db.papers, defaults=db.realism.realistic_defaults.model_dump(),
                            max_cost=20 * 50 * 100, progress=lambda label, t, total: calls.append((label, t, total)))
-    assert report.available and report.computed, report
+    assert report.computed, report
     assert calls and calls[0][1] == 0
     ev = load_evidence(eng, db.papers)
     done = {tuple(x.split(" (")[0].split("/")) for x in report.computed}

@@ -9,19 +9,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metaanalysis.records import Paper
-from metaanalysis.synthesis import (
-    Evidence,
-    RunEvidence,
-    conclusion_checks,
+from metaanalysis.analysis.frames import Evidence, RunEvidence, evidence_from_runs
+from metaanalysis.analysis.pooling import (
     dersimonian_laird,
-    evidence_from_runs,
     log_ratio_of_endpoints,
     log_risk_ratio,
     pooled_by_policy,
+)
+from metaanalysis.analysis.synthesis import (
+    conclusion_checks,
     synthesis_table,
     verdicts_by_policy,
 )
+from metaanalysis.annotations.records import Paper
 
 
 def paper(key: str, claims: list[tuple[str, str, str]]) -> Paper:

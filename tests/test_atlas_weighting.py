@@ -10,8 +10,13 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import main
-from metaanalysis.records import Paper, RealismFile
-from metaanalysis.weighting import paper_realism, realism_frame, realism_records, weights
+from metaanalysis.analysis.weighting import (
+    paper_realism,
+    realism_frame,
+    realism_records,
+    weights,
+)
+from metaanalysis.annotations.records import Paper, RealismFile
 from simulators.errors import UserError
 
 GOOD = Path(__file__).resolve().parent / "fixtures" / "annotations" / "good"
@@ -89,8 +94,12 @@ def test_cli_realism_json_and_csv():
 
 
 def test_a_claim_is_weighted_by_its_own_policy():
-    from metaanalysis.validation import load_database
-    from metaanalysis.weighting import POLICY_LEVELS, claim_weight, claim_weights
+    from metaanalysis.analysis.weighting import (
+        POLICY_LEVELS,
+        claim_weight,
+        claim_weights,
+    )
+    from metaanalysis.annotations.validation import load_database
     from simulators.vocabulary import POLICIES
 
     db = load_database(GOOD)

@@ -22,11 +22,17 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import main
-from metaanalysis import absorption as ab
 from metaanalysis import evidence as ev
+from metaanalysis.analysis import absorption as ab
+from metaanalysis.analysis.claims import contradicted_claims
+from metaanalysis.analysis.matrix import (
+    CELL_VALUES,
+    apply_evidence,
+    combine_verdicts,
+    evidence_cells,
+)
+from metaanalysis.evidence import provenance as prov
 from simulators.summary import Z95, summarize
-from metaanalysis import provenance as prov
-from metaanalysis import rerun as rr
 from simulators.vocabulary import DEFINITIONS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -56,7 +62,7 @@ def _count(db: Path, table: str) -> int:
 
 
 def _papers(eng):
-    from metaanalysis.store import read_papers
+    from metaanalysis.store.index import read_papers
 
     return {p.key: p for p in read_papers(eng)}
 
@@ -67,7 +73,7 @@ def stored(tmp_path_factory):
     db = tmp_path_factory.mktemp("ev") / "ev.db"
     eng = ev.open_evidence(f"sqlite:///{db}", FIXTURE)
     papers = list(_papers(eng).values())
-    outcomes = rr.rerun(eng, papers, defaults=rr.realistic_defaults(FIXTURE))
+    outcomes = ev.rerun(eng, papers, defaults=ev.realistic_defaults(FIXTURE))
     return eng, db, outcomes
 
 
@@ -75,33 +81,33 @@ def stored(tmp_path_factory):
 
 
 def test_realistic_defaults_are_read_from_realism_yaml_as_written(tmp_path):
-    assert rr.realistic_defaults(FIXTURE) == {"policy": "accumulate", "max_iterations": 5}
+    assert ev.realistic_defaults(FIXTURE) == {"policy": "accumulate", "max_iterations": 5}
     # without a realism.yaml: the documented fallback
-    assert rr.realistic_defaults(tmp_path) == rr.FALLBACK_DEFAULTS == {"policy": "accumulate", "max_iterations": 10}
+    assert ev.realistic_defaults(tmp_path) == ev.FALLBACK_DEFAULTS == {"policy": "accumulate", "max_iterations": 10}
 
 
 def test_realistic_variant_rule(stored):
     eng, _, _ = stored
     papers = _papers(eng)
-    d = rr.realistic_defaults(FIXTURE)
+    d = ev.realistic_defaults(FIXTURE)
     coin = papers["tinya2024"].setups[0]
-    pub = rr.setup_config(coin, "published", d)
-    real = rr.setup_config(coin, "realistic", d)
+    pub = ev.setup_config(coin, "published", d)
+    real = ev.setup_config(coin, "realistic", d)
     assert (pub["policy"], pub["iterations"], pub["seeds"]) == ("replace", 16, 8)
     # defaults only: policy from realism.yaml, iterations capped at max_iterations
     assert (real["policy"], real["iterations"], real["seeds"], real["params"]) == ("accumulate", 5, 8, pub["params"])
     mix = papers["tinya2024"].setups[1]
-    real = rr.setup_config(mix, "realistic", d, seeds=3)
+    real = ev.setup_config(mix, "realistic", d, seeds=3)
     # the setup's realistic block refines: its iterations win over the cap, its params merge in
     assert real == {"simulator": "gaussian", "params": {"dim": 1, "n": 10}, "policy": "accumulate",
                     "real_fraction": None, "seeds": 3, "iterations": 3}
     # a realistic policy that keeps real data takes the published real fraction if none is given
     over = {"name": "x", "simulator": "gaussian", "params": {}, "policy": "mix", "real_fraction": 0.25,
             "seeds": 2, "iterations": 50, "realistic": {"policy": "fresh"}}
-    assert rr.setup_config(over, "realistic", d)["real_fraction"] == 0.25
+    assert ev.setup_config(over, "realistic", d)["real_fraction"] == 0.25
     over["policy"], over["real_fraction"] = "replace", None
     with pytest.raises(Exception, match="needs real_fraction"):
-        rr.setup_config(over, "realistic", d)
+        ev.setup_config(over, "realistic", d)
 
 
 # -- rerun, cache, force -----------------------------------------------------------------
@@ -225,22 +231,22 @@ def test_verdicts_cells_and_contradicted_claims(stored):
     v = ev.verdicts(eng)
     assert list(v.columns) == list(ev.VERDICT_COLUMNS)
     assert set(v["variant"]) == {"published", "realistic"}
-    cells = ev.evidence_cells(eng)
+    cells = evidence_cells(eng)
     assert not any(k[0] == "nosetup2022" for k in cells)  # no setup: absent
     for (paper, d), cell in cells.items():
-        assert set(cell) <= {"published", "realistic"} and set(cell.values()) <= set(ev.CELL_VALUES)
+        assert set(cell) <= {"published", "realistic"} and set(cell.values()) <= set(CELL_VALUES)
         sub = v[(v["paper"] == paper) & (v["definition"] == d)]
         for variant, value in cell.items():
-            assert value == ev.combine_verdicts(sub[sub["variant"] == variant]["verdict"])
+            assert value == combine_verdicts(sub[sub["variant"] == variant]["verdict"])
     # the coin collapses onto one outcome as published (median variance ratio 0)
     coin = v[(v["setup"] == "coin-replace") & (v["definition"] == "collapsing-variance")]
     assert coin.set_index("variant").loc["published", "verdict"] == "collapse"
     paper = _papers(eng)["tinya2024"]
-    found = ev.contradicted_claims(eng, paper)
+    found = contradicted_claims(eng, paper)
     assert [(c.claim, c.setup, c.verdict) for c in found] == [("variance-survives", "coin-replace", "collapse")]
-    assert ev.combine_verdicts(["collapse", "no-collapse", "not-measured"]) == "mixed"
-    assert ev.combine_verdicts(["not-measured"]) == "not-measured"
-    assert ev.combine_verdicts(["no-collapse", "not-measured"]) == "no-collapse"
+    assert combine_verdicts(["collapse", "no-collapse", "not-measured"]) == "mixed"
+    assert combine_verdicts(["not-measured"]) == "not-measured"
+    assert combine_verdicts(["no-collapse", "not-measured"]) == "no-collapse"
     traj = ev.trajectories(eng, "tinyb2023", "entropy")
     assert set(traj["variant"]) == {"published", "realistic"} and set(traj["iteration"]) == {1, 2, 3, 4}
 
@@ -248,9 +254,9 @@ def test_verdicts_cells_and_contradicted_claims(stored):
 def test_missing_runs_cheapest_first(stored):
     eng, _, _ = stored
     papers = list(_papers(eng).values())
-    d = rr.realistic_defaults(FIXTURE)
-    assert rr.missing_runs(eng, papers, defaults=d) == []
-    missing = rr.missing_runs(eng, papers, seeds=2, defaults=d)
+    d = ev.realistic_defaults(FIXTURE)
+    assert ev.missing_runs(eng, papers, defaults=d) == []
+    missing = ev.missing_runs(eng, papers, seeds=2, defaults=d)
     assert len(missing) == 6 and [m.cost for m in missing] == sorted(m.cost for m in missing)
 
 
@@ -347,8 +353,8 @@ def test_matrix_evidence_overlay_csv_json_table_chart_and_show(stored):
     import csv
     import io
 
-    from metaanalysis.charts_matrix import cell_records, matrix_spec
-    from metaanalysis.matrix import build_matrix, evidence_columns
+    from metaanalysis.analysis.matrix import build_matrix, evidence_columns
+    from metaanalysis.present.charts_matrix import cell_records, matrix_spec
 
     _, db, _ = stored
     runner = CliRunner()
@@ -358,7 +364,7 @@ def test_matrix_evidence_overlay_csv_json_table_chart_and_show(stored):
     rows = {r["key"]: r for r in csv.DictReader(io.StringIO(res.output))}
     assert list(rows["tinya2024"])[-16:] == evidence_columns()
     eng = ev.open_evidence(f"sqlite:///{db}", FIXTURE)
-    cells = ev.evidence_cells(eng)
+    cells = evidence_cells(eng)
     for key, row in rows.items():
         for d in DEFINITIONS:
             for variant in ("published", "realistic"):
@@ -374,10 +380,10 @@ def test_matrix_evidence_overlay_csv_json_table_chart_and_show(stored):
     pub, real = rows["tinya2024"]["collapsing-variance:published"], rows["tinya2024"]["collapsing-variance:realistic"]
     from rich.console import Console
 
-    from metaanalysis.matrix import rich_table
-    from metaanalysis.store import read_matrix_inputs
+    from metaanalysis.analysis.matrix import rich_table
+    from metaanalysis.store.index import read_matrix_inputs
 
-    m = ev.apply_evidence(build_matrix(read_matrix_inputs(eng)), cells)
+    m = apply_evidence(build_matrix(read_matrix_inputs(eng)), cells)
     console = Console(width=400, record=True, file=io.StringIO())
     console.print(rich_table(m))
     text = console.export_text()
@@ -422,8 +428,8 @@ def test_links_to_a_changed_setup_are_stale_until_rerun(stored, tmp_path):
         return {r["key"]: r for r in csv.DictReader(io.StringIO(res.output))}
 
     before = matrix_rows()
-    assert before["tinyb2023"]["collapsing-variance:published"] in ev.CELL_VALUES
-    assert before["tinyb2023"]["collapsing-variance:realistic"] in ev.CELL_VALUES
+    assert before["tinyb2023"]["collapsing-variance:published"] in CELL_VALUES
+    assert before["tinyb2023"]["collapsing-variance:realistic"] in CELL_VALUES
     # tinyb's only setup now replaces instead of accumulating (its realistic variant is unchanged:
     # policy accumulate from realism.yaml, 4 iterations)
     paper = copy / "papers" / "tinyb2023.yaml"
@@ -460,15 +466,15 @@ def test_links_to_a_changed_setup_are_stale_until_rerun(stored, tmp_path):
     real = prov.code_version()
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(prov, "code_version", lambda: real + "-edited")
-        assert ev.evidence_cells(eng) == {}
+        assert evidence_cells(eng) == {}
         assert {s for _, s in ev.link_states(eng).values()} == {"stale"}
     # rerunning the changed paper makes its evidence current again (and only it is recomputed)
     done = runner.invoke(main, [*args, "--quiet", "rerun", "tinyb2023", "--format", "json"])
     assert done.exit_code == 0, done.output
     assert [o["status"] for o in json.loads(done.output)] == ["computed", "computed"]
     fresh = matrix_rows()["tinyb2023"]
-    assert fresh["collapsing-variance:published"] in ev.CELL_VALUES
-    assert fresh["collapsing-variance:realistic"] in ev.CELL_VALUES
+    assert fresh["collapsing-variance:published"] in CELL_VALUES
+    assert fresh["collapsing-variance:realistic"] in CELL_VALUES
 
 
 def test_rerun_seeds_override_is_not_stale(tmp_path):
@@ -476,11 +482,11 @@ def test_rerun_seeds_override_is_not_stale(tmp_path):
     db = tmp_path / "s.db"
     eng = ev.open_evidence(f"sqlite:///{db}", FIXTURE)
     papers = [_papers(eng)["tinyb2023"]]
-    outcomes = rr.rerun(eng, papers, seeds=2, defaults=rr.realistic_defaults(FIXTURE))
+    outcomes = ev.rerun(eng, papers, seeds=2, defaults=ev.realistic_defaults(FIXTURE))
     assert [o.status for o in outcomes] == ["computed", "cached"]
     assert outcomes[1].wall_time == 0.0  # cached: nothing ran, no seconds reported
     assert {s for _, s in ev.link_states(eng).values()} == {"current"}
-    assert set(ev.evidence_cells(eng)) == {("tinyb2023", d) for d in DEFINITIONS}
+    assert set(evidence_cells(eng)) == {("tinyb2023", d) for d in DEFINITIONS}
     res = CliRunner().invoke(main, ["--annotations", str(FIXTURE), "--db", f"sqlite:///{db}", "rerun",
                                     "tinyb2023", "--seeds", "2"])
     assert res.exit_code == 0, res.output

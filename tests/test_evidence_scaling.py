@@ -26,8 +26,10 @@ from pathlib import Path
 import pytest
 
 from metaanalysis import evidence as ev
-from metaanalysis import rerun as rr
-from metaanalysis.validation import validate_directory
+from metaanalysis.analysis.claims import contradicted_claims
+from metaanalysis.analysis.matrix import evidence_cells
+from metaanalysis.annotations.validation import validate_directory
+from metaanalysis.present.text import evidence_text
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE = REPO / "tests" / "fixtures" / "evidence" / "annotations"
@@ -89,10 +91,10 @@ def stored(tmp_path_factory):
     _annotations(root)
     db = root.parent / "ev.db"
     eng = ev.open_evidence(f"sqlite:///{db}", root)
-    from metaanalysis.store import read_papers
+    from metaanalysis.store.index import read_papers
 
     papers = read_papers(eng)
-    outcomes = rr.rerun(eng, papers, defaults=rr.realistic_defaults(root))
+    outcomes = ev.rerun(eng, papers, defaults=ev.realistic_defaults(root))
     return eng, root, outcomes
 
 
@@ -105,8 +107,9 @@ def test_sweep_setup_reruns_into_one_stored_run_per_n(stored):
     pub = runs[(runs["setup"].str.startswith("gauss-replace@")) & (runs["variant"] == "published")]
     assert len(pub) == 4 and pub["config_hash"].nunique() == 4
     # each run has its own n and the setup's other parameters
-    from metaanalysis.evidence import RunRow
     from sqlmodel import Session
+
+    from metaanalysis.evidence.tables import RunRow
 
     with Session(eng) as s:
         got = sorted(s.get(RunRow, h).config["params"]["n"] for h in pub["config_hash"])
@@ -137,14 +140,14 @@ def test_verdicts_have_one_scaling_row_per_sweep_setup(stored):
 
 def test_matrix_cells_and_contradictions_see_the_sweep(stored):
     eng, root, _ = stored
-    cells = ev.evidence_cells(eng)
+    cells = evidence_cells(eng)
     # linreg (no-collapse) and gauss-replace (collapse) disagree: mixed across the paper's setups
     assert cells[("sweep2025", "scaling-law-change")]["published"] == "mixed"
-    from metaanalysis.store import read_papers
+    from metaanalysis.store.index import read_papers
 
     paper = read_papers(eng, ["sweep2025"])[0]
-    assert ev.contradicted_claims(eng, paper) == []  # the claimed collapse is reproduced
-    assert "gauss-replace (published" in ev.evidence_text(eng, paper)
+    assert contradicted_claims(eng, paper) == []  # the claimed collapse is reproduced
+    assert "gauss-replace (published" in evidence_text(eng, paper)
 
 
 def test_changed_sweep_is_incomplete_until_rerun(stored, tmp_path):
@@ -152,9 +155,9 @@ def test_changed_sweep_is_incomplete_until_rerun(stored, tmp_path):
     local = tmp_path / "annotations"
     shutil.copytree(root, local)
     eng = ev.open_evidence(f"sqlite:///{tmp_path / 'ev.db'}", local)
-    from metaanalysis.store import read_papers
+    from metaanalysis.store.index import read_papers
 
-    rr.rerun(eng, read_papers(eng), setups=["linreg-accumulate"], variants=("published",))
+    ev.rerun(eng, read_papers(eng), setups=["linreg-accumulate"], variants=("published",))
     assert "linreg-accumulate" in set(ev.verdicts(eng, "sweep2025")["setup"])
     path = local / "papers" / "sweep2025.yaml"
     path.write_text(PAPER.replace("SWEEP", "[100, 300, 1000, 2000]"), encoding="utf-8")
@@ -165,9 +168,9 @@ def test_changed_sweep_is_incomplete_until_rerun(stored, tmp_path):
     assert "linreg-accumulate" not in set(frame["setup"])  # n = 2000 not stored yet
     assert "linreg-accumulate@n=3000" not in set(frame["setup"])  # orphaned: no longer swept
     assert ev.link_states(eng, "sweep2025")[("sweep2025", "linreg-accumulate@n=3000", "published")][1] == "orphaned"
-    missing = rr.missing_runs(eng, read_papers(eng), setups=["linreg-accumulate"], variants=("published",))
+    missing = ev.missing_runs(eng, read_papers(eng), setups=["linreg-accumulate"], variants=("published",))
     assert [m.setup for m in missing] == ["linreg-accumulate@n=2000"]
-    rr.rerun(eng, read_papers(eng), setups=["linreg-accumulate"], variants=("published",))
+    ev.rerun(eng, read_papers(eng), setups=["linreg-accumulate"], variants=("published",))
     assert "linreg-accumulate" in set(ev.verdicts(eng, "sweep2025")["setup"])
 
 
@@ -194,8 +197,8 @@ def test_validation_rejects_bad_sweep_n(tmp_path, sweep, message):
 
 def test_atlas_evidence_keeps_sweep_runs_and_their_scaling_row(stored):
     eng, _, _ = stored
-    from metaanalysis.report.hooks import load_evidence
-    from metaanalysis.store import read_papers
+    from metaanalysis.analysis.frames import load_evidence
+    from metaanalysis.store.index import read_papers
 
     loaded = load_evidence(eng, read_papers(eng))
     v = loaded.verdicts

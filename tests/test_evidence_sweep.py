@@ -17,7 +17,8 @@ from click.testing import CliRunner
 
 from cli.main import main
 from metaanalysis import evidence as ev
-from metaanalysis import sweep as sw
+from metaanalysis.evidence import provenance as prov
+from metaanalysis.evidence import sweep as sw
 from simulators.errors import UserError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -89,7 +90,7 @@ def test_grid_size_is_limited_before_expanding(tmp_path, monkeypatch):
     # 101 x 100 = 10,100 configurations: refused before a single one is resolved
     big = {"simulator": "discrete", "params": {"n": list(range(2, 103)), "categories": list(range(2, 102))}}
     resolved = []
-    monkeypatch.setattr(sw.ev, "canonical_config", lambda raw: resolved.append(raw))
+    monkeypatch.setattr(sw, "canonical_config", lambda raw: resolved.append(raw))
     with pytest.raises(UserError, match=r"10,100 configurations .*limit of 10,000.*--max-configs N") as info:
         sw.expand(big)
     assert "\n" not in str(info.value) and resolved == []
@@ -109,11 +110,11 @@ def test_workers_on_another_code_version_refuse_and_store_nothing(tmp_path, monk
     db = tmp_path / "v.db"
     eng = ev.open_evidence(f"sqlite:///{db}", FIXTURE)
     s = sw.expand({"name": "ver", "simulator": "discrete", "seeds": 2, "iterations": 3, "params": {"n": [3, 4]}})
-    planned = ev.prov.code_version()
+    planned = prov.code_version()
     assert s.code_version == planned
     # the worker (here: this process, serial executor) now runs other code than the plan
     other = planned + "-other"
-    monkeypatch.setattr(ev.prov, "code_version", lambda: other)
+    monkeypatch.setattr(prov, "code_version", lambda: other)
     with pytest.raises(ev.CodeVersionMismatch, match="runs code version .*-other' but the work was planned with") as info:
         sw.run_sweep(eng, s, executor="serial")
     assert "\n" not in str(info.value)
@@ -149,7 +150,6 @@ def test_serial_then_processes_share_the_store_and_skip_done_configurations(tmp_
 
 
 def test_sweep_through_a_dask_localcluster_on_loopback(tmp_path):
-    pytest.importorskip("distributed")
     grid = tmp_path / "grid.yaml"
     grid.write_text(GRID.replace("iterations: [6, 9]", "iterations: 6"))
     db = tmp_path / "d.db"
@@ -204,7 +204,7 @@ def test_sweep_killed_midway_resumes_without_duplicates(tmp_path):
 
 
 def test_sweep_on_an_existing_dask_scheduler(tmp_path):
-    distributed = pytest.importorskip("distributed")
+    import distributed
     db = tmp_path / "sched.db"
     eng = ev.open_evidence(f"sqlite:///{db}", FIXTURE)
     s = sw.expand({"name": "remote", "simulator": "discrete", "seeds": 3, "iterations": 4,
@@ -279,7 +279,7 @@ def test_parent_watchdog_fallback_ends_an_orphaned_worker(tmp_path):
     """Where prctl is unavailable, the initializer's polling thread exits the worker once its
     parent is gone (forced here by pretending not to be on Linux)."""
     pidfile = tmp_path / "child.pid"
-    child = ("import os, time, types; from metaanalysis import sweep; "
+    child = ("import os, time, types; from metaanalysis.evidence import sweep; "
              "sweep.sys = types.SimpleNamespace(platform='darwin'); "
              f"sweep._die_with_parent(os.getppid()); open({str(pidfile)!r}, 'w').write(str(os.getpid())); "
              "time.sleep(120)")
@@ -320,7 +320,7 @@ def test_worker_threads_is_the_share_of_the_cores_capped_by_omp_num_threads(work
 def test_a_process_pool_worker_runs_torch_on_its_share_of_the_cores(torch_first):
     """Without a share, each of N workers would start a torch thread per core."""
     code = ("import os; " + ("import torch; " if torch_first else "")
-            + "from metaanalysis import sweep; sweep._init_worker(os.getppid(), 1); "
+            + "from metaanalysis.evidence import sweep; sweep._init_worker(os.getppid(), 1); "
             "import torch; print(torch.get_num_threads())")
     env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,

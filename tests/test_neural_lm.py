@@ -8,13 +8,12 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
-torch = pytest.importorskip("torch")
-
-import simulators  # noqa: E402
-from simulators.engine import make_rng  # noqa: E402
-from simulators.families.lm import LM, LMParams  # noqa: E402
-from simulators.neural import batched  # noqa: E402
+import simulators
+from simulators.engine import make_rng
+from simulators.families.lm import LM, LMParams
+from simulators.neural import batched
 
 TINY = dict(vocab=20, topics=2, seq_len=8, n=16, epochs=1, width=8, layers=1, heads=2, eval_sequences=32)
 

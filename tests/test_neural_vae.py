@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("sklearn")
-
-import simulators  # noqa: E402
-from simulators.engine import make_rng  # noqa: E402
-from simulators.families.vae import VAE, VAEParams, class_weights, tail_classes  # noqa: E402
-from simulators.neural import batched, digits  # noqa: E402
+import simulators
+from simulators.engine import make_rng
+from simulators.families.vae import VAE, VAEParams, class_weights, tail_classes
+from simulators.neural import batched, digits
 
 TINY = dict(n=64, epochs=1, latent=2, width=8, iw_samples=4, eval_samples=50)
 

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from cli.main import main
 import simulators
+from cli.main import main
 from simulators import engine
 from simulators.datasets import DATASETS, dataset, separated_mixture
 

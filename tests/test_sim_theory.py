@@ -1,4 +1,4 @@
-"""The simulators against closed-form theory (issue 3, section 5).
+"""The simulators against closed-form theory.
 
 Tolerances: every check compares a mean over S seeds with its exact expectation and allows Z = 5
 standard errors (the SE computed from the theory where it is known in closed form, otherwise from

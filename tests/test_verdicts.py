@@ -25,7 +25,11 @@ from simulators.verdicts import (
     profile,
     profiles,
     scaling_profile,
+)
+from simulators.verdicts import (
     weighted_means as _weighted_means,
+)
+from simulators.verdicts import (
     weighted_medians as _weighted_medians,
 )
 from simulators.verdicts.decision import min_seeds_for

@@ -88,7 +88,7 @@ def cpu_threads(device: Any) -> Iterator[None]:
     * Reproducibility. With two threads and MKL's default *dynamic* threading (MKL may use fewer
       threads than asked when it judges the machine busy, presumably splitting a matrix
       product's sums differently), a 16-seed ``vae`` fit at CI size gave a different result in
-      about 1 process in 12 (2026-11-30; on one thread 32 of 32 agreed). With dynamic threading
+      about 1 process in 12 (on one thread 32 of 32 agreed). With dynamic threading
       off, 82 of 82 two-thread fits agreed (52 with ``MKL_DYNAMIC=FALSE``, 30 through this
       function), bit-identical to the one-thread fit. So asking for more than one thread
       switches MKL's dynamic threading off for the rest of the process

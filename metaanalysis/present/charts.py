@@ -37,7 +37,13 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from simulators.errors import UserError
-from simulators.vocabulary import DEFINITION_FAMILIES, DEFINITIONS, FAMILIES, POLICIES, VERDICTS
+from simulators.vocabulary import (
+    DEFINITION_FAMILIES,
+    DEFINITIONS,
+    FAMILIES,
+    POLICIES,
+    VERDICTS,
+)
 
 #: Okabe-Ito colours
 OKABE_ITO = {
@@ -468,7 +474,7 @@ def forest_frame(effects: Any, pooled: Any) -> Any:
     runs by effect."""
     import pandas as pd
 
-    from .synthesis import unique_runs
+    from metaanalysis.analysis.frames import unique_runs
 
     rows = []
     e = unique_runs(effects)
@@ -505,7 +511,7 @@ def forest_chart(effects: Any, pooled: Any) -> Any:
     a pooled (DerSimonian-Laird) estimate per policy as a diamond with its prediction interval."""
     import altair as alt
 
-    from .synthesis import unique_runs
+    from metaanalysis.analysis.frames import unique_runs
 
     title = "Change in population risk over a run: per run and pooled per data policy"
     frame = forest_frame(effects, pooled) if len(effects) else None
@@ -582,10 +588,10 @@ def attach_evidence(matrix: Any, verdicts: Any) -> Any:
     :func:`metaanalysis.evidence.combine_verdicts` (agreeing -> that verdict, disagreeing ->
     ``mixed``, none measured -> ``not-measured``); empty when the paper has no run of that
     variant. Returns the same matrix object."""
-    from .matrix import evidence_columns
+    from metaanalysis.analysis.matrix import evidence_columns
 
     try:
-        from .evidence import combine_verdicts
+        from metaanalysis.analysis.matrix import combine_verdicts
     except ImportError:  # pragma: no cover - the evidence module is part of the package
         def combine_verdicts(values: Iterable[str]) -> str:
             measured = {v for v in values if v in ("collapse", "no-collapse")}
@@ -681,9 +687,10 @@ def matrix_evidence_chart(matrix: Any) -> Any:
 def all_charts(papers: Sequence[Any], realism: Any, evidence: Any) -> dict[str, Any]:
     """Every chart of :data:`CHART_NAMES` from validated records, the realism file and an
     :class:`metaanalysis.synthesis.Evidence` (which may be empty)."""
-    from .matrix import build_matrix
-    from .synthesis import pooled_by_policy, synthesis_table
-    from .weighting import claim_weights, realism_frame
+    from metaanalysis.analysis.matrix import build_matrix
+    from metaanalysis.analysis.pooling import pooled_by_policy
+    from metaanalysis.analysis.synthesis import synthesis_table
+    from metaanalysis.analysis.weighting import claim_weights, realism_frame
 
     usage = usage_frame(papers)
     charts: dict[str, Any] = {}
@@ -754,7 +761,7 @@ def unvalidated() -> Iterator[None]:
 
     By default altair validates every chart object when it is created and the whole
     specification again when it is serialised, inline data included: a report built from a full
-    store (2026-11-30) took 43 s with validation and 33 s without, with byte-identical output.
+    store took 43 s with validation and 33 s without, with byte-identical output.
     The atlas and ``mcatlas charts`` build their charts inside this context and serialise with
     :func:`chart_spec` (unvalidated there); the tests (``tests/test_atlas_charts.py``) build
     every kind of chart with validation on, which is where an invalid specification would be

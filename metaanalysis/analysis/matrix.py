@@ -1,16 +1,17 @@
 """The definition-vs-paper matrix as plain data (no chart library here).
 
-Rows are papers in matrix order (:meth:`metaanalysis.records.Paper.sort_key`: the position
+Rows are papers in matrix order (:func:`metaanalysis.annotations.order.matrix_order`: the position
 paper's Figure 2 rows by ``figure_order``, then the other records by year, month and key);
 columns are the 8 definitions in vocabulary order, grouped by family. A cell is ``explicit``,
 ``implicit`` or ``""`` (not used).
 
 Extension point: :attr:`Matrix.extra_columns` and :attr:`MatrixRow.extra` carry further
-per-row columns after the 8 definition ids — the evidence overlay of issue 4 adds, for each
-definition D, ``D:published`` and ``D:realistic`` there (see :func:`evidence_columns`), and the
-CSV/JSON writers and the chart pass them through unchanged.
+per-row columns after the 8 definition ids — the evidence overlay (:func:`apply_evidence`) adds,
+for each definition D, ``D:published`` and ``D:realistic`` there (see :func:`evidence_columns`),
+and the CSV/JSON writers and the chart pass them through unchanged.
 
-Cheap to import: only the standard library and the vocabulary.
+Cheap to import: only the standard library and the vocabulary (the evidence is read inside the
+functions that need it).
 """
 
 from __future__ import annotations
@@ -20,9 +21,14 @@ import io
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Mapping
 
+from metaanalysis.annotations.order import matrix_order
 from simulators.vocabulary import DEFINITION_FAMILIES, DEFINITIONS, FAMILIES, USAGES
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sqlalchemy.engine import Engine
 
 #: the first three CSV/JSON columns, before the definition ids
 ID_COLUMNS: tuple[str, ...] = ("key", "label", "explicit_definition")
@@ -39,15 +45,6 @@ ABBREV: dict[str, str] = {
     "tail-disappearance": "tails",
     "hallucinated-data": "halluc",
 }
-
-
-def matrix_order(paper: Any) -> tuple:
-    """Sort key of a paper (anything with ``figure_order, year, month, key``): the position
-    paper's Figure 2 rows first, by ``figure_order``; then the others by year, month (records
-    without a month after those with one) and key."""
-    if paper.figure_order is not None:
-        return (0, paper.figure_order, 0, 0, paper.key)
-    return (1, 0, paper.year, paper.month if paper.month is not None else 13, paper.key)
 
 
 def evidence_columns() -> list[str]:
@@ -176,7 +173,7 @@ def rich_table(matrix: Matrix) -> Any:
         title="Definitions of model collapse used per paper",
         caption="E explicit, I implicit; columns: " + "; ".join(f"{ABBREV[d]} = {d}" for d in DEFINITIONS),
     )
-    # the evidence overlay (issue 4) goes into the definition cells, not into extra columns
+    # the evidence overlay goes into the definition cells, not into extra columns
     evidence = set(evidence_columns()) <= set(matrix.extra_columns)
     table.add_column("paper", no_wrap=True)
     # the key tells apart papers with the same label (two "Dohmatob et al. (2024 Feb)")
@@ -209,3 +206,77 @@ def evidence_cell_text(mark: str, published: str, realistic: str) -> str:
     if not published and not realistic:
         return mark
     return f"{mark or '-'} | {published or '-'} -> {realistic or '-'}"
+
+
+# -- the evidence overlay ------------------------------------------------------------------
+
+#: what a matrix evidence cell can say (besides absent: no setup with a stored run)
+CELL_VALUES: tuple[str, ...] = ("collapse", "no-collapse", "mixed", "not-measured")
+
+
+def combine_verdicts(values: Iterable[str]) -> str:
+    """One cell from the verdicts of several setups for one definition.
+
+    Measured verdicts (collapse / no-collapse) that all agree give that verdict; disagreeing ones
+    give ``mixed``; if no setup measured the definition, ``not-measured``.
+    """
+    measured = {v for v in values if v in ("collapse", "no-collapse")}
+    if not measured:
+        return "not-measured"
+    return measured.pop() if len(measured) == 1 else "mixed"
+
+
+def evidence_cells(
+    eng: Engine,
+    frame: "pd.DataFrame | None" = None,
+    *,
+    defaults: Mapping[str, Any] | None = None,
+) -> dict[tuple[str, str], dict[str, str]]:
+    """``{(paper, definition): {"published": v, "realistic": v}}`` over the papers' *current*
+    links: setups no longer in the annotations, and links whose configuration no longer matches
+    the setup as written now (stale, :func:`link_states`), are left out.
+
+    ``v`` is :func:`combine_verdicts` over the paper's setups that have a current stored run of
+    that variant (every setup measures every definition it can, so every setup of the paper
+    counts, not only those that reproduce a claim about the definition). A variant key is absent
+    when no setup of the paper has one; a (paper, definition) key is absent when neither variant
+    has one. A ``frame`` given (rows of :func:`verdicts`) is filtered the same way.
+    """
+    from metaanalysis.evidence.links import current_links, sweep_links
+    from metaanalysis.evidence.read import verdicts
+    from metaanalysis.evidence.tables import has_evidence
+
+    if not has_evidence(eng):
+        return {}
+    current = current_links(eng, defaults=defaults)
+    current.update({(sw.paper, sw.setup, sw.variant): sw.digest
+                    for sw in sweep_links(eng, defaults=defaults, current=current)})
+    frame = verdicts(eng, defaults=defaults) if frame is None else frame
+    cells: dict[tuple[str, str], dict[str, str]] = {}
+    if frame.empty:
+        return cells
+    keep = [current.get((p, s, v)) == h
+            for p, s, v, h in zip(frame["paper"], frame["setup"], frame["variant"], frame["config_hash"])]
+    frame = frame[keep]
+    for (paper, definition, variant), group in frame.groupby(["paper", "definition", "variant"], sort=False):
+        cells.setdefault((paper, definition), {})[variant] = combine_verdicts(group["verdict"])
+    return cells
+
+
+def apply_evidence(matrix: Any, cells: Mapping[tuple[str, str], Mapping[str, str]]) -> Any:
+    """Add the evidence overlay to a :class:`metaanalysis.matrix.Matrix` (in place; returned).
+
+    Extra columns ``D:published`` and ``D:realistic`` for every definition D
+    (:func:`metaanalysis.matrix.evidence_columns`), each ``collapse``, ``no-collapse``,
+    ``mixed``, ``not-measured`` or ``""`` (no setup with a stored run of that variant).
+    """
+    from metaanalysis.evidence.tables import VARIANTS
+
+    cols = evidence_columns()
+    matrix.extra_columns = [*[c for c in matrix.extra_columns if c not in cols], *cols]
+    for row in matrix.rows:
+        for d in DEFINITIONS:
+            cell = cells.get((row.key, d), {})
+            for variant in VARIANTS:
+                row.extra[f"{d}:{variant}"] = cell.get(variant, "")
+    return matrix

@@ -2,8 +2,8 @@
 
 Kept apart from :mod:`metaanalysis.store` so that read-only commands whose index is current
 (``mcatlas matrix --format csv``) never import sqlmodel's ORM or pydantic: they read with
-SQLAlchemy Core. Later issues add their tables (runs, evidence) to the same ``SQLModel.metadata``
-in their own modules.
+SQLAlchemy Core. The evidence tables (:mod:`metaanalysis.evidence.tables`) share the same
+``SQLModel.metadata``.
 """
 
 from __future__ import annotations

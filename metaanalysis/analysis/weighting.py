@@ -55,9 +55,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
+from metaanalysis.annotations.records import Paper, RealismFile
 from simulators.errors import UserError
-
-from .records import Paper, RealismFile
 
 #: the weight methods this module implements (``weight.method`` in realism.yaml)
 WEIGHT_METHODS: tuple[str, ...] = ("mean-normalised-score",)

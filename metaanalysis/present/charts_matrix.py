@@ -10,7 +10,7 @@ two colour-blind-safe colours (Okabe-Ito blue for explicit, orange for implicit;
 light grey) and carries the letter E or I, so it reads in greyscale too. Tooltips give the paper,
 its key, the definition, its family and the usage.
 
-Evidence overlay (later issue): :func:`cell_records` copies any ``D:published``/``D:realistic``
+Evidence overlay: :func:`cell_records` copies any ``D:published``/``D:realistic``
 extra columns of the matrix into each cell's record as ``published``/``realistic`` and adds them
 to the tooltip; a later chart can mark them without changing the data path.
 
@@ -25,10 +25,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from metaanalysis.analysis.matrix import MARKS, Matrix
 from simulators.errors import UserError
 from simulators.vocabulary import DEFINITION_FAMILIES, DEFINITIONS
-
-from .matrix import MARKS, Matrix
 
 #: Okabe & Ito's colour-blind-safe palette: blue (explicit), orange (implicit)
 USAGE_COLOURS = {"explicit": "#0072B2", "implicit": "#E69F00", "not used": "#F0F0F0"}
@@ -105,7 +104,7 @@ def cell_records(matrix: Matrix) -> list[dict[str, Any]]:
                 col = f"{d}:{kind}"
                 if col in matrix.extra_columns:
                     rec[kind] = row.extra.get(col, "")
-            if "published" in rec or "realistic" in rec:  # issue 4: a compact mark, e.g. C>N
+            if "published" in rec or "realistic" in rec:  # a compact mark, e.g. C>N
                 codes = [EVIDENCE_CODES.get(rec.get(k, ""), "") for k in ("published", "realistic")]
                 rec["evidence"] = f"{codes[0] or '-'}>{codes[1] or '-'}" if any(codes) else ""
             out.append(rec)

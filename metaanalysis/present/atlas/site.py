@@ -128,7 +128,7 @@ class _Page:
         self.parts.append(text)
 
     def chart(self, chart: Any, scale: float = 1.0) -> None:
-        from metaanalysis.charts import chart_spec, scale_spec
+        from metaanalysis.present.charts import chart_spec, scale_spec
 
         n = len(self.specs)
         cid = f"chart-{n}"
@@ -277,7 +277,7 @@ def _rerun_cell(verdict: str, setups: list[str], key: str) -> str:
 
 
 def _index_page(db: Any, evidence: Any, charts: dict[str, Any], extra: dict[str, Any]) -> _Page:
-    from metaanalysis.synthesis import unique_runs
+    from metaanalysis.analysis.frames import unique_runs
 
     page = _Page("Model Collapse Atlas", "")
     n_links = len(evidence.runs)
@@ -348,7 +348,7 @@ def _index_page(db: Any, evidence: Any, charts: dict[str, Any], extra: dict[str,
 
 
 def _definition_page(d: str, db: Any, evidence: Any, extra: dict[str, Any]) -> _Page:
-    from metaanalysis.synthesis import verdicts_by_policy
+    from metaanalysis.analysis.synthesis import verdicts_by_policy
 
     entry = extra["entries"].get(d)
     page = _Page(extra["names"].get(d, d), "../")
@@ -390,7 +390,7 @@ def _combined(values: Iterable[str]) -> str:
 
 
 def _paper_page(p: Any, db: Any, evidence: Any, extra: dict[str, Any]) -> _Page:
-    from metaanalysis.charts import profiles_chart, trajectories_chart
+    from metaanalysis.present.charts import profiles_chart, trajectories_chart
 
     ev = evidence.for_paper(p.key)
     page = _Page(extra["labels"].get(p.key, p.label), "../")
@@ -537,7 +537,7 @@ def _methodology_page(db: Any, extra: dict[str, Any]) -> _Page:
              "experiments has one set of scores; its replace claims would otherwise inherit the realism of its "
              "accumulate setting. So each claim takes its paper's levels, except the two data-policy dimensions, "
              "which come from the claim's policy:</p>")
-    from metaanalysis.weighting import POLICY_LEVELS
+    from metaanalysis.analysis.weighting import POLICY_LEVELS
 
     page.add(_table(["claim policy", "data propagation", "real data kept"],
                     [[esc(pol), esc(lv["data-propagation"]), esc(lv["real-data-kept"])] for pol, lv in POLICY_LEVELS.items()]))
@@ -579,7 +579,7 @@ def _methodology_page(db: Any, extra: dict[str, Any]) -> _Page:
              "(statement, definition, policy, outcome). Each is compared with the verdicts of every paper's runs, both "
              "variants, with the claim's definition and run under the claim's policy. Status, from the share of "
              "measured runs (collapse or no-collapse verdicts) that collapse:</p>")
-    from metaanalysis.synthesis import CHECK_RULES
+    from metaanalysis.analysis.synthesis import CHECK_RULES
 
     page.add(_table(["claim", "status rule"], [[esc(a), esc(b)] for a, b in CHECK_RULES]))
     page.add("<p>The position paper's Figure 4 claim (the expected iteration of collapse onto one outcome grows with "
@@ -628,16 +628,18 @@ def build_site(records: Any, evidence: Any, out_dir: Path | str, figure4: Any = 
     computed, the pages say how to get it). Charts are built without altair's validation
     (:func:`metaanalysis.charts.unvalidated`).
     """
-    from metaanalysis.charts import unvalidated
+    from metaanalysis.present.charts import unvalidated
 
     with unvalidated():
         return _build_site(records, evidence, Path(out_dir), figure4)
 
 
 def _build_site(records: Any, evidence: Any, out: Path, figure4: Any) -> Path:
-    from metaanalysis.charts import all_charts, atlas_labels
-    from metaanalysis.synthesis import POSITION_PAPER, Evidence, conclusion_checks, synthesis_table
-    from metaanalysis.weighting import claim_weights, realism_of, weights
+    from metaanalysis.analysis.absorption import POSITION_PAPER
+    from metaanalysis.analysis.frames import Evidence
+    from metaanalysis.analysis.synthesis import conclusion_checks, synthesis_table
+    from metaanalysis.analysis.weighting import claim_weights, realism_of, weights
+    from metaanalysis.present.charts import all_charts, atlas_labels
 
     evidence = evidence if evidence is not None else Evidence.empty()
     (out / "papers").mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from simulators.errors import UserError
 
 #: the repository's annotations directory (beside the metaanalysis package)
-REPO_ANNOTATIONS = Path(__file__).resolve().parent.parent / "annotations"
+REPO_ANNOTATIONS = Path(__file__).resolve().parents[2] / "annotations"
 DEFINITIONS_FILE = "definitions.yaml"
 REALISM_FILE = "realism.yaml"
 PAPERS_DIR = "papers"

@@ -1,4 +1,5 @@
-"""Re-executing papers' setups, as published and under realistic conditions (issue 4).
+"""Planning reruns: from a paper setup to resolved run configurations and their hashes.
+
 
 A *planned run* is one (paper, setup, variant) with its resolved configuration and hash
 (:class:`PlannedRun`); :func:`plan` makes them, :func:`missing_runs` keeps those whose
@@ -35,7 +36,7 @@ Sweeps over n (``sweep_n``)
 Caching: a planned run whose configuration hash (configuration + code version, see
 :func:`metaanalysis.evidence.config_hash`) is stored is answered from the store (``cached``,
 0 seconds) unless ``force``; within one call identical configurations are computed once. A
-computed run is stored under its planned hash (:func:`metaanalysis.evidence.compute` checks it).
+computed run is stored under its planned hash (:func:`metaanalysis.evidence.work` checks it).
 
 Staleness: the same planning (:func:`setup_config` + the hash) tells the evidence queries
 whether a stored link still matches its setup as written now
@@ -44,34 +45,64 @@ whether a stored link still matches its setup as written now
 
 from __future__ import annotations
 
-import time
+import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from simulators import registry
 from simulators.errors import UserError
 from simulators.vocabulary import POLICIES_WITH_REAL_FRACTION
 
-from . import evidence as ev
+from . import provenance as prov
+from .tables import VARIANTS
+
+
+def canonical_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The resolved configuration dict (defaults filled in) of a configuration dict.
+
+    Accepts what :meth:`simulators.runspec.RunSpec.as_dict` returns, or a partial dict with
+    ``simulator`` and any other field of the RunSpec. Errors are one-line UserErrors.
+    """
+    return resolve_config(config).as_dict()
+
+
+def resolve_config(config: Mapping[str, Any]) -> Any:
+    """The resolved :class:`simulators.runspec.RunSpec` of a configuration dict."""
+    from simulators.runspec import RunSpec
+
+    return RunSpec.from_mapping(config).resolve()
+
+
+def config_hash(resolved: Mapping[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of ``{"config": resolved, "code": code_version()}``.
+
+    ``resolved`` must be a resolved configuration (:func:`canonical_config`), so that leaving a
+    parameter at its default and writing the default out hash alike. The code version is
+    :func:`metaanalysis.provenance.code_version` (the mcatlas version, the evidence format and a
+    digest of the simulators source).
+    """
+    text = json.dumps(
+        {"config": dict(resolved), "code": prov.code_version()}, sort_keys=True, separators=(",", ":")
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
 
 #: realistic defaults used when ``annotations/realism.yaml`` does not exist
 FALLBACK_DEFAULTS: dict[str, Any] = {"policy": "accumulate", "max_iterations": 10}
 
-#: outcomes of a planned run
-STATUSES: tuple[str, ...] = ("computed", "cached", "replaced", "exists")
-
 
 def realistic_defaults(root: Path | str | None) -> dict[str, Any]:
     """``realistic_defaults`` of ``root/realism.yaml`` as written (validated), else the fallback."""
-    from .paths import REALISM_FILE
+    from metaanalysis.annotations.paths import REALISM_FILE
 
     if root is None:
         return dict(FALLBACK_DEFAULTS)
     path = Path(root) / REALISM_FILE
     if not path.exists():
         return dict(FALLBACK_DEFAULTS)
-    from .validation import check_realism_file
+    from metaanalysis.annotations.validation import check_realism_file
 
     realism, problems = check_realism_file(path)
     if realism is None:
@@ -138,8 +169,8 @@ def _setup_config(
     defaults: Mapping[str, Any] | None,
     seeds: int | None,
 ) -> dict[str, Any]:
-    if variant not in ev.VARIANTS:
-        raise UserError(f"unknown variant {variant!r}; valid choices: {', '.join(ev.VARIANTS)}")
+    if variant not in VARIANTS:
+        raise UserError(f"unknown variant {variant!r}; valid choices: {', '.join(VARIANTS)}")
     params = dict(_get(setup, "params") or {})
     config: dict[str, Any] = {
         "simulator": _get(setup, "simulator"),
@@ -199,25 +230,6 @@ class PlannedRun:
         return f"{self.paper}/{self.setup} ({self.variant})"
 
 
-@dataclass
-class RunOutcome:
-    """What happened to a planned run: ``computed``, ``cached``, ``replaced`` or ``exists``
-    (another process stored it meanwhile); the wall time spent computing it here (0 for
-    ``cached``: nothing ran); the stored run's verdicts."""
-
-    planned: PlannedRun
-    status: str
-    wall_time: float = 0.0
-    verdicts: dict[str, str] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "paper": self.planned.paper, "setup": self.planned.setup, "variant": self.planned.variant,
-            "status": self.status, "config_hash": self.planned.config_hash,
-            "wall_time": self.wall_time, "verdicts": dict(self.verdicts),
-        }
-
-
 def _select(papers: Sequence[Any], setups: Iterable[str] | None) -> list[tuple[Any, Any]]:
     chosen: list[tuple[Any, Any]] = []
     wanted = list(setups) if setups is not None else None
@@ -237,7 +249,7 @@ def _select(papers: Sequence[Any], setups: Iterable[str] | None) -> list[tuple[A
 def plan(
     papers: Sequence[Any],
     setups: Iterable[str] | None = None,
-    variants: Sequence[str] = ev.VARIANTS,
+    variants: Sequence[str] = VARIANTS,
     seeds: int | None = None,
     defaults: Mapping[str, Any] | None = None,
 ) -> list[PlannedRun]:
@@ -245,21 +257,21 @@ def plan(
     setup order (a ``sweep_n`` setup: one per n, named ``NAME@n=N``, in increasing n). Configurations are resolved (validated) here: a bad setup is a UserError naming
     the paper and setup."""
     for v in variants:
-        if v not in ev.VARIANTS:
-            raise UserError(f"unknown variant {v!r}; valid choices: {', '.join(ev.VARIANTS)}")
+        if v not in VARIANTS:
+            raise UserError(f"unknown variant {v!r}; valid choices: {', '.join(VARIANTS)}")
     out = []
     for paper, setup in _select(papers, setups):
         for name, sweep_n in setup_runs(setup):
             for variant in variants:
                 raw = setup_config(setup, variant, defaults, seeds, n=sweep_n)
                 try:
-                    resolved = ev.canonical_config(raw)
+                    resolved = canonical_config(raw)
                 except UserError as exc:
                     raise UserError(f"{paper.key}/{name} ({variant}): {exc}") from None
                 n = float(resolved["params"].get("n", 1) or 1)
                 per_sample = getattr(registry.get(resolved["simulator"]), "relative_cost", 1.0)
                 cost = len(resolved["seeds"]) * resolved["iterations"] * n * per_sample
-                out.append(PlannedRun(paper.key, name, variant, resolved, ev.config_hash(resolved), cost))
+                out.append(PlannedRun(paper.key, name, variant, resolved, config_hash(resolved), cost))
     return out
 
 
@@ -267,70 +279,20 @@ def missing_runs(
     eng: Any,
     papers: Sequence[Any],
     setups: Iterable[str] | None = None,
-    variants: Sequence[str] = ev.VARIANTS,
+    variants: Sequence[str] = VARIANTS,
     seeds: int | None = None,
     defaults: Mapping[str, Any] | None = None,
 ) -> list[PlannedRun]:
     """Planned runs whose configuration is not stored yet, cheapest first (by :attr:`cost`)."""
+    from .write import stored_hashes
+
     planned = plan(papers, setups, variants, seeds, defaults)
-    have = ev.stored_hashes(eng, {p.config_hash for p in planned})
+    have = stored_hashes(eng, {p.config_hash for p in planned})
     return sorted((p for p in planned if p.config_hash not in have), key=lambda p: p.cost)
 
 
-#: progress callback: ``progress(planned, t, T)``; t = 0 when a run starts computing
-RerunProgress = Callable[[PlannedRun, int, int], None]
-
-
-def rerun(
-    eng: Any,
-    papers: Sequence[Any],
-    setups: Iterable[str] | None = None,
-    variants: Sequence[str] = ev.VARIANTS,
-    seeds: int | None = None,
-    force: bool = False,
-    progress: RerunProgress | None = None,
-    defaults: Mapping[str, Any] | None = None,
-    on_outcome: Callable[[RunOutcome], None] | None = None,
-    planned: Sequence[PlannedRun] | None = None,
-) -> list[RunOutcome]:
-    """Run the papers' setups (see :func:`plan`) and store their evidence; one outcome per
-    planned run, in order. ``planned`` (e.g. from :func:`missing_runs`) replaces the plan.
-
-    Stored configurations are ``cached`` (their links are refreshed) unless ``force``; with
-    ``force`` each distinct configuration is recomputed once and replaces the stored run
-    atomically.
-    """
-    todo = list(planned) if planned is not None else plan(papers, setups, variants, seeds, defaults)
-    have = set() if force else ev.stored_hashes(eng, {p.config_hash for p in todo})
-    done: dict[str, str] = {}
-    outcomes: list[RunOutcome] = []
-    for p in todo:
-        t0: float | None = time.perf_counter()
-        links = [(p.paper, p.setup, p.variant)]
-        if p.config_hash in have or p.config_hash in done:
-            ev.link(eng, *links[0], p.config_hash)
-            status = "cached"
-            t0 = None  # nothing computed: report no seconds (the lookup is not a run's cost)
-        else:
-            cb = (lambda t, T, _p=p: progress(_p, t, T)) if progress is not None else None
-            if progress is not None:
-                progress(p, 0, int(p.config["iterations"]))
-            result = ev.compute(p.config, progress=cb, config_hash=p.config_hash)
-            stored = ev.store_result(eng, result, links=links, origin="setup", force=force)
-            status = {"stored": "computed", "replaced": "replaced", "exists": "exists"}[stored]
-        done[p.config_hash] = status
-        prof = ev.load_profile(eng, p.config_hash)
-        outcome = RunOutcome(
-            p, status, 0.0 if t0 is None else time.perf_counter() - t0,
-            {v.definition: v.verdict for v in prof.verdicts} if prof is not None else {},
-        )
-        outcomes.append(outcome)
-        if on_outcome is not None:
-            on_outcome(outcome)
-    return outcomes
-
-
 __all__ = [
-    "FALLBACK_DEFAULTS", "PlannedRun", "RunOutcome", "missing_runs", "plan", "realistic_defaults",
-    "rerun", "setup_config", "setup_runs", "split_setup_name", "sweep_setup_name", "SWEEP_SEPARATOR",
+    "FALLBACK_DEFAULTS", "PlannedRun", "SWEEP_SEPARATOR", "canonical_config", "config_hash",
+    "missing_runs", "plan", "realistic_defaults", "resolve_config", "setup_config", "setup_runs",
+    "split_setup_name", "sweep_setup_name",
 ]

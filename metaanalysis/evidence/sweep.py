@@ -26,7 +26,7 @@ Size: the product of the list lengths is computed *before* anything is expanded;
 ``max_configs`` (default :data:`MAX_CONFIGS`, the CLI's ``--max-configs N``) is refused with its
 size, the limit and how to raise it, so a typo cannot start a million runs or fill memory.
 
-Execution: the unit of work is :func:`metaanalysis.evidence.compute` (a configuration dict in,
+Execution: the unit of work is :func:`metaanalysis.evidence.work` (a configuration dict in,
 a picklable result out: frame, aggregates, profile, provenance) in every executor:
 
 ``serial``     in this process, one after another.
@@ -46,7 +46,7 @@ hash is already stored are skipped (unless ``force``), so a sweep killed at any 
 restarted completes the rest and never stores a configuration twice.
 
 One hash for skipping and storing: every unit of work carries the parent's code version and the
-configuration's planned hash (:func:`metaanalysis.evidence.compute` with ``code_version`` and
+configuration's planned hash (:func:`metaanalysis.evidence.work` with ``code_version`` and
 ``config_hash``). A worker whose own code version differs (a Dask worker on another checkout)
 refuses with a one-line error instead of storing its result under a hash the parent would never
 skip; otherwise the result is stored under the planned hash.
@@ -80,8 +80,10 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 from simulators.errors import UserError
 from simulators.vocabulary import POLICIES_WITH_REAL_FRACTION
 
-from . import evidence as ev
 from . import provenance as prov
+from .planning import canonical_config, config_hash
+from .work import RunResult, compute
+from .write import store_result, stored_hashes
 
 EXECUTORS: tuple[str, ...] = ("serial", "processes", "dask")
 #: the largest grid expanded unless the caller raises the limit (``--max-configs N``)
@@ -176,10 +178,10 @@ def expand(
             "params": {k.split(".", 1)[1]: v for k, v in point.items() if k.startswith("params.")},
         }
         try:
-            resolved = ev.canonical_config(raw)
+            resolved = canonical_config(raw)
         except UserError as exc:
             raise UserError(f"{where}: {exc}") from None
-        digest = ev.config_hash(resolved)
+        digest = config_hash(resolved)
         if digest in seen:
             continue
         seen.add(digest)
@@ -193,7 +195,7 @@ def load_sweep(path: Path | str, max_configs: int = MAX_CONFIGS) -> Sweep:
 
     Loader errors and problems (duplicate keys, tags, bounds) are one-line
     ``FILE:LINE: field: message`` UserErrors; the first problem is reported."""
-    from . import yamlio
+    from metaanalysis.annotations import yamlio
 
     path = Path(path)
     try:
@@ -224,7 +226,7 @@ class SweepOutcome:
 
 
 #: one unit of work: (configuration, its planned hash); every executor calls
-#: ``ev.compute(config, code_version=<the parent's>, config_hash=<planned>)``
+#: ``compute(config, code_version=<the parent's>, config_hash=<planned>)``
 Unit = tuple[dict[str, Any], str]
 
 #: seconds between two ``os.getppid()`` checks of the fallback watchdog
@@ -295,12 +297,12 @@ def _die_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="mcatlas-parent-watchdog", daemon=True).start()
 
 
-def _serial(units: Sequence[Unit], code: str, workers: int | None, scheduler: str | None) -> Iterator[ev.RunResult]:
+def _serial(units: Sequence[Unit], code: str, workers: int | None, scheduler: str | None) -> Iterator[RunResult]:
     for c, h in units:
-        yield ev.compute(c, code_version=code, config_hash=h)
+        yield compute(c, code_version=code, config_hash=h)
 
 
-def _processes(units: Sequence[Unit], code: str, workers: int | None, scheduler: str | None) -> Iterator[ev.RunResult]:
+def _processes(units: Sequence[Unit], code: str, workers: int | None, scheduler: str | None) -> Iterator[RunResult]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -309,7 +311,7 @@ def _processes(units: Sequence[Unit], code: str, workers: int | None, scheduler:
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker,
                              initargs=(os.getpid(), worker_threads(n, cores))) as pool:
-        futures = [pool.submit(ev.compute, c, code_version=code, config_hash=h) for c, h in units]
+        futures = [pool.submit(compute, c, code_version=code, config_hash=h) for c, h in units]
         try:
             for fut in as_completed(futures):
                 yield fut.result()
@@ -318,7 +320,7 @@ def _processes(units: Sequence[Unit], code: str, workers: int | None, scheduler:
                 fut.cancel()
 
 
-def _dask(units: Sequence[Unit], code: str, workers: int | None, scheduler: str | None) -> Iterator[ev.RunResult]:
+def _dask(units: Sequence[Unit], code: str, workers: int | None, scheduler: str | None) -> Iterator[RunResult]:
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:  # pragma: no cover - dask[distributed] is a dependency
@@ -338,7 +340,7 @@ def _dask(units: Sequence[Unit], code: str, workers: int | None, scheduler: str 
                                    dashboard_address=None)
         client = Client(cluster)
     try:
-        futures = [client.submit(ev.compute, c, code_version=code, config_hash=h, pure=False) for c, h in units]
+        futures = [client.submit(compute, c, code_version=code, config_hash=h, pure=False) for c, h in units]
         for fut in as_completed(futures):
             yield fut.result()
     finally:
@@ -347,7 +349,7 @@ def _dask(units: Sequence[Unit], code: str, workers: int | None, scheduler: str 
             cluster.close()
 
 
-_EXECUTORS: dict[str, Callable[..., Iterator[ev.RunResult]]] = {
+_EXECUTORS: dict[str, Callable[..., Iterator[RunResult]]] = {
     "serial": _serial, "processes": _processes, "dask": _dask,
 }
 
@@ -368,7 +370,7 @@ def run_sweep(
         raise UserError(f"unknown executor {executor!r}; valid choices: {', '.join(EXECUTORS)}")
     if workers is not None and workers < 1:
         raise UserError(f"--workers must be at least 1, got {workers}")
-    have = set() if force else ev.stored_hashes(eng, sweep.hashes)
+    have = set() if force else stored_hashes(eng, sweep.hashes)
     todo = [(c, h) for c, h in zip(sweep.configs, sweep.hashes) if h not in have]
     code = sweep.code_version or prov.code_version()  # the version the planned hashes were made with
     out = SweepOutcome(sweep.name, len(sweep.configs), skipped=len(sweep.configs) - len(todo))
@@ -378,7 +380,7 @@ def run_sweep(
         return out
     done = out.skipped
     for result in _EXECUTORS[executor](todo, code, workers, scheduler):
-        status = ev.store_result(eng, result, origin="sweep", sweep=sweep.name, force=force)
+        status = store_result(eng, result, origin="sweep", sweep=sweep.name, force=force)
         if status == "exists":
             out.existed += 1
         else:

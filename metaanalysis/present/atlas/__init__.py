@@ -1,6 +1,6 @@
 """The static HTML atlas (``mcatlas report``): :func:`build_site` writes a site that works from
-``file://`` with no network; :mod:`.hooks` connects it to the evidence store (loading stored
-evidence, rerunning missing fast setups first).
+``file://`` with no network, from the annotations and the stored evidence
+(:func:`metaanalysis.analysis.frames.load_evidence`).
 
 Cheap to import: the builder and its heavy imports load on first use.
 """
@@ -13,7 +13,7 @@ __all__ = ["build_site"]
 
 
 def build_site(*args: Any, **kwargs: Any) -> Any:
-    """See :func:`metaanalysis.report.site.build_site`."""
+    """See :func:`metaanalysis.present.atlas.site.build_site`."""
     from .site import build_site as _build
 
     return _build(*args, **kwargs)

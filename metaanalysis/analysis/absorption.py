@@ -186,7 +186,7 @@ def position_paper_absorption(
 ) -> tuple["pd.DataFrame", dict[str, Any]]:
     """:func:`absorption_table` and :func:`figure4_test` of a paper's stored runs of
     ``discrete`` setups under ``replace`` (by default the position paper's, as published)."""
-    from . import evidence as ev
+    from metaanalysis.evidence import read as ev
 
     runs = ev.runs_frame(eng, paper=paper)
     runs = runs[(runs["variant"] == variant) & (runs["simulator"] == "discrete") & (runs["policy"] == "replace")]

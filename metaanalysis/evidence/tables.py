@@ -1,0 +1,157 @@
+"""The evidence tables: runs, their links to paper setups, aggregates, profiles and frames.
+
+sqlmodel tables in the same metadata and database as the annotation index
+(:mod:`metaanalysis.store`; its sync never touches them):
+
+``evidence_run``        one row per *configuration*, keyed by its hash
+                        (:func:`metaanalysis.evidence.planning.config_hash`): simulator, policy,
+                        real fraction, seed count, iterations, device, the configuration as
+                        JSON, the code version, provenance
+                        (:mod:`metaanalysis.evidence.provenance`), timestamps, wall time, and
+                        its origin (``setup`` for reruns of paper setups, ``sweep`` for sweep
+                        grids, with the sweep's name).
+``evidence_link``       (paper, setup, variant) -> run hash. A link, not a column of the run,
+                        because one configuration can stand for several setups (two papers with
+                        the same setup, or a setup whose realistic variant equals its published
+                        one): it is run and stored once. Re-running a changed setup moves its
+                        link to the new hash; the old run stays in the store (history), but
+                        queries follow links only.
+``evidence_aggregate``  per run, iteration and metric: the summary of
+                        :func:`simulators.summary.summarize` (n, n_inf, mean, median, 95% CI).
+``evidence_profile``    per run and definition: the verdict of
+                        :func:`simulators.verdicts.profile` with its statistic, CI, the iteration
+                        reached and the reason (default thresholds).
+``evidence_frame``      per run: the full tidy per-seed frame (``iteration, seed, metric,
+                        value``) as Parquet bytes, so that analyses that need per-seed values
+                        (first hitting times, :mod:`metaanalysis.analysis.absorption`) or a
+                        profile with other thresholds can be made without rerunning.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column, LargeBinary
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, SQLModel
+
+#: the two variants of a setup's rerun
+VARIANTS: tuple[str, ...] = ("published", "realistic")
+
+
+class RunRow(SQLModel, table=True):
+    __tablename__ = "evidence_run"
+
+    config_hash: str = Field(primary_key=True)
+    simulator: str = Field(index=True)
+    policy: str
+    real_fraction: Optional[float] = None
+    seeds: int
+    iterations: int
+    device: str
+    config: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    code_version: str
+    mcatlas_version: str
+    provenance: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    started: str
+    finished: str
+    wall_time: float
+    origin: str = "setup"
+    sweep: Optional[str] = Field(default=None, index=True)
+    stored: str = ""
+
+
+class RunLinkRow(SQLModel, table=True):
+    __tablename__ = "evidence_link"
+
+    paper_key: str = Field(primary_key=True)
+    setup: str = Field(primary_key=True)
+    variant: str = Field(primary_key=True)
+    config_hash: str = Field(foreign_key="evidence_run.config_hash", index=True)
+    linked: str = ""
+
+
+class AggregateRow(SQLModel, table=True):
+    __tablename__ = "evidence_aggregate"
+
+    config_hash: str = Field(foreign_key="evidence_run.config_hash", primary_key=True)
+    metric: str = Field(primary_key=True)
+    iteration: int = Field(primary_key=True)
+    n: int
+    n_inf: int
+    mean: Optional[float] = None
+    median: Optional[float] = None
+    ci_low: Optional[float] = None
+    ci_high: Optional[float] = None
+
+
+class ProfileRow(SQLModel, table=True):
+    __tablename__ = "evidence_profile"
+
+    config_hash: str = Field(foreign_key="evidence_run.config_hash", primary_key=True)
+    definition: str = Field(primary_key=True)
+    position: int = 0
+    verdict: str
+    statistic: Optional[float] = None
+    ci_low: Optional[float] = None
+    ci_high: Optional[float] = None
+    iteration: Optional[int] = None
+    reason: str = ""
+    statistic_name: str = ""
+
+
+class FrameRow(SQLModel, table=True):
+    __tablename__ = "evidence_frame"
+
+    config_hash: str = Field(foreign_key="evidence_run.config_hash", primary_key=True)
+    format: str = "parquet"
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+#: children of a run (deleted before it / replaced under --force)
+RUN_CHILDREN = (AggregateRow, ProfileRow, FrameRow)
+
+
+EVIDENCE_TABLES = (RunRow, RunLinkRow, AggregateRow, ProfileRow, FrameRow)
+
+
+def ensure_tables(eng: Engine) -> None:
+    """Create every missing table (annotation and evidence) inside one write transaction.
+
+    Two processes starting on a fresh SQLite file at once would otherwise race between "does the
+    table exist" and "CREATE TABLE"; with the write lock taken first, the second one sees the
+    tables and creates nothing.
+    """
+    from sqlalchemy import inspect
+
+    from metaanalysis.store import tables  # noqa: F401 - the annotation tables, same metadata
+
+    names = {t.__tablename__ for t in (*EVIDENCE_TABLES, *tables.ANNOTATION_TABLES)}
+    if names <= set(inspect(eng).get_table_names()):
+        return
+    with eng.connect() as conn:
+        conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+        with conn.begin():
+            SQLModel.metadata.create_all(conn)
+
+
+def has_evidence(eng: Engine) -> bool:
+    """Whether the evidence tables exist (read-only commands do not create them)."""
+    from sqlalchemy import inspect
+
+    return inspect(eng).has_table(RunLinkRow.__tablename__)
+
+
+def open_evidence(url: str, root: Any) -> Engine:
+    """The engine of ``url`` with every table present and the annotation index current."""
+    from metaanalysis.store.database import engine
+    from metaanalysis.store.index import ensure_synced
+
+    eng = engine(url)
+    ensure_tables(eng)
+    ensure_synced(eng, root)
+    return eng
+
+
+__all__ = ["EVIDENCE_TABLES", "RUN_CHILDREN", "AggregateRow", "FrameRow", "ProfileRow", "RunLinkRow",
+           "RunRow", "VARIANTS", "ensure_tables", "has_evidence", "open_evidence"]

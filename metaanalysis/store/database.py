@@ -1,0 +1,276 @@
+"""The one place that creates database engines, and the write sessions every writer uses.
+
+:func:`engine` creates engines (cached per URL). It connects once up front and turns a bad URL, a
+missing driver, an unreachable server or an SQLite file in a missing directory into a one-line
+``UserError`` that names the URL with its password masked (:func:`shown_url`) and says what to
+do; :func:`database_errors` does the same around later work. For SQLite it turns on WAL
+journalling, a 60 s busy timeout and foreign keys, and takes over transaction control so that a
+write transaction can begin ``IMMEDIATE`` (take the write lock up front, so two writers wait for
+each other instead of failing on a lock upgrade): use :func:`write_session` for writes.
+
+Tables: every module that defines sqlmodel tables puts them in ``SQLModel.metadata``;
+:func:`create_tables` creates what is missing and adds columns introduced after a table's first
+release (:data:`ADDED_COLUMNS`).
+
+Speed: only SQLAlchemy Core is imported at the top; sqlmodel when a session is opened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+
+from simulators.errors import UserError
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+# -- engine --------------------------------------------------------------------------------
+
+_ENGINES: dict[str, Engine] = {}
+
+
+#: pip packages that provide the usual drivers (module name -> what to install)
+DRIVER_PACKAGES = {
+    "psycopg": "psycopg[binary]",
+    "psycopg2": "psycopg2-binary",
+    "asyncpg": "asyncpg",
+    "pg8000": "pg8000",
+    "pymysql": "pymysql",
+    "MySQLdb": "mysqlclient",
+    "mysql": "mysql-connector-python",
+    "oracledb": "oracledb",
+    "pyodbc": "pyodbc",
+    "pymssql": "pymssql",
+    "aiosqlite": "aiosqlite",
+}
+#: what each backend is called in messages
+_BACKENDS = {"postgresql": "PostgreSQL", "mysql": "MySQL", "mariadb": "MariaDB", "oracle": "Oracle",
+             "mssql": "SQL Server", "sqlite": "SQLite"}
+
+
+def shown_url(url: str) -> str:
+    """``url`` as it may be printed: with the password masked (``***``)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError, TypeError):
+        if "@" in url and "://" in url:  # unparseable: hide everything between :// and @
+            scheme, rest = url.split("://", 1)
+            return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+        return url
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _sqlite_file(parsed: Any) -> Path | None:
+    """The database file of an SQLite URL, or None (in memory)."""
+    database = parsed.database
+    if not database or database == ":memory:" or database.startswith("file:") or parsed.query.get("mode") == "memory":
+        return None
+    return Path(database)
+
+
+def _prepare_sqlite(parsed: Any, shown: str) -> None:
+    """Create the default ``.mcatlas/`` directory; refuse a file in a missing directory."""
+    from metaanalysis.annotations.paths import DB_DIR
+
+    file = _sqlite_file(parsed)
+    if file is None:
+        return
+    directory = file.expanduser().parent
+    if directory.is_dir():
+        return
+    if directory.name == DB_DIR and directory.parent.is_dir():  # the default place: create it
+        try:
+            directory.mkdir(exist_ok=True)
+            return
+        except OSError as exc:
+            raise UserError(f"database {shown}: cannot create the directory {directory}: {exc.strerror}") from None
+    raise UserError(
+        f"database {shown}: directory {directory} does not exist; create it or choose another "
+        "--db / MCATLAS_DB"
+    )
+
+
+def _driver_hint(parsed: Any, module: str | None) -> str:
+    backend = parsed.get_backend_name()
+    name = _BACKENDS.get(backend, backend)
+    package = DRIVER_PACKAGES.get(module or "", module)
+    if package:
+        return f"install a {name} driver: pip install {package}"
+    return f"install the Python driver for {name}"
+
+
+def _user_error(exc: BaseException, url: str, parsed: Any | None = None) -> UserError:
+    """A database failure as one line naming the (masked) URL and what to do."""
+    from sqlalchemy.exc import (
+        ArgumentError,
+        DatabaseError,
+        NoSuchModuleError,
+        OperationalError,
+    )
+
+    shown = shown_url(url)
+    if isinstance(exc, NoSuchModuleError):
+        scheme = parsed.drivername if parsed is not None else url.split(":", 1)[0]
+        return UserError(
+            f"database {shown}: unknown database kind {scheme!r}; use an SQLAlchemy URL such as "
+            "sqlite:///path/to/file.db or postgresql+psycopg://user@host/dbname"
+        )
+    if isinstance(exc, ArgumentError):
+        return UserError(
+            f"database {shown}: not a database URL ({_first_line(exc)}); use an SQLAlchemy URL such "
+            "as sqlite:///path/to/file.db or postgresql+psycopg://user@host/dbname"
+        )
+    if isinstance(exc, ImportError) and parsed is not None:
+        missing = getattr(exc, "name", None)
+        return UserError(f"database {shown}: no driver ({_first_line(exc)}); {_driver_hint(parsed, missing)}")
+    if isinstance(exc, OperationalError) or type(exc) is DatabaseError:
+        backend = parsed.get_backend_name() if parsed is not None else ""
+        what = (
+            "check that it is an SQLite database file and that its directory exists and is writable"
+            if backend == "sqlite"
+            else "check that the server is running and the host, port, user, password and database name"
+        )
+        return UserError(f"database {shown}: cannot open it ({_first_line(exc)}); {what}")
+    return UserError(f"database {shown}: {type(exc).__name__}: {_first_line(exc)}")
+
+
+@contextlib.contextmanager
+def database_errors(url: str, drivers: bool = True) -> Iterator[None]:
+    """Turn SQLAlchemy's connection and URL errors inside the block into a one-line
+    :class:`UserError` naming the URL (password masked); ``drivers``: an ImportError too (a
+    missing database driver; only around creating the engine, where nothing else is imported)."""
+    from sqlalchemy.exc import (
+        ArgumentError,
+        DatabaseError,
+        NoSuchModuleError,
+        OperationalError,
+    )
+
+    caught: tuple[type[BaseException], ...] = (ArgumentError, NoSuchModuleError, DatabaseError)
+    if drivers:
+        caught += (ImportError,)
+    try:
+        yield
+    except caught as exc:
+        # of the DatabaseErrors only "cannot open/use it" ones: OperationalError, and the plain
+        # DatabaseError SQLite raises for a file that is not a database. Others (integrity
+        # errors ...) would be bugs and keep their type.
+        if isinstance(exc, DatabaseError) and not (
+            isinstance(exc, OperationalError) or type(exc) is DatabaseError
+        ):
+            raise
+        from sqlalchemy.engine import make_url
+
+        try:
+            parsed = make_url(url)
+        except (ArgumentError, ValueError, TypeError):
+            parsed = None
+        raise _user_error(exc, url, parsed) from None
+
+
+def engine(url: str) -> Engine:
+    """The engine for ``url`` (cached); SQLite gets WAL, a busy timeout and real transactions.
+
+    The first call for a URL also connects once, so that a bad URL, a missing driver, an
+    unreachable server or an SQLite file in a missing directory is a one-line
+    :class:`~simulators.errors.UserError` (naming the URL with its password masked and what to
+    do) instead of a traceback later. The default SQLite directory (``.mcatlas/``) is created.
+    """
+    cached = _ENGINES.get(url)
+    if cached is not None:
+        return cached
+    from sqlalchemy.engine import make_url
+
+    with database_errors(url):
+        parsed = make_url(url)
+    is_sqlite = parsed.get_backend_name() == "sqlite"
+    kwargs: dict[str, Any] = {}
+    if is_sqlite:
+        _prepare_sqlite(parsed, shown_url(url))
+        kwargs["connect_args"] = {"timeout": 60, "check_same_thread": False}
+    with database_errors(url):
+        eng = create_engine(parsed, **kwargs)
+    if is_sqlite:
+        in_memory = _sqlite_file(parsed) is None
+
+        @event.listens_for(eng, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # let the begin event below issue BEGIN
+            cur = dbapi_conn.cursor()
+            if not in_memory:
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=60000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(eng, "begin")
+        def _on_begin(conn: Any) -> None:
+            mode = conn.get_execution_options().get("sqlite_begin", "")
+            conn.exec_driver_sql(f"BEGIN {mode}".strip())
+
+    # first connect: fail here, in one line, if it cannot work
+    with database_errors(url, drivers=False), eng.connect():
+        pass
+    _ENGINES[url] = eng
+    return eng
+
+
+def create_tables(eng: Engine) -> None:
+    """Create every table registered in ``SQLModel.metadata`` that does not exist yet."""
+    from sqlmodel import SQLModel
+
+    from . import tables  # noqa: F401 - registers the annotation tables
+
+    SQLModel.metadata.create_all(eng)
+    _add_missing_columns(eng)
+
+
+#: columns added to annotation tables after their first release: (table, column, SQL type).
+#: The annotation tables are rebuilt from the YAML on every sync (and INDEX_VERSION changes the
+#: fingerprint, forcing one), so adding the nullable column to an older database is all the
+#: migration they need.
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (("setup", "sweep_n", "JSON"),)
+
+
+def _add_missing_columns(eng: Engine) -> None:
+    from sqlalchemy import inspect
+
+    insp = inspect(eng)
+    for table, column, sql_type in ADDED_COLUMNS:
+        if insp.has_table(table) and column not in {c["name"] for c in insp.get_columns(table)}:
+            with eng.begin() as conn:
+                conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}")
+
+
+@contextlib.contextmanager
+def write_session(eng: Engine) -> Iterator[Session]:
+    """A session whose transaction takes the write lock at once (SQLite ``BEGIN IMMEDIATE``).
+
+    Commits on success, rolls back on error: everything in the block is one transaction.
+    """
+    from sqlmodel import Session
+
+    with eng.connect() as conn:
+        conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+        with Session(bind=conn) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+
