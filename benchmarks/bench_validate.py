@@ -1,7 +1,7 @@
 """Benchmark: validate and index N generated paper records (default 10,000).
 
-Prints records per second for ``metaanalysis.validation.validate_directory`` (bounded,
-line-tracking loader, every check incl. cross-file ones) and for ``metaanalysis.store.sync``
+Prints records per second for ``metaanalysis.annotations.validation.validate_directory`` (bounded,
+line-tracking loader, every check incl. cross-file ones) and for ``metaanalysis.store.index.sync``
 (one transaction into SQLite), and compares validation against a naive baseline measured in the
 same run: ``yaml.load`` with PyYAML's SafeLoader (pure Python) and with its CSafeLoader
 (libyaml), no line tracking, no bounds, followed by ``Paper.model_validate``, with no cross

@@ -1,6 +1,6 @@
 """Commands on re-executed evidence: ``mcatlas rerun``, ``mcatlas runs``, ``mcatlas sweep``.
 
-Thin: parse, call :mod:`metaanalysis.rerun`, :mod:`metaanalysis.sweep` and
+Thin: parse, call :mod:`metaanalysis.evidence.reruns`, :mod:`metaanalysis.evidence.sweep` and
 :mod:`metaanalysis.evidence`, print. Progress bars (rich) when ``ctx.obj.progress``.
 """
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from metaanalysis.annotations import yamlio
+from metaanalysis.annotations import locate, yamlio
 from metaanalysis.annotations.validation import validate_directory, validate_paths
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "annotations"
@@ -202,14 +202,14 @@ def test_both_loaders_agree_on_the_good_fixtures(loader):
         import yaml
 
         assert data == yaml.safe_load(text)
-        assert yamlio.line_of(data, ("key",) if "key" in data else ("definitions",)) >= 1
+        assert locate.line_of(data, ("key",) if "key" in data else ("definitions",)) >= 1
 
 
 def test_lines_are_tracked_for_nested_values():
     data = yamlio.load_text("a: 1\nb:\n  - x: 1\n    y: [1, 2]\n  - z\n").data
-    assert yamlio.line_of(data, ("b", 0, "y")) == 4
-    assert yamlio.line_of(data, ("b", 1)) == 5
-    assert yamlio.line_of(data, ("missing",)) == 1
+    assert locate.line_of(data, ("b", 0, "y")) == 4
+    assert locate.line_of(data, ("b", 1)) == 5
+    assert locate.line_of(data, ("missing",)) == 1
 
 
 def test_definitions_file_must_match_vocabulary(tmp_path):

@@ -16,23 +16,24 @@ from metaanalysis.analysis.pooling import dersimonian_laird, pooled_by_policy
 from metaanalysis.analysis.weighting import realism_frame
 from metaanalysis.annotations.validation import load_database
 from metaanalysis.present.charts import (
-    POLICY_COLOURS,
-    VERDICT_COLOURS,
-    attach_evidence,
     definitions_time_chart,
     definitions_usage_chart,
-    evidence_marks,
-    forest_chart,
-    matrix_evidence_chart,
     policies_year_chart,
     policy_frame,
-    profiles_chart,
     realism_chart,
     save_chart,
     support_chart,
-    trajectories_chart,
     usage_frame,
 )
+from metaanalysis.present.charts_evidence import (
+    attach_evidence,
+    evidence_marks,
+    forest_chart,
+    matrix_evidence_chart,
+    profiles_chart,
+    trajectories_chart,
+)
+from metaanalysis.present.style import POLICY_COLOURS, VERDICT_COLOURS
 from simulators.vocabulary import DEFINITIONS
 
 GOOD = Path(__file__).resolve().parent / "fixtures" / "annotations" / "good"

@@ -28,7 +28,7 @@ class Contradiction:
 
 
 def contradicted_claims(eng: Engine, paper: Any, frame: "pd.DataFrame | None" = None) -> list[Contradiction]:
-    """Claims of ``paper`` (a :class:`~metaanalysis.records.Paper`) that the rerun contradicts.
+    """Claims of ``paper`` (a :class:`~metaanalysis.annotations.records.Paper`) that the rerun contradicts.
 
     Rule: for each claim with outcome ``collapse`` or ``no-collapse``, and each setup of the paper
     that lists the claim in ``reproduces`` and has a current stored *published* run (stale links

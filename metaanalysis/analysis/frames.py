@@ -205,7 +205,7 @@ def load_evidence(eng: Any, papers: Sequence[Any]) -> Any:
 
     if eng is None:
         return Evidence.empty()
-    # a sweep setup (sweep_n) stands for one run per n, linked as NAME@n=N (metaanalysis.rerun)
+    # a sweep setup (sweep_n) stands for one run per n, linked as NAME@n=N (metaanalysis.evidence.reruns)
     current = {(p.key, name) for p in papers for s in p.setups for name, _ in rr.setup_runs(s)}
     runs = ev.runs_frame(eng)
     runs = runs[[(p, s) in current for p, s in zip(runs["paper"], runs["setup"])]].reset_index(drop=True)

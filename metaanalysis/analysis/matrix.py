@@ -129,7 +129,7 @@ class Matrix:
 
 
 def build_matrix(papers: Iterable[Any]) -> Matrix:
-    """The matrix of validated records (anything with the :class:`~metaanalysis.records.Paper`
+    """The matrix of validated records (anything with the :class:`~metaanalysis.annotations.records.Paper`
     attributes), sorted into matrix order."""
     ordered = sorted(papers, key=matrix_order)
     rows = [
@@ -264,10 +264,10 @@ def evidence_cells(
 
 
 def apply_evidence(matrix: Any, cells: Mapping[tuple[str, str], Mapping[str, str]]) -> Any:
-    """Add the evidence overlay to a :class:`metaanalysis.matrix.Matrix` (in place; returned).
+    """Add the evidence overlay to a :class:`metaanalysis.analysis.matrix.Matrix` (in place; returned).
 
     Extra columns ``D:published`` and ``D:realistic`` for every definition D
-    (:func:`metaanalysis.matrix.evidence_columns`), each ``collapse``, ``no-collapse``,
+    (:func:`metaanalysis.analysis.matrix.evidence_columns`), each ``collapse``, ``no-collapse``,
     ``mixed``, ``not-measured`` or ``""`` (no setup with a stored run of that variant).
     """
     from metaanalysis.evidence.tables import VARIANTS

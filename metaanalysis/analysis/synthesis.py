@@ -11,7 +11,7 @@ The synthesis table (:func:`synthesis_table`, ``mcatlas synthesis``), one row pe
                               because they are two findings, e.g. under two policies)
     ``weighted_<outcome>``    the same, each claim counted with its realism weight (its paper's
                               scores, the policy dimensions taken from the claim's own policy:
-                              :func:`metaanalysis.weighting.claim_weight`);
+                              :func:`metaanalysis.analysis.weighting.claim_weight`);
                               claims of unscored papers (weight None) are left out and counted in
                               ``claims_unweighted``
     ``support``               share of claims that report collapse, a ``mixed`` claim counting
@@ -55,7 +55,7 @@ from .frames import VARIANTS, VERDICT_COLUMNS, _frame, unique_runs
 def claim_rows(papers: Iterable[Any], weights: Mapping[Any, float | None]) -> list[dict[str, Any]]:
     """One row per claim: paper, claim id, definition, outcome, policy, model family, weight.
 
-    ``weights``: per claim, keyed ``(paper key, claim id)`` (:func:`metaanalysis.weighting.claim_weights`,
+    ``weights``: per claim, keyed ``(paper key, claim id)`` (:func:`metaanalysis.analysis.weighting.claim_weights`,
     the claim's own policy overriding its paper's policy dimensions), or per paper key (the
     paper's weight for every claim); a claim found under neither has no weight."""
     out = []

@@ -22,8 +22,10 @@ Annotation files arrive by pull request, so the loader treats them as hostile in
   merge keys (``<<``), which would make duplicate detection ambiguous.
 * Mappings load as :class:`LineDict` and sequences as :class:`LineList`: ordinary ``dict``/``list``
   subclasses that carry the 1-based line of each key/item and the source text of scalar values.
-  Validation maps a pydantic error location back to ``FILE:LINE`` with :func:`line_of`, and
-  :func:`quote_hint` explains YAML 1.1's traps (``2310.10010`` is a float, ``no`` a boolean).
+  Validation maps a pydantic error location back to ``FILE:LINE`` with
+  :func:`metaanalysis.annotations.locate.line_of`, and
+  :func:`~metaanalysis.annotations.locate.quote_hint` explains YAML 1.1's traps (``2310.10010``
+  is a float, ``no`` a boolean).
 
 Problems that do not stop loading (duplicate keys, non-string keys) are collected in
 :attr:`LoadResult.problems`; fatal ones raise :class:`YamlLoadError` with a line number.
@@ -31,7 +33,6 @@ Problems that do not stop loading (duplicate keys, non-string keys) are collecte
 
 from __future__ import annotations
 
-import datetime
 import os
 import re
 from dataclasses import dataclass, field
@@ -211,7 +212,7 @@ class _Bounded:
                     LoadProblem(
                         _line(key_node),
                         key_node.value,
-                        f"key {key_node.value!r} was read by YAML as {_describe(key)}; "
+                        f"key {key_node.value!r} was read by YAML as {describe(key)}; "
                         f"quote it: \"{key_node.value}\"",
                     )
                 )
@@ -407,7 +408,7 @@ def _check_expansion(root: Node | None, aliases: bool = True) -> None:
             stack.extend((c, False) for c in children if id(c) not in sizes)
 
 
-def _describe(value: Any) -> str:
+def describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"the boolean {value}"
     if isinstance(value, (int, float)):
@@ -491,64 +492,3 @@ def load_file(path: Path) -> LoadResult:
     return load_text(text)
 
 
-def line_of(data: Any, loc: tuple[Any, ...]) -> int:
-    """The line of the deepest part of ``loc`` (a pydantic error location) found in ``data``."""
-    line = getattr(data, "line", 1)
-    obj = data
-    for part in loc:
-        if isinstance(obj, LineDict) and part in obj:
-            line = obj.key_lines.get(part, line)
-            obj = obj[part]
-        elif isinstance(obj, LineList) and isinstance(part, int) and 0 <= part < len(obj):
-            line = obj.item_lines[part]
-            obj = obj[part]
-        else:
-            break
-    return line
-
-
-def _container_of(data: Any, loc: tuple[Any, ...]) -> Any:
-    obj = data
-    for part in loc[:-1]:
-        try:
-            obj = obj[part]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return obj
-
-
-def is_quoted(data: Any, loc: tuple[Any, ...]) -> bool | None:
-    """Whether the scalar at ``loc`` was quoted in the file (None: unknown, e.g. not a scalar)."""
-    if not loc:
-        return None
-    obj = _container_of(data, loc)
-    raw = getattr(obj, "raw", None)
-    if not isinstance(raw, dict) or loc[-1] not in raw:
-        return None
-    return loc[-1] in getattr(obj, "quoted", ())
-
-
-def raw_of(data: Any, loc: tuple[Any, ...]) -> str | None:
-    """The source text of the scalar at ``loc`` (as written in the file), if there is one."""
-    if not loc:
-        return None
-    raw = getattr(_container_of(data, loc), "raw", None)
-    if isinstance(raw, dict):
-        return raw.get(loc[-1])
-    return None
-
-
-def quote_hint(value: Any, raw: str | None) -> str | None:
-    """If YAML turned an intended string into a number/bool/date, say so and how to quote it."""
-    if isinstance(value, bool) or isinstance(value, (int, float)) or _is_date(value):
-        shown = raw if raw is not None else str(value)
-        return (
-            f"YAML read the unquoted value {shown} as {_describe(value)}"
-            if not _is_date(value)
-            else f"YAML read the unquoted value {shown} as a date"
-        ) + f"; quote it: \"{shown}\""
-    return None
-
-
-def _is_date(value: Any) -> bool:
-    return isinstance(value, (datetime.date, datetime.datetime))

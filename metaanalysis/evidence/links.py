@@ -3,7 +3,7 @@
 Stale links. A link (paper, setup, variant) -> run is *current* when the setup as it is written
 now (the annotation index, and the realistic defaults of the annotations' realism.yaml)
 resolves, with the stored run's seeds, to the link's configuration hash under the current code
-version (:func:`metaanalysis.rerun.setup_config` + :func:`config_hash`; no run is executed).
+version (:func:`metaanalysis.evidence.planning.setup_config` + :func:`config_hash`; no run is executed).
 Otherwise it is *stale* (the setup's fields, the realistic defaults or the simulators source
 changed since the run: ``mcatlas rerun`` makes it current again), or *orphaned* (the setup is
 no longer in the annotations). The run's own seeds are used because ``mcatlas rerun --seeds S``
@@ -11,7 +11,7 @@ is a documented precision override: a run with other seeds answers the same ques
 matrix, ``show``, the atlas and every query below use current links only; ``runs_frame`` and
 ``mcatlas runs`` can list the others with their status.
 
-Sweep setups (``sweep_n``, :mod:`metaanalysis.rerun`): their runs are linked as ``NAME@n=N``
+Sweep setups (``sweep_n``, :mod:`metaanalysis.evidence.reruns`): their runs are linked as ``NAME@n=N``
 and checked like any link with ``params.n = N``; such a link whose N is no longer in the
 setup's ``sweep_n``, or a plain ``NAME`` link of a setup that now has a ``sweep_n``, is
 orphaned (no rerun will make it current).
@@ -47,8 +47,8 @@ def index_defaults(eng: Engine) -> dict[str, Any]:
     """The realistic defaults of the annotations directory the index was built from.
 
     The directory is found from the paper files recorded in the index (``ROOT/papers/KEY.yaml``),
-    else :func:`metaanalysis.paths.annotations_dir`; its ``realism.yaml`` is read by
-    :func:`metaanalysis.rerun.realistic_defaults` (the fallback when it has none)."""
+    else :func:`metaanalysis.annotations.paths.annotations_dir`; its ``realism.yaml`` is read by
+    :func:`metaanalysis.evidence.planning.realistic_defaults` (the fallback when it has none)."""
     from pathlib import Path
 
     from metaanalysis.annotations.paths import PAPERS_DIR, annotations_dir

@@ -5,7 +5,7 @@ A *planned run* is one (paper, setup, variant) with its resolved configuration a
 (:class:`PlannedRun`); :func:`plan` makes them, :func:`missing_runs` keeps those whose
 configuration is not stored yet (cheapest first, so a report can "rerun missing fast setups
 first"), and :func:`rerun` runs what is missing (or everything, with ``force``), storing each run
-with :func:`metaanalysis.evidence.store_result` in one transaction.
+with :func:`metaanalysis.evidence.write.store_result` in one transaction.
 
 How a published setup becomes a realistic one
     Inputs: the setup S (its fields as published and its optional ``realistic`` block R) and the
@@ -31,16 +31,16 @@ Sweeps over n (``sweep_n``)
     realistic ``params.n``). Each is planned, stored and linked like any run, under the setup
     name ``NAME@n=N`` (:func:`sweep_setup_name`; ``--setup NAME`` selects all of them). The
     setup's ``scaling-law-change`` verdict is measured across them when evidence is read
-    (:func:`metaanalysis.evidence.verdicts`), under the setup's own name.
+    (:func:`metaanalysis.evidence.read.verdicts`), under the setup's own name.
 
 Caching: a planned run whose configuration hash (configuration + code version, see
-:func:`metaanalysis.evidence.config_hash`) is stored is answered from the store (``cached``,
+:func:`metaanalysis.evidence.planning.config_hash`) is stored is answered from the store (``cached``,
 0 seconds) unless ``force``; within one call identical configurations are computed once. A
 computed run is stored under its planned hash (:func:`metaanalysis.evidence.work` checks it).
 
 Staleness: the same planning (:func:`setup_config` + the hash) tells the evidence queries
 whether a stored link still matches its setup as written now
-(:func:`metaanalysis.evidence.link_states`); stale links are not shown as evidence until rerun.
+(:func:`metaanalysis.evidence.links.link_states`); stale links are not shown as evidence until rerun.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def config_hash(resolved: Mapping[str, Any]) -> str:
 
     ``resolved`` must be a resolved configuration (:func:`canonical_config`), so that leaving a
     parameter at its default and writing the default out hash alike. The code version is
-    :func:`metaanalysis.provenance.code_version` (the mcatlas version, the evidence format and a
+    :func:`metaanalysis.evidence.provenance.code_version` (the mcatlas version, the evidence format and a
     digest of the simulators source).
     """
     text = json.dumps(
@@ -154,7 +154,7 @@ def setup_config(
 ) -> dict[str, Any]:
     """The (unresolved) configuration dict of a setup's ``published`` or ``realistic`` variant.
 
-    ``setup`` is a :class:`~metaanalysis.records.Setup` (or a mapping with its fields); see the
+    ``setup`` is a :class:`~metaanalysis.annotations.records.Setup` (or a mapping with its fields); see the
     module docstring for the realistic rule. ``n``: the sweep value replacing ``params.n``.
     """
     config = _setup_config(setup, variant, defaults, seeds)

@@ -1,6 +1,6 @@
 """Provenance of a run: what produced a piece of evidence, where and when.
 
-Every stored run (``metaanalysis.evidence.RunRow.provenance``) carries the dict of
+Every stored run (``metaanalysis.evidence.tables.RunRow.provenance``) carries the dict of
 :func:`collect`:
 
 ``config``            the run's configuration (``simulators.engine.RunConfig.as_dict()``)

@@ -105,7 +105,7 @@ def rerun(
 DEFAULT_BUDGET_SECONDS = 1200.0
 
 
-#: runs more expensive than this (:attr:`metaanalysis.rerun.PlannedRun.cost`) are left to
+#: runs more expensive than this (:attr:`metaanalysis.evidence.planning.PlannedRun.cost`) are left to
 #: ``mcatlas rerun``; by default none: the time budget alone bounds the work (tests set a limit)
 DEFAULT_MAX_COST = math.inf
 

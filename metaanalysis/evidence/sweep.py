@@ -18,7 +18,7 @@ The grid is the product of every list. ``real_fraction`` applies only to the pol
 one: for the others it is dropped, and the duplicate configurations this creates are merged.
 Configurations are resolved (validated) before anything runs; a bad one is a one-line error.
 
-Loading: the file goes through the project's bounded loader (:func:`metaanalysis.yamlio.load_file`),
+Loading: the file goes through the project's bounded loader (:func:`metaanalysis.annotations.yamlio.load_file`),
 like the annotation files: no tags, duplicate keys, merge keys, size, depth and alias bounds are
 one-line ``FILE:LINE: field: message`` errors.
 
@@ -41,7 +41,7 @@ a picklable result out: frame, aggregates, profile, provenance) in every executo
                ``n_workers=workers`` processes with one thread each. dask is imported only here.
 
 Only the parent process writes to the store, one transaction per completed configuration
-(:func:`metaanalysis.evidence.store_result`, origin ``sweep``). Resuming: configurations whose
+(:func:`metaanalysis.evidence.write.store_result`, origin ``sweep``). Resuming: configurations whose
 hash is already stored are skipped (unless ``force``), so a sweep killed at any point and
 restarted completes the rest and never stores a configuration twice.
 
@@ -191,7 +191,7 @@ def expand(
 
 
 def load_sweep(path: Path | str, max_configs: int = MAX_CONFIGS) -> Sweep:
-    """Read a sweep file with the bounded loader (:mod:`metaanalysis.yamlio`) and expand it.
+    """Read a sweep file with the bounded loader (:mod:`metaanalysis.annotations.yamlio`) and expand it.
 
     Loader errors and problems (duplicate keys, tags, bounds) are one-line
     ``FILE:LINE: field: message`` UserErrors; the first problem is reported."""

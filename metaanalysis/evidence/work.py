@@ -53,7 +53,7 @@ def compute(
     so process pools and Dask workers can import it).
 
     ``code_version`` and ``config_hash`` are what the parent planned with (a sweep or rerun
-    passes both). A worker whose own :func:`metaanalysis.provenance.code_version` differs
+    passes both). A worker whose own :func:`metaanalysis.evidence.provenance.code_version` differs
     refuses before running (:class:`CodeVersionMismatch`, one line), and so does one whose hash
     of the configuration differs from the planned one; the result carries the planned hash, so
     the parent's skip check and the stored run use the same key.

@@ -149,7 +149,7 @@ def read_matrix_inputs(eng: Engine) -> list[SimpleNamespace]:
     """What the matrix needs per paper, read with plain SQL (no ORM, no pydantic).
 
     Each item has ``key, label, explicit_definition, year, month, figure_order, definitions``
-    (the attributes :func:`metaanalysis.matrix.build_matrix` reads).
+    (the attributes :func:`metaanalysis.analysis.matrix.build_matrix` reads).
     """
     with eng.connect() as conn:
         papers = conn.execute(

@@ -1,7 +1,7 @@
 """Queries on the index: filtered paper lists, one paper, closest keys.
 
 All functions take an engine whose annotation tables are current (see
-:func:`metaanalysis.store.open_index`) and return validated-record objects.
+:func:`metaanalysis.store.index.open_index`) and return validated-record objects.
 """
 
 from __future__ import annotations

@@ -26,13 +26,25 @@ Decisions
 
 from __future__ import annotations
 
-import html
 import json
-import math
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable
 
 from simulators.vocabulary import DEFINITION_FAMILIES, DEFINITIONS, METRICS
+
+from .assets import write_assets
+from .html import (
+    Page,
+    ci_text,
+    definition_link,
+    esc,
+    html_table,
+    is_missing,
+    number,
+    paper_link,
+    status_span,
+    verdict_span,
+)
 
 #: metric descriptions for the methodology page (ids from simulators.vocabulary)
 METRIC_TEXT: dict[str, str] = {
@@ -49,134 +61,6 @@ METRIC_TEXT: dict[str, str] = {
 #: metrics shown on a paper page's trajectory chart, in this order, when measured
 PAGE_METRICS: tuple[str, ...] = ("population_risk", "variance_ratio", "tail_mass_ratio", "kl_to_truth")
 
-ATLAS_JS = """// Render every chart of the page from its inline Vega-Lite spec (no network).
-(function () {
-  function render() {
-    var nodes = document.querySelectorAll("[data-spec]");
-    nodes.forEach(function (node) {
-      var script = document.getElementById(node.getAttribute("data-spec"));
-      if (!script) { return; }
-      var spec = JSON.parse(script.textContent);
-      vegaEmbed(node, spec, {renderer: "svg", actions: false}).then(function () {
-        node.setAttribute("data-rendered", "yes");
-      }).catch(function (err) {
-        node.setAttribute("data-rendered", "error");
-        node.textContent = "This chart could not be drawn: " + err;
-      });
-    });
-  }
-  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", render); }
-  else { render(); }
-})();
-"""
-
-STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; color: #222; line-height: 1.45; }
-header { background: #0b3d5c; color: white; padding: 0.6em 1.5em; }
-header a { color: white; margin-right: 1.2em; text-decoration: none; font-weight: 600; }
-main { padding: 1em 1.5em 3em; max-width: 1500px; }
-h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 1.8em; border-bottom: 1px solid #ccc; }
-table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.9em; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: left; vertical-align: top; }
-th { background: #f2f2f2; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.chart { margin: 1em 0; overflow-x: auto; }
-.note { color: #555; font-size: 0.9em; }
-.v-collapse { color: #B34700; font-weight: 600; } .v-no-collapse { color: #00795A; font-weight: 600; }
-.v-mixed { color: #A0528A; font-weight: 600; } .v-not-measured { color: #777; }
-.supported { color: #00795A; font-weight: 600; } .contradicted { color: #B34700; font-weight: 600; }
-.partly-supported, .partly-contradicted, .inconclusive, .open { color: #8a6d00; font-weight: 600; }
-.holds { color: #00795A; font-weight: 600; } .does-not-hold { color: #B34700; font-weight: 600; }
-pre { background: #f6f6f6; padding: 0.6em; overflow-x: auto; font-size: 0.85em; white-space: pre-wrap; }
-ul.cols { columns: 3; }
-"""
-
-
-def esc(value: Any) -> str:
-    """Text for HTML (None -> empty)."""
-    return "" if value is None else html.escape(str(value), quote=True)
-
-
-def _num(x: Any, fmt: str = ".3g") -> str:
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return ""
-    if math.isnan(f):
-        return ""
-    if math.isinf(f):
-        return "inf" if f > 0 else "-inf"
-    return format(f, fmt)
-
-
-def _verdict(v: Any) -> str:
-    if not v:
-        return ""
-    return f'<span class="v-{esc(v)}">{esc(v)}</span>'
-
-
-class _Page:
-    """One page: a title, a body, its charts (id -> spec) and the path prefix to the site root."""
-
-    def __init__(self, title: str, root: str):
-        self.title = title
-        self.root = root
-        self.parts: list[str] = []
-        self.specs: list[tuple[str, dict[str, Any]]] = []
-
-    def add(self, text: str) -> None:
-        self.parts.append(text)
-
-    def chart(self, chart: Any, scale: float = 1.0) -> None:
-        from metaanalysis.present.charts import chart_spec, scale_spec
-
-        n = len(self.specs)
-        cid = f"chart-{n}"
-        spec = chart_spec(chart)
-        self.specs.append((cid, scale_spec(spec, scale) if scale != 1.0 else spec))
-        self.parts.append(f'<div class="chart" id="{cid}" data-spec="{cid}-spec"></div>')
-
-    def html(self) -> str:
-        nav = (f'<header><a href="{self.root}index.html">Model Collapse Atlas</a>'
-               f'<a href="{self.root}index.html#papers">Papers</a>'
-               f'<a href="{self.root}index.html#definitions">Definitions</a>'
-               f'<a href="{self.root}methodology.html">Methodology</a></header>')
-        scripts = "".join(
-            f'<script type="application/json" id="{cid}-spec">{_json_for_script(spec)}</script>\n'
-            for cid, spec in self.specs
-        )
-        js = (f'<script src="{self.root}assets/vega.js"></script>\n<script src="{self.root}assets/atlas.js"></script>\n'
-              if self.specs else "")
-        return (
-            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{esc(self.title)} · Model Collapse Atlas</title>"
-            f'<link rel="stylesheet" href="{self.root}assets/style.css"></head><body>{nav}<main>'
-            f"<h1>{esc(self.title)}</h1>\n" + "\n".join(self.parts) + f"</main>\n{scripts}{js}</body></html>\n"
-        )
-
-
-def _json_for_script(spec: dict[str, Any]) -> str:
-    """JSON that is safe inside a <script> element (no "</" can close it)."""
-    return json.dumps(spec, allow_nan=False).replace("</", "<\\/")
-
-
-def _table(columns: Sequence[str], rows: Iterable[Sequence[str]], numeric: Sequence[int] = ()) -> str:
-    """An HTML table; cells are already-escaped HTML."""
-    head = "".join(f"<th>{esc(c)}</th>" for c in columns)
-    body = []
-    for r in rows:
-        body.append("<tr>" + "".join(
-            f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>" for i, c in enumerate(r)) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _paper_link(key: str, label: str, root: str) -> str:
-    return f'<a href="{root}papers/{esc(key)}.html">{esc(label)}</a>'
-
-
-def _definition_link(d: str, root: str, text: str | None = None) -> str:
-    return f'<a href="{root}definitions/{esc(d)}.html">{esc(text or d)}</a>'
-
 
 # -- the pages -------------------------------------------------------------------------------
 
@@ -185,27 +69,23 @@ def _synthesis_html(table: Any, root: str) -> str:
     rows = []
     for r in table.to_dict(orient="records"):
         rows.append([
-            _definition_link(r["definition"], root), esc(r["family"]),
+            definition_link(r["definition"], root), esc(r["family"]),
             esc(r["claims_collapse"]), esc(r["claims_no_collapse"]), esc(r["claims_mixed"]),
-            _num(r["support"], ".2f"), _num(r["weighted_support"], ".2f"), esc(r["claims_unweighted"]),
+            number(r["support"], ".2f"), number(r["weighted_support"], ".2f"), esc(r["claims_unweighted"]),
             f"{r['published_collapse']} / {r['published_no_collapse']} / {r['published_not_measured']}",
             f"{r['realistic_collapse']} / {r['realistic_no_collapse']} / {r['realistic_not_measured']}",
         ])
-    return _table(
+    return html_table(
         ["definition", "family", "claims: collapse", "no-collapse", "mixed", "support", "weighted support",
          "claims without weight", "re-executed as published (C / N / not measured)", "realistic (C / N / not measured)"],
         rows, numeric=(2, 3, 4, 5, 6, 7))
 
 
-def _status(status: str) -> str:
-    return f'<span class="{esc(status.replace(" ", "-"))}">{esc(status)}</span>'
-
-
 def _checks_html(checks: list[dict[str, Any]], root: str) -> str:
-    rows = [[esc(c["statement"]), esc(c["where"]), _definition_link(c["definition"], root), esc(c["policy"]),
-             _verdict(c["outcome"]), f"{c['collapse']} of {c['measured']}", _status(c["status"])]
+    rows = [[esc(c["statement"]), esc(c["where"]), definition_link(c["definition"], root), esc(c["policy"]),
+             verdict_span(c["outcome"]), f"{c['collapse']} of {c['measured']}", status_span(c["status"])]
             for c in checks]
-    return _table(["claim of Schaeffer et al. (arXiv 2503.03150)", "where", "definition", "policy", "claimed",
+    return html_table(["claim of Schaeffer et al. (arXiv 2503.03150)", "where", "definition", "policy", "claimed",
                    "runs with a collapse verdict (of measured)", "status"], rows, numeric=(5,))
 
 
@@ -235,19 +115,19 @@ def _figure4_html(figure4: Any, root: str) -> str:
         (lo_n, hi_n), (lo_h, hi_h) = prop["exponent_n_ci"], prop["exponent_h0_ci"]
         detail = (f"fitted T ∝ n<sup>{prop['exponent_n']:.2f}</sup> [95% CI {lo_n:.2f}, {hi_n:.2f}] × "
                   f"H0<sup>{prop['exponent_h0']:.2f}</sup> [{lo_h:.2f}, {hi_h:.2f}]; proportional means both exponents 1")
-    rows = [["grows with the number of samples n (at fixed K)", _status(test["grows_with_n"]["answer"]), ""],
-            ["grows with the initial entropy H0 (at fixed n)", _status(test["grows_with_entropy"]["answer"]), ""],
-            ["proportional to n × H0", _status(prop.get("answer", "not-tested")), detail]]
+    rows = [["grows with the number of samples n (at fixed K)", status_span(test["grows_with_n"]["answer"]), ""],
+            ["grows with the initial entropy H0 (at fixed n)", status_span(test["grows_with_entropy"]["answer"]), ""],
+            ["proportional to n × H0", status_span(prop.get("answer", "not-tested")), detail]]
     out = ("<p>Claim (Figure 4): for a discrete model refitted to its own samples under replacement, the expected "
            "number of iterations T before it collapses onto one outcome grows with n × H0. Measured on the stored runs "
            "of the paper's discrete setups (absorption time: first iteration with one outcome left; a step counts when "
            "it exceeds two standard errors).</p>")
-    out += _table(["test", "answer", "detail"], rows)
+    out += html_table(["test", "answer", "detail"], rows)
     cols = [("label", "setup"), ("categories", "K"), ("n", "n"), ("seeds", "seeds"), ("censored", "censored"),
             ("restricted_mean", "mean T"), ("se", "SE"), ("h0", "H0 (nats)"), ("n_h0", "n × H0"),
             ("ratio", "T / (n H0)"), ("theory", "Wright-Fisher theory")]
-    out += _table([c[1] for c in cols], [[esc(r[k]) if k in ("label", "categories", "n", "seeds", "censored")
-                                          else _num(r[k]) for k, _ in cols] for r in table.to_dict(orient="records")],
+    out += html_table([c[1] for c in cols], [[esc(r[k]) if k in ("label", "categories", "n", "seeds", "censored")
+                                          else number(r[k]) for k, _ in cols] for r in table.to_dict(orient="records")],
                   numeric=tuple(range(1, len(cols))))
     if test.get("censored_configurations"):
         out += f"<p class='note'>Censored (excluded): {esc(', '.join(test['censored_configurations']))}.</p>"
@@ -270,16 +150,16 @@ def _claim_evidence(p: Any, v: Any) -> list[dict[str, Any]]:
 
 def _rerun_cell(verdict: str, setups: list[str], key: str) -> str:
     if verdict:
-        return _verdict(verdict)
+        return verdict_span(verdict)
     if not setups:
         return '<span class="note">no setup reproduces it</span>'
     return f'<span class="note">not run (<code>mcatlas rerun {esc(key)}</code>)</span>'
 
 
-def _index_page(db: Any, evidence: Any, charts: dict[str, Any], extra: dict[str, Any]) -> _Page:
+def _index_page(db: Any, evidence: Any, charts: dict[str, Any], extra: dict[str, Any]) -> Page:
     from metaanalysis.analysis.frames import unique_runs
 
-    page = _Page("Model Collapse Atlas", "")
+    page = Page("Model Collapse Atlas", "")
     n_links = len(evidence.runs)
     n_runs = len(unique_runs(evidence.runs)) if n_links else 0
     labels = extra["labels"]
@@ -321,14 +201,14 @@ def _index_page(db: Any, evidence: Any, charts: dict[str, Any], extra: dict[str,
         for ce in _claim_evidence(p, evidence.verdicts):
             if ce["contradicts"]:
                 c = ce["claim"]
-                rows.append([_paper_link(p.key, labels[p.key], ""), esc(c.statement), _definition_link(c.definition, ""),
-                             esc(c.policy), _verdict(c.outcome), _verdict(ce["published"]), _verdict(ce["realistic"]),
+                rows.append([paper_link(p.key, labels[p.key], ""), esc(c.statement), definition_link(c.definition, ""),
+                             esc(c.policy), verdict_span(c.outcome), verdict_span(ce["published"]), verdict_span(ce["realistic"]),
                              esc(", ".join(ce["setups"]))])
     page.add("<p class='note'>Claims whose reproducing setups, re-executed as published, give the opposite verdict "
              "under the claim's definition (setups that disagree among themselves give <em>mixed</em> and are not "
              "listed). A contradiction may come from the toy stand-in, not the paper: see each setup's fidelity and "
              "note on the paper page.</p>")
-    page.add(_table(["paper", "claim", "definition", "policy", "claimed", "rerun as published", "rerun realistic",
+    page.add(html_table(["paper", "claim", "definition", "policy", "claimed", "rerun as published", "rerun realistic",
                      "setups"], rows) if rows else "<p class='note'>None.</p>")
     for name, heading in (("support", "Support for collapse, unweighted and realism-weighted"),
                           ("forest", "Change in population risk per run, pooled per policy"),
@@ -340,18 +220,18 @@ def _index_page(db: Any, evidence: Any, charts: dict[str, Any], extra: dict[str,
         page.add(f'<h2 id="{name}">{esc(heading)}</h2>')
         page.chart(charts[name])
     page.add('<h2 id="definitions">Definitions</h2><ul>' + "".join(
-        f"<li>{_definition_link(d, '', extra['names'].get(d, d))} <span class='note'>({esc(DEFINITION_FAMILIES[d])})</span></li>"
+        f"<li>{definition_link(d, '', extra['names'].get(d, d))} <span class='note'>({esc(DEFINITION_FAMILIES[d])})</span></li>"
         for d in DEFINITIONS) + "</ul>")
     page.add('<h2 id="papers">Papers</h2><ul class="cols">' + "".join(
-        f"<li>{_paper_link(p.key, labels[p.key], '')}</li>" for p in sorted(db.papers, key=lambda p: p.sort_key())) + "</ul>")
+        f"<li>{paper_link(p.key, labels[p.key], '')}</li>" for p in sorted(db.papers, key=lambda p: p.sort_key())) + "</ul>")
     return page
 
 
-def _definition_page(d: str, db: Any, evidence: Any, extra: dict[str, Any]) -> _Page:
+def _definition_page(d: str, db: Any, evidence: Any, extra: dict[str, Any]) -> Page:
     from metaanalysis.analysis.synthesis import verdicts_by_policy
 
     entry = extra["entries"].get(d)
-    page = _Page(extra["names"].get(d, d), "../")
+    page = Page(extra["names"].get(d, d), "../")
     page.add(f"<p><strong>id</strong> <code>{esc(d)}</code> · <strong>family</strong> {esc(DEFINITION_FAMILIES[d])}</p>")
     if entry is not None:
         page.add(f"<p>{esc(entry.description)}</p>")
@@ -359,22 +239,22 @@ def _definition_page(d: str, db: Any, evidence: Any, extra: dict[str, Any]) -> _
             page.add("<p><strong>Measured by</strong> " + ", ".join(f"<code>{esc(m)}</code>" for m in entry.metrics) + "</p>")
     users = [p for p in sorted(db.papers, key=lambda p: p.sort_key()) if d in p.definitions]
     page.add(f"<h2>Papers that use it ({len(users)})</h2>")
-    page.add(_table(["paper", "usage", "year"], [[_paper_link(p.key, extra["labels"][p.key], "../"), esc(p.definitions[d]), esc(p.year)]
+    page.add(html_table(["paper", "usage", "year"], [[paper_link(p.key, extra["labels"][p.key], "../"), esc(p.definitions[d]), esc(p.year)]
                                                  for p in users]) if users else "<p>No paper uses it.</p>")
     claims = [(p, c) for p in db.papers for c in p.claims if c.definition == d]
     page.add(f"<h2>Claims about it ({len(claims)})</h2>")
     if claims:
         w = extra["claim_weights"]
-        page.add(_table(["paper", "claim", "outcome", "policy", "model", "where", "realism weight"], [
-            [_paper_link(p.key, extra["labels"][p.key], "../"), esc(c.statement), _verdict(c.outcome), esc(c.policy),
-             esc(c.model_family), esc(c.where), _num(w.get((p.key, c.id)), ".2f") or "none"] for p, c in claims]))
+        page.add(html_table(["paper", "claim", "outcome", "policy", "model", "where", "realism weight"], [
+            [paper_link(p.key, extra["labels"][p.key], "../"), esc(c.statement), verdict_span(c.outcome), esc(c.policy),
+             esc(c.model_family), esc(c.where), number(w.get((p.key, c.id)), ".2f") or "none"] for p, c in claims]))
     row = extra["synthesis"][extra["synthesis"]["definition"] == d]
     page.add("<h2>Synthesis</h2>" + _synthesis_html(row, "../"))
     by = verdicts_by_policy(evidence.verdicts)
     by = by[by["definition"] == d] if len(by) else by
     page.add("<h2>Re-executed verdicts by data policy</h2>")
     if len(by):
-        page.add(_table(["variant", "policy", "collapse", "no-collapse", "not measured"], [
+        page.add(html_table(["variant", "policy", "collapse", "no-collapse", "not measured"], [
             [esc(r["variant"]), esc(r["policy"]), esc(r["collapse"]), esc(r["no_collapse"]), esc(r["not_measured"])]
             for r in by.to_dict(orient="records")], numeric=(2, 3, 4)))
     else:
@@ -389,11 +269,11 @@ def _combined(values: Iterable[str]) -> str:
     return measured.pop() if len(measured) == 1 else "mixed"
 
 
-def _paper_page(p: Any, db: Any, evidence: Any, extra: dict[str, Any]) -> _Page:
-    from metaanalysis.present.charts import profiles_chart, trajectories_chart
+def _paper_page(p: Any, db: Any, evidence: Any, extra: dict[str, Any]) -> Page:
+    from metaanalysis.present.charts_evidence import profiles_chart, trajectories_chart
 
     ev = evidence.for_paper(p.key)
-    page = _Page(extra["labels"].get(p.key, p.label), "../")
+    page = Page(extra["labels"].get(p.key, p.label), "../")
     ident = [("title", esc(p.title)), ("authors", esc(", ".join(p.authors))),
              ("released", esc(f"{p.year}" + (f"-{p.month:02d}" if p.month else ""))), ("venue", esc(p.venue)),
              ("arXiv", f'<a href="https://arxiv.org/abs/{esc(p.arxiv)}">{esc(p.arxiv)}</a>' if p.arxiv else ""),
@@ -401,10 +281,10 @@ def _paper_page(p: Any, db: Any, evidence: Any, extra: dict[str, Any]) -> _Page:
              ("key", f"<code>{esc(p.key)}</code>"), ("explicit definition", esc(p.explicit_definition)),
              ("data policies", esc(", ".join(p.data_policies))),
              ("identification note", esc(p.identification_note)), ("notes", esc(p.notes)), ("source", esc(p.source))]
-    page.add(_table(["field", "value"], [[esc(k), v] for k, v in ident if v]))
+    page.add(html_table(["field", "value"], [[esc(k), v] for k, v in ident if v]))
     page.add("<h2>Definitions used</h2>")
     used = p.definitions_in_order()
-    page.add(_table(["definition", "family", "usage"], [[_definition_link(d, "../"), esc(DEFINITION_FAMILIES[d]), esc(u)]
+    page.add(html_table(["definition", "family", "usage"], [[definition_link(d, "../"), esc(DEFINITION_FAMILIES[d]), esc(u)]
                                                          for d, u in used.items()]) if used else "<p>None.</p>")
     v = ev.verdicts
     page.add(f"<h2>Claims ({len(p.claims)})</h2>")
@@ -413,11 +293,11 @@ def _paper_page(p: Any, db: Any, evidence: Any, extra: dict[str, Any]) -> _Page:
         for ce in _claim_evidence(p, v):
             c = ce["claim"]
             flag = ' <span class="contradicted">(rerun contradicts the claim)</span>' if ce["contradicts"] else ""
-            rows.append([esc(c.id), esc(c.statement), _definition_link(c.definition, "../"), _verdict(c.outcome),
+            rows.append([esc(c.id), esc(c.statement), definition_link(c.definition, "../"), verdict_span(c.outcome),
                          esc(c.policy), esc(c.model_family), esc(c.where), esc(", ".join(ce["setups"])),
                          _rerun_cell(ce["published"], ce["setups"], p.key) + flag,
                          _rerun_cell(ce["realistic"], ce["setups"], p.key)])
-        page.add(_table(["id", "statement", "definition", "claimed", "policy", "model", "where", "setups",
+        page.add(html_table(["id", "statement", "definition", "claimed", "policy", "model", "where", "setups",
                          "rerun as published", "rerun realistic"], rows))
     if p.key == extra.get("position_paper"):
         page.add('<h2 id="checks">Its claims, checked against all re-executed runs</h2>')
@@ -427,7 +307,7 @@ def _paper_page(p: Any, db: Any, evidence: Any, extra: dict[str, Any]) -> _Page:
         page.add(_figure4_html(extra["figure4"], "../"))
     page.add(f"<h2>Setups ({len(p.setups)})</h2>")
     if p.setups:
-        page.add(_table(["name", "simulator", "params", "policy", "seeds", "iterations", "reproduces", "fidelity",
+        page.add(html_table(["name", "simulator", "params", "policy", "seeds", "iterations", "reproduces", "fidelity",
                          "note", "realistic overrides"], [
             [esc(s.name), esc(s.simulator), f"<code>{esc(json.dumps(s.params, sort_keys=True))}</code>"
              + (f"<br>sweep over n = {esc(', '.join(map(str, s.sweep_n)))}" if s.sweep_n else ""),
@@ -438,9 +318,9 @@ def _paper_page(p: Any, db: Any, evidence: Any, extra: dict[str, Any]) -> _Page:
     page.add("<h2>Realism</h2>")
     r = extra["realism"].get(p.key)
     if r is not None and r.levels:
-        page.add(f"<p>Realism weight <strong>{_num(r.weight, '.2f')}</strong> (mean of score / max score over "
+        page.add(f"<p>Realism weight <strong>{number(r.weight, '.2f')}</strong> (mean of score / max score over "
                  f"{r.scored} scored dimension(s); see the <a href=\"../methodology.html#realism\">methodology</a>).</p>")
-        page.add(_table(["dimension", "level", "score", "why"], [
+        page.add(html_table(["dimension", "level", "score", "why"], [
             [esc(extra["dim_names"].get(d, d)), esc(lv), esc(r.scores[d]), esc(r.why[d])] for d, lv in r.levels.items()],
             numeric=(2,)))
     else:
@@ -457,10 +337,10 @@ def _paper_page(p: Any, db: Any, evidence: Any, extra: dict[str, Any]) -> _Page:
     if len(v):
         page.chart(profiles_chart(v, title=f"Collapse profiles of {p.label}'s setups"))
         page.add("<h3>Verdicts and their reasons</h3>")
-        page.add(_table(["setup", "variant", "definition", "verdict", "statistic", "CI", "iteration", "reason"], [
-            [esc(x["setup"]), esc(x["variant"]), _definition_link(x["definition"], "../"), _verdict(x["verdict"]),
-             _num(x.get("statistic")) or "—", _ci(x.get("ci_low"), x.get("ci_high")),
-             esc("" if x.get("iteration") is None or _isna(x.get("iteration")) else x.get("iteration")), esc(x.get("reason"))]
+        page.add(html_table(["setup", "variant", "definition", "verdict", "statistic", "CI", "iteration", "reason"], [
+            [esc(x["setup"]), esc(x["variant"]), definition_link(x["definition"], "../"), verdict_span(x["verdict"]),
+             number(x.get("statistic")) or "—", ci_text(x.get("ci_low"), x.get("ci_high")),
+             esc("" if x.get("iteration") is None or is_missing(x.get("iteration")) else x.get("iteration")), esc(x.get("reason"))]
             for x in v.to_dict(orient="records")]))
     page.add("<h3>Provenance of each run</h3>")
     rows = []
@@ -470,17 +350,11 @@ def _paper_page(p: Any, db: Any, evidence: Any, extra: dict[str, Any]) -> _Page:
         rows.append([esc(x["setup"]), esc(x["variant"]), f"<code>{esc(str(x.get('run_id') or '')[:12])}</code>",
                      esc(x.get("simulator")), esc(x.get("policy")), esc(x.get("seeds")), esc(x.get("iterations")),
                      esc(prov.get("mcatlas_version", "")), esc((git.get("commit") or "")[:10]), esc(prov.get("device", "")),
-                     _num(prov.get("wall_time"), ".2f"), esc(prov.get("finished", "")),
+                     number(prov.get("wall_time"), ".2f"), esc(prov.get("finished", "")),
                      f"<details><summary>all</summary><pre>{esc(json.dumps(prov, indent=1, sort_keys=True, default=str))}</pre></details>"])
-    page.add(_table(["setup", "variant", "run", "simulator", "policy", "seeds", "iterations", "mcatlas", "commit",
+    page.add(html_table(["setup", "variant", "run", "simulator", "policy", "seeds", "iterations", "mcatlas", "commit",
                      "device", "wall time (s)", "finished", "provenance"], rows))
     return page
-
-
-def _ci(low: Any, high: Any) -> str:
-    """``[low, high]``, or a dash when the interval is not defined (e.g. not measured)."""
-    lo, hi = _num(low), _num(high)
-    return f"[{lo}, {hi}]" if lo and hi else "—"
 
 
 def _thresholds_table() -> str:
@@ -492,31 +366,22 @@ def _thresholds_table() -> str:
     except (ImportError, AttributeError):
         return "<p class='note'>The thresholds are documented in <code>simulators/verdicts.py</code>.</p>"
     rows = [[f"<code>{esc(name)}</code>", esc(f.default), esc(f.description or "")] for name, f in fields.items()]
-    return _table(["threshold", "value", "meaning"], rows)
+    return html_table(["threshold", "value", "meaning"], rows)
 
 
-def _isna(x: Any) -> bool:
-    try:
-        import pandas as pd
-
-        return bool(pd.isna(x))
-    except (TypeError, ValueError):
-        return False
-
-
-def _methodology_page(db: Any, extra: dict[str, Any]) -> _Page:
-    page = _Page("Methodology", "")
+def _methodology_page(db: Any, extra: dict[str, Any]) -> Page:
+    page = Page("Methodology", "")
     page.add('<h2 id="definitions">The eight definitions of model collapse</h2>'
              "<p>After Schaeffer, Kazdan, Arulandu &amp; Koyejo (arXiv 2503.03150), Figure 1, grouped in three families.</p>")
     rows = []
     for d in DEFINITIONS:
         e = extra["entries"].get(d)
-        rows.append([_definition_link(d, "", d), esc(DEFINITION_FAMILIES[d]), esc(e.name if e else ""),
+        rows.append([definition_link(d, "", d), esc(DEFINITION_FAMILIES[d]), esc(e.name if e else ""),
                      esc(e.description if e else ""), esc(", ".join(e.metrics) if e else "")])
-    page.add(_table(["id", "family", "name", "operational description", "metrics"], rows))
+    page.add(html_table(["id", "family", "name", "operational description", "metrics"], rows))
     page.add('<h2 id="metrics">Metrics</h2><p>Measured per iteration and seed on every run; exact where a closed form '
              "exists (the truth is known in a simulator), otherwise on a large held-out sample of real data.</p>")
-    page.add(_table(["metric", "meaning"], [[f"<code>{esc(m)}</code>", esc(METRIC_TEXT.get(m, ""))] for m in METRICS]))
+    page.add(html_table(["metric", "meaning"], [[f"<code>{esc(m)}</code>", esc(METRIC_TEXT.get(m, ""))] for m in METRICS]))
     page.add('<h2 id="verdicts">Verdict rules: the collapse profile</h2>'
              "<p>Every re-executed run gets one verdict per definition: <em>collapse</em>, <em>no-collapse</em>, or "
              "<em>not-measured</em> when the run's model family cannot test that definition (for example a family "
@@ -539,7 +404,7 @@ def _methodology_page(db: Any, extra: dict[str, Any]) -> _Page:
              "which come from the claim's policy:</p>")
     from metaanalysis.analysis.weighting import POLICY_LEVELS
 
-    page.add(_table(["claim policy", "data propagation", "real data kept"],
+    page.add(html_table(["claim policy", "data propagation", "real data kept"],
                     [[esc(pol), esc(lv["data-propagation"]), esc(lv["real-data-kept"])] for pol, lv in POLICY_LEVELS.items()]))
     page.add("<p class='note'>accumulate-subsample counts as accumulation with all real data kept: the real data stay "
              "in the pool each fixed-size training set is drawn from. fresh (a fresh real share every iteration) "
@@ -547,7 +412,7 @@ def _methodology_page(db: Any, extra: dict[str, Any]) -> _Page:
     if db.realism is not None:
         for dim in db.realism.dimensions:
             page.add(f"<h3>{esc(dim.name)} <code>{esc(dim.id)}</code></h3><p>{esc(dim.description)}</p>")
-            page.add(_table(["level", "score", "description"], [[esc(lv.id), esc(lv.score), esc(lv.description)]
+            page.add(html_table(["level", "score", "description"], [[esc(lv.id), esc(lv.score), esc(lv.description)]
                                                                  for lv in dim.levels], numeric=(1,)))
         rd = db.realism.realistic_defaults.model_dump(exclude_none=True)
         page.add("<h3>Realistic reruns</h3><p>A setup's realistic rerun changes, unless its own <code>realistic</code> "
@@ -581,7 +446,7 @@ def _methodology_page(db: Any, extra: dict[str, Any]) -> _Page:
              "measured runs (collapse or no-collapse verdicts) that collapse:</p>")
     from metaanalysis.analysis.synthesis import CHECK_RULES
 
-    page.add(_table(["claim", "status rule"], [[esc(a), esc(b)] for a, b in CHECK_RULES]))
+    page.add(html_table(["claim", "status rule"], [[esc(a), esc(b)] for a, b in CHECK_RULES]))
     page.add("<p>The position paper's Figure 4 claim (the expected iteration of collapse onto one outcome grows with "
              "n × initial entropy) is tested separately on its discrete setups' stored runs: monotone growth in n and "
              "in H0 (each step more than two standard errors: holds; any significant decrease: does not hold; "
@@ -602,31 +467,15 @@ def _methodology_page(db: Any, extra: dict[str, Any]) -> _Page:
 # -- the builder -------------------------------------------------------------------------------
 
 
-def write_assets(out_dir: Path) -> None:
-    """``assets/vega.js`` (once: kept when present and non-empty), ``atlas.js``, ``style.css``."""
-    import vl_convert as vlc
-
-    assets = Path(out_dir) / "assets"
-    assets.mkdir(parents=True, exist_ok=True)
-    vega = assets / "vega.js"
-    stamp = assets / "vega.version"
-    version = f"{vlc.__version__} {vlc.get_vega_version()} {vlc.get_vega_embed_version()}"
-    if not vega.exists() or vega.stat().st_size == 0 or not stamp.exists() or stamp.read_text() != version:
-        vega.write_text(vlc.javascript_bundle(), encoding="utf-8")
-        stamp.write_text(version)
-    (assets / "atlas.js").write_text(ATLAS_JS, encoding="utf-8")
-    (assets / "style.css").write_text(STYLE, encoding="utf-8")
-
-
 def build_site(records: Any, evidence: Any, out_dir: Path | str, figure4: Any = None) -> Path:
     """Write the atlas into ``out_dir`` and return the path of its ``index.html``.
 
-    ``records``: the validated database (:func:`metaanalysis.validation.load_database`: its
+    ``records``: the validated database (:func:`metaanalysis.annotations.validation.load_database`: its
     ``papers``, ``definitions`` and ``realism``); ``evidence``: a
-    :class:`metaanalysis.synthesis.Evidence` (may be empty or None); ``figure4``: the
-    ``(table, test)`` of :func:`metaanalysis.absorption.position_paper_absorption` (None: not
+    :class:`metaanalysis.analysis.frames.Evidence` (may be empty or None); ``figure4``: the
+    ``(table, test)`` of :func:`metaanalysis.analysis.absorption.position_paper_absorption` (None: not
     computed, the pages say how to get it). Charts are built without altair's validation
-    (:func:`metaanalysis.charts.unvalidated`).
+    (:func:`metaanalysis.present.charts.unvalidated`).
     """
     from metaanalysis.present.charts import unvalidated
 
@@ -663,7 +512,7 @@ def _build_site(records: Any, evidence: Any, out: Path, figure4: Any) -> Path:
         "dim_names": {d.id: d.name for d in records.realism.dimensions} if records.realism is not None else {},
     }
     charts = all_charts(papers, records.realism, evidence)
-    pages: dict[Path, _Page] = {out / "index.html": _index_page(records, evidence, charts, extra),
+    pages: dict[Path, Page] = {out / "index.html": _index_page(records, evidence, charts, extra),
                                 out / "methodology.html": _methodology_page(records, extra)}
     for d in DEFINITIONS:
         pages[out / "definitions" / f"{d}.html"] = _definition_page(d, records, evidence, extra)

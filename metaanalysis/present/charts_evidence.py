@@ -1,0 +1,402 @@
+"""Charts of the re-executed evidence: trajectories, collapse profiles, the forest plot of
+effects, and the matrix with the evidence marked in its cells. altair is imported inside the
+functions.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable, Sequence
+
+from simulators.vocabulary import DEFINITIONS, POLICIES, VERDICTS
+
+from .style import (
+    VARIANT_COLOURS,
+    VERDICT_COLOURS,
+    VERDICT_LETTERS,
+    chart_title,
+    colour_scale,
+    empty_chart,
+    inline_data,
+)
+
+
+def _setup_label(frame: Any) -> Any:
+    return frame["paper"].astype(str) + " / " + frame["setup"].astype(str)
+
+
+#: nominal width of the plotting area of one trajectory panel, per number of metrics per row,
+#: so that a row of panels (with axes and labels) fits a 1400 px window without scrolling
+TRAJECTORY_PANEL_WIDTH = {1: 520, 2: 420, 3: 290, 4: 210}
+
+
+def _cell_note(cell: Any) -> tuple[int, int, str]:
+    """(finite points, non-finite points, text for an empty cell) of one (setup, metric) cell."""
+    mean = cell["mean"].astype(float)
+    finite = int(mean.map(math.isfinite).sum())
+    bad = len(cell) - finite
+    if len(cell) == 0:
+        return 0, 0, "not reported"
+    n_inf = pd_numeric_max(cell, "n_inf")
+    seeds = pd_numeric_max(cell, "seeds")
+    if n_inf:
+        text = f"infinite in up to {n_inf}" + (f" of {seeds}" if seeds else "") + " seed(s)"
+    else:
+        text = "infinite or undefined"
+    if finite == 0:
+        return 0, bad, f"{text} at every iteration: nothing to draw"
+    return finite, bad, f"{bad} point(s) {text}, not drawn"
+
+
+def pd_numeric_max(frame: Any, column: str) -> int:
+    """The largest value of an integer-like column (0 when absent or empty)."""
+    if column not in frame.columns or len(frame) == 0:
+        return 0
+    import pandas as pd
+
+    v = pd.to_numeric(frame[column], errors="coerce").max()
+    return 0 if v is None or (isinstance(v, float) and math.isnan(v)) else int(v)
+
+
+def trajectories_chart(trajectories: Any, metrics: Sequence[str] = ("population_risk",), title: str | None = None) -> Any:
+    """Small multiples built as explicit panels: one row per setup (``vconcat``), one panel per
+    metric in that row (``hconcat``). Each panel carries its own data (that setup's rows of that
+    metric only) and its own title, so a panel can never show another cell's data. (A row x column
+    facet cannot guarantee that here: non-finite points are dropped, so a (setup, metric) cell may
+    be empty and Vega-Lite then lays the remaining cells out in the wrong places.) A cell without
+    finite data is a text panel saying why ("not reported", or "infinite ... at every iteration").
+    Line: mean over seeds against the iteration; band: its 95% CI; blue as published, orange
+    realistic (dashed)."""
+    import altair as alt
+
+    title = title or "Re-executed trajectories per setup: as published vs realistic"
+    t = trajectories[trajectories["metric"].isin(list(metrics))].copy() if len(trajectories) else trajectories
+    if len(t) == 0:
+        return empty_chart(title, "No re-executed runs are stored yet (mcatlas rerun KEY).")
+    t["setup_label"] = _setup_label(t)
+    metrics = [m for m in metrics if m in set(t["metric"])] or list(metrics)
+    width = TRAJECTORY_PANEL_WIDTH.get(len(metrics), 180)
+    setups = sorted(t["setup_label"].unique())
+    dropped = 0
+    rows = []
+    for setup in setups:
+        panels = []
+        for m in metrics:
+            cell = t[(t["setup_label"] == setup) & (t["metric"] == m)]
+            finite, bad, note = _cell_note(cell)
+            dropped += bad
+            panel_title = alt.TitleParams(m, subtitle=[note] if bad and finite else [], fontSize=12,
+                                          subtitleFontSize=10, subtitleColor="#B34700", anchor="start")
+            if finite == 0:
+                panels.append(alt.Chart(alt.Data(values=[{"setup_label": setup, "metric": m, "message": note}]),
+                                        width=width, height=130, title=panel_title)
+                              .mark_text(fontSize=12, color="#555555", align="center", baseline="middle")
+                              .encode(text="message:N"))
+                continue
+            cell = cell[cell["mean"].astype(float).map(math.isfinite)]
+            base = alt.Chart(inline_data(cell)).encode(
+                x=alt.X("iteration:Q", title="iteration"),
+                color=alt.Color("variant:N", title="rerun", scale=colour_scale(VARIANT_COLOURS)),
+            )
+            band = base.mark_area(opacity=0.25).encode(y=alt.Y("ci_low:Q", title="mean (95% CI)"), y2="ci_high:Q")
+            line = base.mark_line(point=alt.OverlayMarkDef(size=12)).encode(
+                y=alt.Y("mean:Q", title="mean (95% CI)", scale=alt.Scale(zero=False)),
+                strokeDash=alt.StrokeDash("variant:N", title="rerun",
+                                          scale=alt.Scale(domain=list(VARIANT_COLOURS), range=[[1, 0], [5, 3]])),
+                tooltip=[alt.Tooltip("setup_label:N", title="setup"), alt.Tooltip("variant:N"), alt.Tooltip("policy:N"),
+                         alt.Tooltip("metric:N"), alt.Tooltip("iteration:Q"), alt.Tooltip("mean:Q", format=".4g"),
+                         alt.Tooltip("ci_low:Q", format=".4g", title="CI low"),
+                         alt.Tooltip("ci_high:Q", format=".4g", title="CI high"), alt.Tooltip("seeds:Q")],
+            )
+            panels.append(alt.layer(band, line, width=width, height=130, title=panel_title))
+        rows.append(alt.hconcat(*panels, spacing=12,
+                                title=alt.TitleParams(setup, anchor="start", fontSize=13, fontWeight="bold")))
+    caption = ("One row per setup, one panel per metric; the line is the mean over seeds of the metric at each "
+               "model-fitting iteration, the band its 95% confidence interval across seeds. Blue solid: the setup as "
+               "published; orange dashed: under realistic conditions (data accumulate, few iterations). Read: whether "
+               "the published trend survives realistic conditions.")
+    if dropped:
+        caption += (f" {dropped} point(s) with an infinite or undefined mean are not drawn; each panel says how many "
+                    "of its own.")
+    # settings passed to the constructors rather than by .properties()/.resolve_scale(), each of
+    # which copies the chart it is called on (together 8 of 24 s for the atlas's trajectories)
+    shared = alt.Resolve(scale=alt.ScaleResolveMap(color="shared", strokeDash="shared"))
+    return alt.vconcat(*rows, spacing=18, resolve=shared, title=chart_title(title, caption, 90))
+
+
+def profiles_chart(verdicts: Any, title: str | None = None) -> Any:
+    """Collapse profiles as small multiples: one panel per variant, setups x definitions,
+    cells coloured by verdict and lettered (C, N, -)."""
+    import altair as alt
+
+    title = title or "Collapse profiles of the re-executed setups"
+    if len(verdicts) == 0:
+        return empty_chart(title, "No re-executed runs are stored yet (mcatlas rerun KEY).")
+    v = verdicts.copy()
+    v["setup_label"] = _setup_label(v)
+    v["letter"] = v["verdict"].map(VERDICT_LETTERS).fillna("?")
+    for col in ("statistic", "ci_low", "ci_high"):
+        if col not in v.columns:
+            v[col] = None
+    keep = ["setup_label", "paper", "setup", "variant", "policy", "definition", "verdict", "letter", "statistic",
+            "ci_low", "ci_high", "reason"]
+    v = v[[c for c in keep if c in v.columns]]
+    setups = sorted(v["setup_label"].unique())
+    caption = ("One row per re-executed setup, one column per definition; each cell is the verdict of the "
+               "definition's rule on that run (C collapse, N no-collapse, - not measured by this simulator). "
+               "Left panel: the setup as published; right: under realistic conditions. Read: which "
+               "definitions a setup collapses under, and which verdicts flip under realistic conditions.")
+    base = alt.Chart().encode(
+        x=alt.X("definition:N", sort=list(DEFINITIONS), title=None, axis=alt.Axis(labelAngle=-40, labelLimit=160)),
+        y=alt.Y("setup_label:N", sort=setups, title=None, axis=alt.Axis(labelLimit=260)),
+        tooltip=[alt.Tooltip("setup_label:N", title="setup"), alt.Tooltip("variant:N"), alt.Tooltip("policy:N"),
+                 alt.Tooltip("definition:N"), alt.Tooltip("verdict:N"), alt.Tooltip("statistic:Q", format=".4g"),
+                 alt.Tooltip("ci_low:Q", format=".4g", title="CI low"), alt.Tooltip("ci_high:Q", format=".4g", title="CI high"),
+                 alt.Tooltip("reason:N")],
+    )
+    rect = base.mark_rect(stroke="white").encode(
+        color=alt.Color("verdict:N", title="verdict", scale=colour_scale(VERDICT_COLOURS, VERDICTS)))
+    text = base.mark_text(fontSize=10, fontWeight="bold").encode(
+        text="letter:N", color=alt.condition("datum.verdict == 'not-measured'", alt.value("black"), alt.value("white")))
+    return alt.layer(rect, text, data=inline_data(v)).properties(width=alt.Step(26), height=alt.Step(18)).facet(
+        column=alt.Column("variant:N", sort=["published", "realistic"], title=None,
+                          header=alt.Header(labelFontWeight="bold")),
+    ).properties(title=chart_title(title, caption, 90))
+
+
+def _pooled_label(r: dict[str, Any]) -> str:
+    """The pooled row's label: the estimate's heterogeneity written out (k, tau^2, I^2, 95% PI)."""
+    text = f"pooled {r['policy']}: k = {int(r['k'])}, tau² = {_fmt(r.get('tau2'))}, I² = {_fmt(100 * r['i2'], '.0f')}%"
+    lo, hi = r.get("pi_low"), r.get("pi_high")
+    if _finite(lo) and _finite(hi):
+        text += f", 95% PI [{_fmt(lo)}, {_fmt(hi)}]"
+    else:
+        text += ", PI needs k ≥ 3"
+    return text
+
+
+def _finite(x: Any) -> bool:
+    try:
+        return math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def _fmt(x: Any, spec: str = ".3g") -> str:
+    return format(float(x), spec) if _finite(x) else "–"
+
+
+def forest_frame(effects: Any, pooled: Any) -> Any:
+    """The forest plot's rows: one per distinct run (kind ``setup``; a configuration shared by
+    several setup links is one row, its label names the first link and how many others share it,
+    ``shared_by`` lists them all) and one pooled row per policy (kind ``pooled``, its label
+    carrying k, tau^2, I^2 and the 95% prediction interval), ordered by policy, then pooled last,
+    runs by effect."""
+    import pandas as pd
+
+    from metaanalysis.analysis.frames import unique_runs
+
+    rows = []
+    e = unique_runs(effects)
+    e = e[pd.to_numeric(e["effect"], errors="coerce").map(lambda x: isinstance(x, float) and math.isfinite(x))]
+    for r in e.to_dict(orient="records"):
+        label = f"{r['paper']} / {r['setup']} ({r['variant']})"
+        if int(r["links"]) > 1:
+            label += f" +{int(r['links']) - 1} more"
+        rows.append({"kind": "setup", "label": label, "policy": r["policy"], "variant": r["variant"],
+                     "effect": float(r["effect"]), "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+                     "seeds": r.get("seeds"), "note": r.get("note") or "", "shared_by": r["shared_by"],
+                     "k": None, "tau2": None, "i2": None, "pi_low": None, "pi_high": None})
+    for r in pooled.to_dict(orient="records"):
+        if not (isinstance(r["estimate"], float) and math.isfinite(r["estimate"])):
+            continue
+        rows.append({"kind": "pooled", "label": _pooled_label(r), "policy": r["policy"],
+                     "variant": "pooled", "effect": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+                     "seeds": None, "note": "DerSimonian-Laird random effects", "shared_by": "", "k": int(r["k"]),
+                     "tau2": r["tau2"], "i2": r["i2"], "pi_low": r.get("pi_low"), "pi_high": r.get("pi_high")})
+    frame = pd.DataFrame(rows, columns=["kind", "label", "policy", "variant", "effect", "ci_low", "ci_high", "seeds",
+                                        "note", "shared_by", "k", "tau2", "i2", "pi_low", "pi_high"])
+    porder = {p: i for i, p in enumerate(POLICIES)}
+    frame["_p"] = frame["policy"].map(porder).fillna(len(POLICIES))
+    frame["_k"] = (frame["kind"] == "pooled").astype(int)
+    frame = frame.sort_values(["_p", "_k", "effect"]).drop(columns=["_p", "_k"]).reset_index(drop=True)
+    frame["order"] = range(len(frame))
+    return frame
+
+
+def forest_chart(effects: Any, pooled: Any) -> Any:
+    """Forest plot: per distinct run the log ratio of population risk at the last vs the first
+    iteration with its 95% CI across seeds, one panel per data policy (each with its own x scale,
+    so the small effects of accumulation are as readable as the large ones of replacement), and
+    a pooled (DerSimonian-Laird) estimate per policy as a diamond with its prediction interval."""
+    import altair as alt
+
+    from metaanalysis.analysis.frames import unique_runs
+
+    title = "Change in population risk over a run: per run and pooled per data policy"
+    frame = forest_frame(effects, pooled) if len(effects) else None
+    if frame is None or len(frame) == 0:
+        return empty_chart(title, "No re-executed runs with a finite risk change are stored yet (mcatlas rerun KEY).")
+    runs = unique_runs(effects)
+    excluded = len(runs) - int((frame["kind"] == "setup").sum())
+    caption = ("Each row is one re-executed run (a configuration shared by several setups is drawn once; the tooltip "
+               "lists them): the mean over seeds of log(risk at the last iteration / risk at the first), with its 95% "
+               "t-interval across seeds; 0 (grey line) means no change, log 2 = 0.69 a doubling. Diamonds pool the runs "
+               "of one data policy with DerSimonian-Laird random effects (thin black line: 95% prediction interval); "
+               "the pooled row states k, tau² and I². Each panel has its own x scale. Caution: seed standard errors "
+               "shrink with the number of seeds and differ by orders of magnitude between runs, so DL's tau² is "
+               "unreliable and a few runs dominate the diamond; read the heterogeneity (I², prediction interval), not "
+               "only the diamond. Read: whether risk grows under replacement but not when data accumulate.")
+    if excluded:
+        caption += (f" {excluded} run(s) without a finite effect (infinite or zero risk at the first or last "
+                    "iteration in every seed) are not drawn; each panel says how many of its own.")
+    colours = {**VARIANT_COLOURS, "pooled": "#000000"}
+    shapes = {"published": "circle", "realistic": "square", "pooled": "diamond"}
+    panels = []
+    present = [p for p in POLICIES if p in set(frame["policy"]) | set(runs["policy"])]
+    for policy in present:
+        sub = frame[frame["policy"] == policy]
+        n_runs = int((runs["policy"] == policy).sum())
+        shown = int((sub["kind"] == "setup").sum())
+        head = f"{policy}: {shown} of {n_runs} run(s) drawn"
+        if n_runs - shown:
+            head += f", {n_runs - shown} excluded (infinite or zero risk)"
+        if len(sub) == 0:
+            panels.append(alt.Chart(alt.Data(values=[{"message": "no run with a finite effect"}])).mark_text(
+                fontSize=12, color="#555555", align="left").encode(text="message:N").properties(
+                width=460, height=20, title=alt.TitleParams(head, anchor="start", fontSize=12, fontWeight="bold")))
+            continue
+        labels = sub["label"].tolist()
+        base = alt.Chart().encode(
+            y=alt.Y("label:N", sort=labels, title=None, axis=alt.Axis(labelLimit=460)),
+            tooltip=[alt.Tooltip("label:N", title="run"), alt.Tooltip("policy:N"),
+                     alt.Tooltip("effect:Q", format=".3f", title="log risk ratio"),
+                     alt.Tooltip("ci_low:Q", format=".3f", title="CI low"),
+                     alt.Tooltip("ci_high:Q", format=".3f", title="CI high"), alt.Tooltip("seeds:Q"),
+                     alt.Tooltip("shared_by:N", title="setups sharing this run"),
+                     alt.Tooltip("tau2:Q", format=".3g", title="tau^2"), alt.Tooltip("i2:Q", format=".2f", title="I^2"),
+                     alt.Tooltip("pi_low:Q", format=".3f", title="PI low"),
+                     alt.Tooltip("pi_high:Q", format=".3f", title="PI high"), alt.Tooltip("note:N")],
+        )
+        zero = alt.Chart().mark_rule(color="#999999", strokeDash=[3, 3]).encode(x=alt.datum(0))
+        pi = base.transform_filter("datum.kind == 'pooled' && isValid(datum.pi_low)").mark_rule(
+            color="#000000", strokeWidth=1).encode(x="pi_low:Q", x2="pi_high:Q")
+        ci = base.mark_rule(strokeWidth=2.5).encode(
+            x=alt.X("ci_low:Q", title="log(risk at last iteration / risk at first iteration)",
+                    scale=alt.Scale(zero=True, nice=True)),
+            x2="ci_high:Q",
+            color=alt.Color("variant:N", title="run", scale=colour_scale(colours)))
+        points = base.mark_point(filled=True, size=80, opacity=1).encode(
+            x="effect:Q",
+            color=alt.Color("variant:N", title="run", scale=colour_scale(colours)),
+            shape=alt.Shape("variant:N", title="run", scale=colour_scale(shapes)),
+        )
+        panels.append(alt.layer(zero, pi, ci, points, data=inline_data(sub)).properties(
+            width=460, height=alt.Step(16),
+            title=alt.TitleParams(head, anchor="start", fontSize=12, fontWeight="bold")))
+    return alt.vconcat(*panels, spacing=20).resolve_scale(color="shared", shape="shared").properties(
+        title=chart_title(title, caption, 100))
+
+
+def attach_evidence(matrix: Any, verdicts: Any) -> Any:
+    """The matrix with the ``D:published`` / ``D:realistic`` evidence columns filled from a
+    verdicts frame (paper, setup, variant, definition, verdict): per paper, definition and
+    variant the verdicts of its setups combined by
+    :func:`metaanalysis.analysis.matrix.combine_verdicts` (agreeing -> that verdict, disagreeing ->
+    ``mixed``, none measured -> ``not-measured``); empty when the paper has no run of that
+    variant. Returns the same matrix object."""
+    from metaanalysis.analysis.matrix import evidence_columns
+
+    try:
+        from metaanalysis.analysis.matrix import combine_verdicts
+    except ImportError:  # pragma: no cover - the evidence module is part of the package
+        def combine_verdicts(values: Iterable[str]) -> str:
+            measured = {v for v in values if v in ("collapse", "no-collapse")}
+            return "not-measured" if not measured else (measured.pop() if len(measured) == 1 else "mixed")
+
+    matrix.extra_columns = evidence_columns()
+    cells: dict[tuple[str, str, str], str] = {}
+    if verdicts is not None and len(verdicts):
+        for (paper, definition, variant), g in verdicts.groupby(["paper", "definition", "variant"]):
+            cells[(paper, definition, variant)] = combine_verdicts(g["verdict"])
+    for row in matrix.rows:
+        for d in DEFINITIONS:
+            for variant in ("published", "realistic"):
+                row.extra[f"{d}:{variant}"] = cells.get((row.key, d, variant), "")
+    return matrix
+
+
+def evidence_marks(matrix: Any) -> list[dict[str, Any]]:
+    """One record per (paper, definition, variant) with a verdict: where the overlay draws."""
+    from .charts_matrix import cell_records
+
+    out = []
+    for c in cell_records(matrix):
+        for variant in ("published", "realistic"):
+            v = c.get(variant)
+            if v and v != "not-measured":  # no mark: not measured, or no setup
+                out.append({**{k: c[k] for k in ("order", "paper", "key", "column", "definition", "family", "usage")},
+                            "variant": variant, "verdict": v})
+    return out
+
+
+def matrix_evidence_chart(matrix: Any) -> Any:
+    """The matrix chart of :func:`metaanalysis.present.charts_matrix.matrix_chart` with the evidence
+    overlay: in each cell with re-executed evidence, a small circle (as published, left) and a
+    triangle (realistic, right), coloured by verdict. Built by adding a layer to each family block
+    of the matrix chart (its public function), so the matrix keeps its own look."""
+    import altair as alt
+
+    from .charts_matrix import _column_id, matrix_chart
+
+    chart = matrix_chart(matrix)
+    marks = evidence_marks(matrix)
+    n_marks = len(marks)
+    caption = ("Each column is a paper, each row a definition (E explicit, I implicit use). Coloured marks beside "
+               "the letter are the re-executed verdicts of the paper's setups: circle (left) = as published, triangle "
+               "(right) = under realistic conditions; vermillion collapse, green no-collapse, purple mixed (setups "
+               "disagree); no mark: no setup or not measured. The code under the letter repeats them in text "
+               "(published > realistic: C collapse, N no collapse, M mixed, ? not measured, - no run). "
+               "Read: where a paper's notion of collapse is reproduced, and whether it survives realistic conditions.")
+    if not n_marks:
+        caption += " No re-executed evidence is stored yet (mcatlas rerun KEY): only the annotations are shown."
+    columns = [_column_id(i, r.label) for i, r in enumerate(matrix.rows)]
+    blocks = list(chart.vconcat)
+    families = matrix.families()
+    new_blocks = [blocks[0]]
+    for n, ((family, defs), block) in enumerate(zip(families, blocks[1:])):
+        data = [m for m in marks if m["family"] == family]
+        if not data:
+            new_blocks.append(block)
+            continue
+        last = n == len(families) - 1
+        # the block's own x encoding (labelled axis on the last block), so the axis stays as it is
+        x_enc = block.layer[0].encoding.x if getattr(block, "layer", None) else alt.X("column:N", sort=columns, axis=None)
+        overlay_layers = []
+        for variant, offset in (("published", -8), ("realistic", 8)):
+            sub = [m for m in data if m["variant"] == variant]
+            if not sub:
+                continue
+            legend = alt.Legend(orient="bottom", direction="horizontal") if last and not overlay_layers else None
+            overlay_layers.append(alt.Chart(alt.Data(values=sub)).mark_point(
+                filled=True, size=24, xOffset=offset, yOffset=-5, stroke="white", strokeWidth=0.5, opacity=1,
+            ).encode(
+                x=x_enc,
+                y=alt.Y("definition:N", sort=defs, title=family),
+                color=alt.Color("verdict:N", title="re-executed verdict",
+                                scale=colour_scale(VERDICT_COLOURS, ("collapse", "no-collapse", "mixed")), legend=legend),
+                shape=alt.Shape("variant:N", title="rerun",
+                                scale=alt.Scale(domain=["published", "realistic"], range=["circle", "triangle-up"]),
+                                legend=legend),
+                tooltip=[alt.Tooltip("paper:N"), alt.Tooltip("definition:N"), alt.Tooltip("variant:N", title="rerun"),
+                         alt.Tooltip("verdict:N")],
+            ))
+        new_blocks.append(alt.layer(block, *overlay_layers).resolve_scale(color="independent"))
+    chart.vconcat = new_blocks
+    chart.title = chart_title(f"Definitions of model collapse used by {len(matrix.rows)} papers, with re-executed evidence",
+                         caption, 110)
+    return chart
+
+
+__all__ = ["attach_evidence", "evidence_marks", "forest_chart", "forest_frame", "matrix_evidence_chart",
+           "profiles_chart", "trajectories_chart"]
