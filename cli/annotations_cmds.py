@@ -7,31 +7,16 @@ inside the commands, so registering these commands costs nothing for the others;
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
 from cli.main import Context, main
+from cli.output import echo_csv, echo_json, format_option, print_table
 from simulators.errors import UserError
 from simulators.vocabulary import DEFINITIONS, EXPLICIT_DEFINITION, POLICIES, USAGES
-
-
-def _root(obj: Context) -> Path:
-    from metaanalysis.annotations.paths import annotations_dir
-
-    return annotations_dir(obj.annotations)
-
-
-def _index(obj: Context) -> Any:
-    """An engine on the store, synced with the annotations if they changed."""
-    from metaanalysis.annotations.paths import db_url
-    from metaanalysis.store.index import open_index
-
-    return open_index(db_url(obj.db), _root(obj))
 
 
 def _gh_escape(text: str, prop: bool = False) -> str:
@@ -41,21 +26,6 @@ def _gh_escape(text: str, prop: bool = False) -> str:
     return text
 
 
-def _print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=title)
-    for i, c in enumerate(columns):
-        table.add_column(c, overflow="fold", no_wrap=i == 0)
-    for r in rows:
-        table.add_row(*r)
-    console = Console()
-    if not console.is_terminal:  # piped: do not squeeze the table into 80 columns
-        console = Console(width=160)
-    console.print(table)
-
-
 # -- validate / schema ---------------------------------------------------------------------
 
 
@@ -63,7 +33,8 @@ def _print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
-    help="text: FILE:LINE: field: message; json: one document; github: workflow annotations.",
+    help="text: FILE:LINE: field: message, one per line; json: one document; github: workflow "
+         "annotations.",
 )
 @click.pass_obj
 def validate(obj: Context, paths: tuple[Path, ...], fmt: str) -> None:
@@ -79,15 +50,15 @@ def validate(obj: Context, paths: tuple[Path, ...], fmt: str) -> None:
         bundled = obj.annotations or (REPO_ANNOTATIONS if REPO_ANNOTATIONS.is_dir() else None)
         result = validate_paths(paths, bundled)
     else:
-        result = validate_directory(_root(obj))
+        result = validate_directory(obj.root())
     if fmt == "json":
-        click.echo(json.dumps({
+        echo_json({
             "ok": result.ok,
             "files": result.checked_files,
             "papers": len(result.papers),
             "skipped": result.skipped,
             "problems": [p.as_dict() for p in result.problems],
-        }, indent=2))
+        })
     else:
         for p in result.problems:
             if fmt == "github":
@@ -120,13 +91,11 @@ def db() -> None:
 @click.pass_obj
 def db_sync(obj: Context) -> None:
     """Rebuild the index from the YAML files, in one transaction."""
-    from metaanalysis.annotations.paths import db_url
-    from metaanalysis.store import engine
-    from metaanalysis.store.database import shown_url
+    from metaanalysis.store.database import engine, shown_url
     from metaanalysis.store.index import sync
 
-    url = db_url(obj.db)
-    result = sync(engine(url), _root(obj))
+    url = obj.url()
+    result = sync(engine(url), obj.root())
     if not obj.quiet:
         click.echo(f"synced {len(result.papers)} papers into {shown_url(url)}")
 
@@ -140,23 +109,21 @@ def db_sync(obj: Context) -> None:
 @click.option("--explicit", type=click.Choice(EXPLICIT_DEFINITION), help="Explicit-definition flag.")
 @click.option("--year", type=int, help="Release year.")
 @click.option("--policy", type=click.Choice(POLICIES), help="Papers that study this data policy.")
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv", "json", "bibtex"]), default="table", show_default=True
-)
+@format_option("bibtex")
 @click.pass_obj
 def papers(obj: Context, definition: str | None, usage: str | None, explicit: str | None,
            year: int | None, policy: str | None, fmt: str) -> None:
     """List papers, filtered by definition, usage, explicit flag, year or data policy."""
     from metaanalysis.store.queries import find_papers
 
-    found = find_papers(_index(obj), definition=definition, usage=usage, explicit=explicit, year=year, policy=policy)
+    found = find_papers(obj.index(), definition=definition, usage=usage, explicit=explicit, year=year, policy=policy)
     if fmt == "bibtex":
         from metaanalysis.annotations.bibtex import bibliography
 
         click.echo(bibliography(found), nl=False)
         return
     if fmt == "json":
-        click.echo(json.dumps([p.model_dump(exclude_none=True) for p in found], indent=2, ensure_ascii=False))
+        echo_json([p.model_dump(exclude_none=True) for p in found])
         return
     columns = ["key", "year", "month", "label", "explicit_definition", "definitions", "data_policies",
                "arxiv", "doi", "title", "authors"]
@@ -167,14 +134,10 @@ def papers(obj: Context, definition: str | None, usage: str | None, explicit: st
         for p in found
     ]
     if fmt == "csv":
-        import csv
-
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(rows)
+        echo_csv([dict(zip(columns, r)) for r in rows], columns)
         return
     short = [0, 1, 3, 4, 5, 6]
-    _print_table(f"{len(found)} paper(s)", [columns[i] for i in short], [[r[i] for i in short] for r in rows])
+    print_table(f"{len(found)} paper(s)", [columns[i] for i in short], [[r[i] for i in short] for r in rows])
 
 
 @main.command()
@@ -186,7 +149,7 @@ def show(obj: Context, key: str) -> None:
     from metaanalysis.store.index import paper_files_of
     from metaanalysis.store.queries import get_paper
 
-    eng = _index(obj)
+    eng = obj.store()
     paper = get_paper(eng, key)
     click.echo(paper_text(paper, paper_files_of(eng).get(paper.key)))
     from metaanalysis.present.text import evidence_text
@@ -211,7 +174,7 @@ def _check_out(out: Path, suffixes: tuple[str, ...]) -> None:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@format_option()
 @click.option("--summary", is_flag=True, help="Counts per definition and per family instead of the matrix.")
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path),
@@ -222,12 +185,13 @@ def _check_out(out: Path, suffixes: tuple[str, ...]) -> None:
 @click.pass_obj
 def matrix(obj: Context, fmt: str, summary: bool, out: Path | None, evidence: bool = False) -> None:
     """The definition-vs-paper matrix: papers in figure order, definitions grouped by family."""
-    from metaanalysis.analysis.matrix import build_matrix, rich_table, summary_text
+    from metaanalysis.analysis.matrix import build_matrix
+    from metaanalysis.present.text import rich_table, summary_text
     from metaanalysis.store.index import read_matrix_inputs
 
     if out is not None:  # before any work: a bad path fails at once, in one line
         _check_out(out, (".html", ".svg", ".png", ".csv", ".json"))
-    eng = _index(obj)
+    eng = obj.store() if evidence else obj.index()
     m = build_matrix(read_matrix_inputs(eng))
     if evidence:  # D:published / D:realistic columns
         from metaanalysis.analysis.matrix import apply_evidence, evidence_cells
@@ -250,16 +214,11 @@ def matrix(obj: Context, fmt: str, summary: bool, out: Path | None, evidence: bo
     if summary:
         s = m.summary()
         if fmt == "json":
-            click.echo(json.dumps(s, indent=2))
+            echo_json(s)
         elif fmt == "csv":
-            import csv
-
-            writer = csv.writer(sys.stdout, lineterminator="\n")
-            writer.writerow(["level", "name", "family", "explicit", "implicit", "total"])
-            for x in s["definitions"]:
-                writer.writerow(["definition", x["definition"], x["family"], x["explicit"], x["implicit"], x["total"]])
-            for x in s["families"]:
-                writer.writerow(["family", x["family"], x["family"], x["explicit"], x["implicit"], x["total"]])
+            rows = [{"level": "definition", "name": x["definition"], **x} for x in s["definitions"]]
+            rows += [{"level": "family", "name": x["family"], **x} for x in s["families"]]
+            echo_csv(rows, ["level", "name", "family", "explicit", "implicit", "total"])
         else:
             click.echo(summary_text(s))
         return
@@ -268,9 +227,6 @@ def matrix(obj: Context, fmt: str, summary: bool, out: Path | None, evidence: bo
     elif fmt == "json":
         click.echo(m.to_json(), nl=False)
     else:
-        from rich.console import Console
+        from cli.output import console
 
-        console = Console()
-        if not console.is_terminal:  # piped: do not squeeze the table into 80 columns
-            console = Console(width=160)
-        console.print(rich_table(m))
+        console().print(rich_table(m))

@@ -6,63 +6,24 @@ the commands; altair and vl-convert only by ``charts`` and ``report``.
 
 from __future__ import annotations
 
-import csv
-import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
 from cli.main import Context, main
-
-FORMATS = click.Choice(["table", "csv", "json"])
-
-
-def _database(obj: Context) -> Any:
-    """The validated annotation database (records, definitions, realism scales)."""
-    from metaanalysis.annotations.paths import annotations_dir
-    from metaanalysis.annotations.validation import load_database
-
-    return load_database(annotations_dir(obj.annotations))
-
-
-def _print_rows(rows: list[dict[str, Any]], fmt: str, title: str, columns: list[str] | None = None) -> None:
-    """Rows as CSV, JSON, or a rich table (``columns``: the table's subset, default all)."""
-    if fmt == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False, allow_nan=False, default=str))
-        return
-    header = list(rows[0]) if rows else (columns or [])
-    if fmt == "csv":
-        header = columns or header
-        writer = csv.DictWriter(sys.stdout, fieldnames=header, lineterminator="\n", extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows([{k: ("" if v is None else v) for k, v in r.items()} for r in rows])
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    shown = columns or header
-    table = Table(title=title)
-    for i, c in enumerate(shown):
-        table.add_column(c, overflow="fold", no_wrap=i == 0)
-    for r in rows:
-        table.add_row(*("" if r.get(c) is None else str(r.get(c)) for c in shown))
-    console = Console()
-    if not console.is_terminal:  # piped: do not squeeze the table into 80 columns
-        console = Console(width=200)
-    console.print(table)
+from cli.output import echo_csv, echo_json, emit, format_option, plain, records
 
 
 @main.command()
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@format_option()
 @click.pass_obj
 def realism(obj: Context, fmt: str) -> None:
     """Realism scores and weights per paper (weight: mean of score / max score over scored
     dimensions; papers without scores have no weight and are left out of weighted counts)."""
     from metaanalysis.analysis.weighting import realism_records
 
-    db = _database(obj)
+    db = obj.database()
     rows = realism_records(db.papers, db.realism)
     if fmt == "table":
         dims = [d.id for d in db.realism.dimensions]
@@ -73,62 +34,21 @@ def realism(obj: Context, fmt: str) -> None:
                 t[d] = f"{r[d]} ({r[d + ':score']})" if r[d] else ""
             t["weight"] = "none" if r["weight"] is None else f"{r['weight']:.2f}"
             table_rows.append(t)
-        _print_rows(table_rows, fmt, f"Realism of {len(rows)} paper(s): level (score) per dimension")
+        emit(table_rows, fmt, title=f"Realism of {len(rows)} paper(s): level (score) per dimension")
         return
-    _print_rows(rows, fmt, "realism")
+    emit(rows, fmt, title="realism")
 
 
-def _engine(obj: Context) -> Any:
-    """The store with its evidence tables (None when the evidence module is not available)."""
-    from metaanalysis.annotations.paths import annotations_dir, db_url
-
-    try:
-        from metaanalysis.evidence.tables import open_evidence
-    except ImportError:
-        return None
-    return open_evidence(db_url(obj.db), annotations_dir(obj.annotations))
-
-
-def _clean(v: Any, digits: int = 6) -> Any:
-    """One JSON/CSV-safe value: numpy scalars as Python, NaN and infinities as None, floats
-    rounded to ``digits`` significant digits (no 1.2999999999999998), containers recursively."""
-    import math
-
-    if hasattr(v, "item") and not isinstance(v, (str, bytes)):
-        try:
-            v = v.item()
-        except (ValueError, AttributeError):
-            pass
-    if isinstance(v, float):
-        if not math.isfinite(v):
-            return None
-        return float(f"{v:.{digits}g}")
-    if isinstance(v, dict):
-        return {str(k): _clean(x, digits) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_clean(x, digits) for x in v]
-    return v
-
-
-def _records(frame: Any) -> list[dict[str, Any]]:
-    """A frame (or a list of dicts) as JSON-safe records (NaN and infinities become None,
-    floats rounded by :func:`_clean`)."""
-    rows = frame if isinstance(frame, list) else frame.to_dict(orient="records")
-    return [{k: _clean(v) for k, v in r.items()} for r in rows]
-
-
-def _figure4(obj: Context, eng: Any) -> dict[str, Any] | None:
-    """The position paper's Figure 4 test on the stored runs (None without an evidence store)."""
-    if eng is None:
-        return None
+def _figure4(eng: Any) -> dict[str, Any]:
+    """The position paper's Figure 4 test on the stored runs."""
     from metaanalysis.analysis.absorption import position_paper_absorption
 
     table, test = position_paper_absorption(eng)
-    return {"table": _records(table), "test": _clean(test)}
+    return {"table": records(table), "test": plain(test)}
 
 
 @main.command()
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@format_option()
 @click.pass_obj
 def synthesis(obj: Context, fmt: str) -> None:
     """Per definition: claims (collapse / no-collapse / mixed), unweighted and realism-weighted,
@@ -145,37 +65,35 @@ def synthesis(obj: Context, fmt: str) -> None:
     )
     from metaanalysis.analysis.weighting import claim_weights
 
-    db = _database(obj)
-    eng = _engine(obj)
+    db = obj.database()
+    eng = obj.store()
     evidence = load_evidence(eng, db.papers)
     table = synthesis_table(db.papers, claim_weights(db.papers, db.realism), evidence.verdicts)
-    checks = _records(conclusion_checks(evidence.verdicts, db.papers))
-    figure4 = _figure4(obj, eng)
+    checks = records(conclusion_checks(evidence.verdicts, db.papers))
+    figure4 = _figure4(eng)
     if fmt == "json":
-        doc = {
-            "definitions": _records(table),
-            "verdicts_by_policy": _records(verdicts_by_policy(evidence.verdicts)),
-            "pooled_log_risk_ratio": _records(pooled_by_policy(evidence.effects)),
+        echo_json({
+            "definitions": records(table),
+            "verdicts_by_policy": records(verdicts_by_policy(evidence.verdicts)),
+            "pooled_log_risk_ratio": records(pooled_by_policy(evidence.effects)),
             "checks": checks,
             "figure4": figure4,
-        }
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False))
+        })
         return
     if fmt == "csv":
         click.echo("# definitions")
-        _print_rows(_records(table), "csv", "")
+        echo_csv(records(table))
         click.echo("# checks")
-        _print_rows([{**c, "runs": "; ".join(c["runs"])} for c in checks], "csv", "",
-                    columns=["paper", "claim", "statement", "definition", "policy", "outcome", "where", "collapse",
-                             "measured", "share", "status", "runs"])
-        if figure4 is not None:
-            click.echo("# figure4")
-            _print_rows(figure4["table"], "csv", "")
-            click.echo("# figure4-test")
-            _print_rows(_figure4_rows(figure4["test"]), "csv", "")
+        echo_csv([{**c, "runs": "; ".join(c["runs"])} for c in checks],
+                 ["paper", "claim", "statement", "definition", "policy", "outcome", "where", "collapse",
+                  "measured", "share", "status", "runs"])
+        click.echo("# figure4")
+        echo_csv(figure4["table"])
+        click.echo("# figure4-test")
+        echo_csv(_figure4_rows(figure4["test"]))
         return
     rows = []
-    for r in _records(table):
+    for r in records(table):
         def fmt_share(x: Any) -> str:
             return "" if x is None else f"{x:.2f}"
 
@@ -188,16 +106,15 @@ def synthesis(obj: Context, fmt: str) -> None:
             "published c/n/-": f"{r['published_collapse']}/{r['published_no_collapse']}/{r['published_not_measured']}",
             "realistic c/n/-": f"{r['realistic_collapse']}/{r['realistic_no_collapse']}/{r['realistic_not_measured']}",
         })
-    _print_rows(rows, "table", "Evidence synthesis per definition (c collapse, n no-collapse, m mixed, - not measured;"
+    emit(rows, "table", title="Evidence synthesis per definition (c collapse, n no-collapse, m mixed, - not measured;"
                 " the position paper's claims are checked below, not counted)")
     click.echo("Position paper's claims (schaeffer2025position.yaml) against the re-executed runs:")
     for c in checks:
         click.echo(f"{c['status']:>19}: {c['statement']} [{c['definition']}, {c['policy']}, claimed {c['outcome']}]"
                    f" ({c['collapse']} of {c['measured']} measured runs collapse)")
-    if figure4 is not None:
-        click.echo("Figure 4 (time to collapse onto one outcome grows with n x initial entropy):")
-        for r in _figure4_rows(figure4["test"]):
-            click.echo(f"{r['answer']:>19}: {r['test']} {r['detail']}")
+    click.echo("Figure 4 (time to collapse onto one outcome grows with n x initial entropy):")
+    for r in _figure4_rows(figure4["test"]):
+        click.echo(f"{r['answer']:>19}: {r['test']} {r['detail']}")
 
 
 def _figure4_rows(test: dict[str, Any]) -> list[dict[str, Any]]:
@@ -221,11 +138,12 @@ def _progress_printer(obj: Context) -> Any:
     terminal), and a function to close it."""
     if not obj.progress:
         return None, lambda: None
-    from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from cli.output import console
+
     bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                   TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+                   TimeElapsedColumn(), console=console(stderr=True), transient=True)
     bar.start()
     tasks: dict[str, Any] = {}
 
@@ -243,8 +161,8 @@ def _atlas_inputs(obj: Context, rerun: bool, budget: float | None = None) -> tup
     from metaanalysis.analysis.frames import load_evidence
     from metaanalysis.evidence.reruns import DEFAULT_BUDGET_SECONDS, rerun_missing
 
-    db = _database(obj)
-    eng = _engine(obj)
+    db = obj.database()
+    eng = obj.store()
     if rerun:
         progress, close = _progress_printer(obj)
         try:
@@ -290,12 +208,9 @@ def report(obj: Context, out_dir: Path, no_rerun: bool, budget: float | None) ->
     evidence are rerun first, cheapest first, within a time budget, unless --no-rerun."""
     from metaanalysis.present.atlas import build_site
 
-    db, evidence, eng = _atlas_inputs(obj, rerun=not no_rerun, budget=budget)
-    figure4 = None
-    if eng is not None:
-        from metaanalysis.analysis.absorption import position_paper_absorption
+    from metaanalysis.analysis.absorption import position_paper_absorption
 
-        figure4 = position_paper_absorption(eng)
-    index = build_site(db, evidence, out_dir, figure4=figure4)
+    db, evidence, eng = _atlas_inputs(obj, rerun=not no_rerun, budget=budget)
+    index = build_site(db, evidence, out_dir, figure4=position_paper_absorption(eng))
     if not obj.quiet:
         click.echo(f"wrote {index}", err=True)

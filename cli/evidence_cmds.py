@@ -6,43 +6,14 @@ Thin: parse, call :mod:`metaanalysis.evidence.reruns`, :mod:`metaanalysis.eviden
 
 from __future__ import annotations
 
-import json
-import math
 from pathlib import Path
 from typing import Any
 
 import click
 
 from cli.main import Context, main
+from cli.output import echo_csv, echo_json, format_option, print_table, records
 from simulators.errors import UserError
-
-
-def _root(obj: Context) -> Path:
-    from metaanalysis.annotations.paths import annotations_dir
-
-    return annotations_dir(obj.annotations)
-
-
-def _engine(obj: Context) -> Any:
-    from metaanalysis.annotations.paths import db_url
-    from metaanalysis.evidence.tables import open_evidence
-
-    return open_evidence(db_url(obj.db), _root(obj))
-
-
-def _console() -> Any:
-    from rich.console import Console
-
-    console = Console()
-    return console if console.is_terminal else Console(width=160)
-
-
-def _fmt(x: Any) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return ""
-    if isinstance(x, float):
-        return f"{x:.3g}"
-    return str(x)
 
 
 # -- rerun ---------------------------------------------------------------------------------
@@ -57,7 +28,7 @@ def _fmt(x: Any) -> str:
 @click.option("--both", "variant", flag_value="both", default=True, help="Both variants (default).")
 @click.option("--seeds", type=click.IntRange(min=1), default=None, help="Override the number of seeds.")
 @click.option("--force", is_flag=True, help="Recompute even when the configuration is stored.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@format_option()
 @click.pass_obj
 def rerun_cmd(obj: Context, key: str | None, all_: bool, setups: tuple[str, ...], variant: str,
               seeds: int | None, force: bool, fmt: str) -> None:
@@ -71,8 +42,8 @@ def rerun_cmd(obj: Context, key: str | None, all_: bool, setups: tuple[str, ...]
         raise UserError("give a paper KEY or --all" if not all_ else "give either a paper KEY or --all, not both")
     if setups and all_:
         raise UserError("--setup needs a paper KEY (not --all)")
-    root = _root(obj)
-    eng = _engine(obj)
+    root = obj.root()
+    eng = obj.store()
     if key is not None:
         from metaanalysis.store.queries import get_paper
 
@@ -105,22 +76,20 @@ def rerun_cmd(obj: Context, key: str | None, all_: bool, setups: tuple[str, ...]
                                 on_outcome=lambda o: bar.advance(overall))
     else:
         outcomes = rerun(eng, papers, planned=planned, force=force)
-    if fmt == "json":
-        click.echo(json.dumps([o.as_dict() for o in outcomes], indent=2))
+    if fmt != "table":
+        rows = [{**o.as_dict(), "verdicts": o.verdicts} for o in outcomes]
+        if fmt == "json":
+            echo_json(rows)
+        else:
+            echo_csv([{**r, "verdicts": "; ".join(f"{d}:{v}" for d, v in r["verdicts"].items())} for r in rows])
         return
-    from rich.table import Table
-
     notes = {"cached": "cached (answered from the store)", "exists": "stored meanwhile by another process",
              "replaced": "recomputed (--force), replaced", "computed": "computed and stored"}
-    table = Table(title=f"{len(outcomes)} run(s)")
-    for c in ("paper", "setup", "variant", "status", "config", "seconds", "collapse under"):
-        table.add_column(c, overflow="fold")
-    for o in outcomes:
-        p = o.planned
-        collapsed = [d for d, v in o.verdicts.items() if v == "collapse"]
-        table.add_row(p.paper, p.setup, p.variant, notes[o.status], p.config_hash[:12],
-                      "-" if o.status == "cached" else f"{o.wall_time:.2f}", ", ".join(collapsed) or "-")
-    _console().print(table)
+    print_table(f"{len(outcomes)} run(s)", ["paper", "setup", "variant", "status", "config", "seconds",
+                                             "collapse under"],
+                [[o.planned.paper, o.planned.setup, o.planned.variant, notes[o.status], o.planned.config_hash[:12],
+                  "-" if o.status == "cached" else f"{o.wall_time:.2f}",
+                  ", ".join(d for d, v in o.verdicts.items() if v == "collapse") or "-"] for o in outcomes])
     cached = sum(o.status == "cached" for o in outcomes)
     if cached and not obj.quiet:
         click.echo(f"{cached} of {len(outcomes)} answered from the store (cached); --force recomputes", err=True)
@@ -132,7 +101,7 @@ def rerun_cmd(obj: Context, key: str | None, all_: bool, setups: tuple[str, ...]
 @main.command("runs")
 @click.option("--paper", default=None, metavar="KEY", help="Only runs of this paper's setups.")
 @click.option("--sweep", "sweep_name", default=None, metavar="NAME", help="Only runs of this sweep.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@format_option()
 @click.pass_obj
 def runs_cmd(obj: Context, paper: str | None, sweep_name: str | None, fmt: str) -> None:
     """List stored runs (paper, setup, variant, configuration hash, simulator, policy, ...).
@@ -142,32 +111,23 @@ def runs_cmd(obj: Context, paper: str | None, sweep_name: str | None, fmt: str) 
     from metaanalysis.evidence.links import STATE_NOTES
     from metaanalysis.evidence.read import runs_frame
 
-    eng = _engine(obj)
+    eng = obj.store()
     if paper is not None:
         from metaanalysis.store.queries import get_paper
 
         get_paper(eng, paper)  # an unknown key is a one-line error with the closest keys
     frame = runs_frame(eng, paper=paper, sweep=sweep_name, include_stale=True)
-    if fmt == "csv":
-        click.echo(frame.to_csv(index=False), nl=False)
+    if fmt != "table":
+        (echo_json if fmt == "json" else echo_csv)(records(frame))
         return
-    if fmt == "json":
-        records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
-        click.echo(json.dumps(records, indent=2))
-        return
-    from rich.table import Table
-
-    table = Table(title=f"{len(frame)} stored run(s)")
     cols = ["paper", "setup", "variant", "sweep", "config_hash", "simulator", "policy", "real_fraction",
             "seeds", "iterations", "wall_time", "finished", "status"]
-    for c in cols:
-        table.add_column(c, overflow="fold", no_wrap=c == "status")
-    for r in frame.itertuples(index=False):
-        row = r._asdict()
-        row["config_hash"] = row["config_hash"][:12]
-        row["status"] = STATE_NOTES.get(row["status"], row["status"])
-        table.add_row(*(_fmt(row[c]) for c in cols))
-    _console().print(table)
+    rows = []
+    for r in records(frame):
+        r["config_hash"] = r["config_hash"][:12]
+        r["status"] = STATE_NOTES.get(r["status"], r["status"])
+        rows.append([r[c] for c in cols])
+    print_table(f"{len(frame)} stored run(s)", cols, rows, no_wrap=("status",))
 
 
 # -- sweep ---------------------------------------------------------------------------------
@@ -185,7 +145,8 @@ def runs_cmd(obj: Context, paper: str | None, sweep_name: str | None, fmt: str) 
 @click.option("--force", is_flag=True, help="Recompute configurations that are stored.")
 @click.option("--max-configs", type=click.IntRange(min=1), default=None, metavar="N",
               help="Refuse grids with more configurations than N (default 10,000).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: one summary line; json: the outcome as one document.")
 @click.pass_obj
 def sweep_cmd(obj: Context, file: Path, executor: str, scheduler: str | None, workers: int | None,
               force: bool, max_configs: int | None, fmt: str) -> None:
@@ -196,7 +157,7 @@ def sweep_cmd(obj: Context, file: Path, executor: str, scheduler: str | None, wo
     if scheduler and executor != "dask":
         raise UserError("--scheduler needs --executor dask")
     sweep = load_sweep(file, max_configs=max_configs or MAX_CONFIGS)
-    eng = _engine(obj)
+    eng = obj.store()
     if obj.progress:
         from rich.progress import (
             BarColumn,
@@ -214,7 +175,7 @@ def sweep_cmd(obj: Context, file: Path, executor: str, scheduler: str | None, wo
     else:
         outcome = run_sweep(eng, sweep, executor=executor, workers=workers, scheduler=scheduler, force=force)
     if fmt == "json":
-        click.echo(json.dumps(outcome.as_dict(), indent=2))
+        echo_json(outcome.as_dict())
         return
     click.echo(
         f"sweep {outcome.name}: {outcome.total} configuration(s); {outcome.skipped} already stored "

@@ -13,12 +13,13 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
 from simulators.errors import UserError
 
-#: modules that add commands to :data:`main` (a module not written yet is skipped)
+#: modules that add commands to :data:`main`
 COMMAND_MODULES: tuple[str, ...] = (
     "cli.annotations_cmds",
     "cli.simulation_cmds",
@@ -30,7 +31,8 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 @dataclass
 class Context:
-    """What the global options give every command (``click.pass_obj``)."""
+    """What the global options give every command (``click.pass_obj``), and the one way every
+    command reaches the annotations and the store."""
 
     annotations: Path | None
     db: str | None
@@ -41,6 +43,37 @@ class Context:
     def progress(self) -> bool:
         """Show progress bars: on a terminal and not ``--quiet``."""
         return not self.quiet and sys.stderr.isatty()
+
+    def root(self) -> Path:
+        """The annotations directory (``--annotations``, ``MCATLAS_ANNOTATIONS``, the default)."""
+        from metaanalysis.annotations.paths import annotations_dir
+
+        return annotations_dir(self.annotations)
+
+    def url(self) -> str:
+        """The store's URL (``--db``, ``MCATLAS_DB``, SQLite under ``.mcatlas/``)."""
+        from metaanalysis.annotations.paths import db_url
+
+        return db_url(self.db)
+
+    def index(self) -> Any:
+        """The store's engine with the annotation index current (evidence tables untouched:
+        commands that only read annotations never create them)."""
+        from metaanalysis.store.index import open_index
+
+        return open_index(self.url(), self.root())
+
+    def store(self) -> Any:
+        """The store's engine: every table present, the annotation index current."""
+        from metaanalysis.evidence.tables import open_evidence
+
+        return open_evidence(self.url(), self.root())
+
+    def database(self) -> Any:
+        """The validated annotation database (records, definitions, realism scales)."""
+        from metaanalysis.annotations.validation import load_database
+
+        return load_database(self.root())
 
 
 def _version() -> str:
@@ -107,11 +140,7 @@ def main(ctx: click.Context, annotations: Path | None, db: str | None, quiet: bo
 
 def _register_commands() -> None:
     for module in COMMAND_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
+        importlib.import_module(module)
 
 
 _register_commands()

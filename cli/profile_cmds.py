@@ -7,19 +7,17 @@ and the verdicts come from :func:`simulators.verdicts.profile`.
 
 from __future__ import annotations
 
-import math
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
 from cli.main import Context, main
+from cli.output import STYLES, echo_csv, format_option, number, print_table, records
 from cli.simulation_cmds import execute_with_progress, resolve_options, run_options
 from simulators.errors import UserError
 
 OUT_FORMATS = (".csv", ".json")
-_STYLE = {"collapse": "bold red", "no-collapse": "green", "inconclusive": "yellow", "not-measured": "dim"}
 
 
 def parse_thresholds(items: tuple[str, ...]) -> dict[str, Any]:
@@ -39,37 +37,16 @@ def parse_thresholds(items: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-def _fmt(x: float) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return ""
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    return f"{x:.4g}"
-
-
 def _print_table(prof: Any, title: str) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    level = round(prof.thresholds.ci_level * 100)
-    table = Table(title=title, show_lines=True)
-    table.add_column("definition", no_wrap=True)
-    table.add_column("verdict", no_wrap=True)
-    table.add_column("statistic", justify="right")
-    table.add_column(f"{level:g}% CI", justify="right")
-    table.add_column("iteration", justify="right")
-    table.add_column("reason", overflow="fold")
+    pct = f"{100 * prof.level:.1f}".rstrip("0").rstrip(".")
+    rows = []
     for v in prof.verdicts:
-        ci = "" if math.isnan(v.ci_low) else f"[{_fmt(v.ci_low)}, {_fmt(v.ci_high)}]"
-        table.add_row(
-            v.definition,
-            f"[{_STYLE[v.verdict]}]{v.verdict}[/]",
-            _fmt(v.statistic),
-            ci,
-            "" if v.iteration is None else str(v.iteration),
-            v.reason,
-        )
-    Console(width=160 if not sys.stdout.isatty() else None).print(table)
+        ci = "" if v.ci_low != v.ci_low else f"[{number(v.ci_low)}, {number(v.ci_high)}]"
+        rows.append([v.definition, v.verdict, v.statistic, ci, v.iteration,
+                     "" if v.stability != v.stability else f"{100 * v.stability:.0f}%", v.reason])
+    print_table(title + f"; each interval {pct}% (family-wise {100 * prof.thresholds.ci_level:g}%)",
+                ["definition", "verdict", "statistic", "CI", "iteration", "stability", "reason"], rows,
+                styles=STYLES, lines=True, no_wrap=("verdict",))
 
 
 @main.command("profile")
@@ -81,8 +58,7 @@ def _print_table(prof: Any, title: str) -> None:
               help="Trivial risk (of a model that ignores the data) for catastrophic-risk.")
 @click.option("--threshold", "thresholds", multiple=True, metavar="NAME=VALUE",
               help="Override a verdict threshold (repeatable), e.g. variance_floor=0.05.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None,
-              help="Print: table (default without --out), csv or json.")
+@format_option(default=None, help="Print: table (default without --out), csv or json.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Save the profile (.csv: one row per definition; .json: with thresholds).")
 @click.pass_obj
@@ -136,6 +112,6 @@ def profile_cmd(
     if fmt == "table":
         _print_table(prof, title)
     elif fmt == "csv":
-        click.echo(prof.to_frame().to_csv(index=False), nl=False)
+        echo_csv(records(prof.to_frame()))
     elif fmt == "json":
         click.echo(prof.to_json(indent=1))

@@ -6,15 +6,13 @@ the loop, the per-iteration summary) is :mod:`simulators.engine`.
 
 from __future__ import annotations
 
-import json
-import math
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
 from cli.main import Context, main
+from cli.output import echo_csv, echo_json, format_option, number, print_table
 from simulators.errors import UserError
 
 
@@ -50,61 +48,40 @@ def parse_seeds(text: str) -> int | list[int]:
         raise UserError(f"--seeds {text!r}: expected a count or a comma-separated list of ints") from None
 
 
-def _print_simulators(entries: list[dict[str, Any]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(show_lines=True)
-    for column in ("simulator", "backend", "parameters (default)", "metrics"):
-        table.add_column(column, overflow="fold")
-    for entry in entries:
-        params = "\n".join(f"{p['name']}: {p['type']} = {p['default']!r}" for p in entry["params"])
-        table.add_row(f"{entry['name']}\n{entry['summary']}", entry["backend"], params, "\n".join(entry["metrics"]))
-    Console().print(table)
-
-
 @main.command("simulators")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@format_option()
 def simulators_cmd(fmt: str) -> None:
     """List the simulators with their parameters, defaults and metrics."""
     from simulators.engine import available
 
     entries = available()
     if fmt == "json":
-        click.echo(json.dumps(entries, indent=2))
+        echo_json(entries)
+    elif fmt == "csv":
+        echo_csv([{"simulator": e["name"], "parameter": p["name"], "type": p["type"], "default": p["default"],
+                   "description": p["description"]} for e in entries for p in e["params"]])
     else:
-        _print_simulators(entries)
-
-
-def _fmt(value: float) -> str:
-    if math.isnan(value):
-        return "nan"
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    return f"{value:.4g}"
+        print_table("simulators", ["simulator", "backend", "parameters (default)", "metrics"], [
+            [f"{e['name']}\n{e['summary']}", e["backend"],
+             "\n".join(f"{p['name']}: {p['type']} = {p['default']!r}" for p in e["params"]), "\n".join(e["metrics"])]
+            for e in entries], lines=True)
 
 
 def _print_summary(frame: Any) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
     from simulators.summary import summarize
 
     summary = summarize(frame)
     metrics = list(dict.fromkeys(frame["metric"]))
-    table = Table(title=f"mean [95% CI] over {frame['seed'].nunique()} seeds")
-    table.add_column("iteration", justify="right")
-    for metric in metrics:
-        table.add_column(metric, justify="right")
     cells = {(r.iteration, r.metric): r for r in summary.itertuples()}
+    rows = []
     for iteration in sorted(summary["iteration"].unique()):
         row = [str(iteration)]
         for metric in metrics:
             r = cells[(iteration, metric)]
-            ci = "" if math.isnan(r.ci_low) else f" [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]"
-            row.append(_fmt(r.mean) + ci)
-        table.add_row(*row)
-    Console(width=max(120, 30 * (len(metrics) + 1)) if not sys.stdout.isatty() else None).print(table)
+            ci = "" if r.ci_low != r.ci_low else f" [{number(r.ci_low)}, {number(r.ci_high)}]"
+            row.append(number(r.mean) + ci)
+        rows.append(row)
+    print_table(f"mean [95% CI] over {frame['seed'].nunique()} seeds", ["iteration", *metrics], rows)
 
 
 def execute_with_progress(spec: Any, obj: Context | None) -> Any:
@@ -175,7 +152,8 @@ def resolve_options(
 @run_options
 @click.option("--metrics", default=None, help="Comma-separated metrics (default: all the simulator reports).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Save the per-seed table (.csv, .parquet, .json).")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None, help="Print: table (per-iteration mean and CI; default without --out), csv or json (per-seed rows).")
+@format_option(default=None, help="Print: table (per-iteration mean and CI; default without --out), csv "
+               "or json (per-seed rows).")
 @click.pass_obj
 def run_cmd(
     obj: Context,

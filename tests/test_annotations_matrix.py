@@ -232,8 +232,8 @@ def test_bundled_caption_and_duplicate_labels(tmp_path):
 def test_terminal_table_has_a_key_column():
     from rich.console import Console
 
-    from metaanalysis.analysis.matrix import rich_table
     from metaanalysis.annotations.validation import validate_directory
+    from metaanalysis.present.text import rich_table
 
     m = build_matrix(validate_directory(REPO_ANNOTATIONS).papers)
     console = Console(width=200, record=True)

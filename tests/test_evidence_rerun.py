@@ -380,7 +380,7 @@ def test_matrix_evidence_overlay_csv_json_table_chart_and_show(stored):
     pub, real = rows["tinya2024"]["collapsing-variance:published"], rows["tinya2024"]["collapsing-variance:realistic"]
     from rich.console import Console
 
-    from metaanalysis.analysis.matrix import rich_table
+    from metaanalysis.present.text import rich_table
     from metaanalysis.store.index import read_matrix_inputs
 
     m = apply_evidence(build_matrix(read_matrix_inputs(eng)), cells)

@@ -1,10 +1,14 @@
-"""Text views: one paper in full, and the evidence ``mcatlas show`` adds."""
+"""Text views: one paper in full, the evidence ``mcatlas show`` adds, and the matrix for a
+terminal."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from sqlalchemy.engine import Engine
+
+from metaanalysis.analysis.matrix import ABBREV, MARKS, Matrix, evidence_columns
+from simulators.vocabulary import DEFINITIONS
 
 
 def paper_text(paper: Any, file: str | None = None) -> str:
@@ -92,4 +96,65 @@ def evidence_text(eng: Engine, paper: Any) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["evidence_text", "paper_text"]
+def summary_text(summary: dict[str, Any]) -> str:
+    """The summary as plain text lines."""
+    lines = [f"{summary['papers']} papers"]
+    lines.append(f"{'definition':<22} {'family':<16} {'explicit':>8} {'implicit':>8} {'total':>6}")
+    for x in summary["definitions"]:
+        lines.append(f"{x['definition']:<22} {x['family']:<16} {x['explicit']:>8} {x['implicit']:>8} {x['total']:>6}")
+    lines.append("")
+    lines.append(f"{'family':<22} {'papers':>7} {'explicit':>8} {'implicit':>8} {'total':>6}")
+    for x in summary["families"]:
+        lines.append(f"{x['family']:<22} {x['papers']:>7} {x['explicit']:>8} {x['implicit']:>8} {x['total']:>6}")
+    if summary["unused"]:
+        lines.append("")
+        lines.append(f"used by no paper: {', '.join(summary['unused'])}")
+    return "\n".join(lines)
+
+
+def rich_table(matrix: Matrix) -> Any:
+    """A rich Table with E/I marks, family-grouped columns (rich imported here, lazily)."""
+    from rich.table import Table
+
+    fam_short = {"population risk": "risk", "scaling": "scal.", "distribution": "dist."}
+    styles = {"population risk": "cyan", "scaling": "magenta", "distribution": "green"}
+    table = Table(
+        title="Definitions of model collapse used per paper",
+        caption="E explicit, I implicit; columns: " + "; ".join(f"{ABBREV[d]} = {d}" for d in DEFINITIONS),
+    )
+    # the evidence overlay goes into the definition cells, not into extra columns
+    evidence = set(evidence_columns()) <= set(matrix.extra_columns)
+    table.add_column("paper", no_wrap=True)
+    # the key tells apart papers with the same label (two "Dohmatob et al. (2024 Feb)")
+    table.add_column("key", no_wrap=True, style="dim")
+    table.add_column("expl.\ndef.", justify="center", no_wrap=True)
+    for fam, defs in matrix.families():
+        for d in defs:
+            table.add_column(
+                f"{fam_short.get(fam, fam)}\n{ABBREV[d]}", justify="center", no_wrap=not evidence,
+                header_style=styles.get(fam, ""),
+            )
+    extra = [c for c in matrix.extra_columns if not (evidence and c in evidence_columns())]
+    if evidence:
+        table.caption += "; cells with evidence: mark | verdict as published -> realistic (- no run)"
+    for c in extra:
+        table.add_column(c, justify="center")
+    for r in matrix.rows:
+        cells = [
+            evidence_cell_text(MARKS[r.cells.get(d, "")], r.extra.get(f"{d}:published", ""),
+                               r.extra.get(f"{d}:realistic", "")) if evidence else MARKS[r.cells.get(d, "")]
+            for _, defs in matrix.families() for d in defs
+        ]
+        table.add_row(r.label, r.key, r.explicit_definition, *cells, *(r.extra.get(c, "") for c in extra))
+    return table
+
+
+def evidence_cell_text(mark: str, published: str, realistic: str) -> str:
+    """A table cell with evidence: ``E | collapse -> no-collapse`` (``-`` for no run); just the
+    mark when neither variant has a run."""
+    if not published and not realistic:
+        return mark
+    return f"{mark or '-'} | {published or '-'} -> {realistic or '-'}"
+
+
+__all__ = ["evidence_cell_text", "evidence_text", "paper_text", "rich_table", "summary_text"]
