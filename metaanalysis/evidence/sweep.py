@@ -77,7 +77,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from simulators.errors import UserError
+from simulators.runspec import DEFAULTS
 from simulators.vocabulary import POLICIES_WITH_REAL_FRACTION
 
 from . import provenance as prov
@@ -88,9 +91,22 @@ from .write import store_result, stored_hashes
 EXECUTORS: tuple[str, ...] = ("serial", "processes", "dask")
 #: the largest grid expanded unless the caller raises the limit (``--max-configs N``)
 MAX_CONFIGS = 10_000
-GRID_KEYS: tuple[str, ...] = (
-    "name", "simulator", "policy", "real_fraction", "seeds", "iterations", "device", "metrics", "params",
-)
+class SweepFile(BaseModel):
+    """A sweep file: the fields of a run (:class:`simulators.runspec.RunSpec`, whose defaults it
+    takes), each of which may be a list of values to sweep over. Validated like a paper record:
+    every problem is ``FILE:LINE: field: message``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, description="the sweep's name (default: the file's stem)")
+    simulator: str = Field(description="one simulator")
+    policy: str | list[str] = DEFAULTS["policy"]
+    real_fraction: float | None | list[float | None] = DEFAULTS["real_fraction"]
+    seeds: int | list[int] | list[list[int]] = DEFAULTS["seeds"]
+    iterations: int | list[int] = DEFAULTS["iterations"]
+    device: str = DEFAULTS["device"]
+    metrics: list[str] | None = DEFAULTS["metrics"]
+    params: dict[str, Any] = Field(default_factory=dict, description="each a value or a list")
 
 
 @dataclass
@@ -108,15 +124,6 @@ def _values(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def _plain(value: Any) -> Any:
-    """Plain dicts and lists (the loader's line-tracking subclasses dropped) for pickling/JSON."""
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 def expand(
     spec: Mapping[str, Any],
     name: str = "sweep",
@@ -127,27 +134,18 @@ def expand(
 
     Refuses (one-line UserError) a grid whose product size exceeds ``max_configs``, before
     expanding anything."""
-    if not isinstance(spec, Mapping):
-        raise UserError(f"{where}: expected a mapping with simulator, policy, seeds, iterations, params")
-    unknown = [k for k in spec if k not in GRID_KEYS]
-    if unknown:
-        raise UserError(f"{where}: {unknown[0]}: unknown field; valid fields: {', '.join(GRID_KEYS)}")
-    if "simulator" not in spec or not isinstance(spec["simulator"], str):
-        raise UserError(f"{where}: simulator: required (one simulator name)")
-    params = spec.get("params") or {}
-    if not isinstance(params, Mapping):
-        raise UserError(f"{where}: params: expected a mapping of parameter -> value or list")
-    seeds = spec.get("seeds", 10)
+    sweep = _model(spec, where)
+    seeds = sweep.seeds
     if isinstance(seeds, list) and seeds and all(isinstance(s, list) for s in seeds):
         seed_values: list[Any] = seeds  # explicit id lists
     else:
         seed_values = _values(seeds)
     axes = {
-        "policy": _values(spec.get("policy", "replace")),
-        "real_fraction": _values(spec.get("real_fraction")),
+        "policy": _values(sweep.policy),
+        "real_fraction": _values(sweep.real_fraction),
         "seeds": seed_values,
-        "iterations": _values(spec.get("iterations", 10)),
-        **{f"params.{k}": _values(v) for k, v in params.items()},
+        "iterations": _values(sweep.iterations),
+        **{f"params.{k}": _values(v) for k, v in sweep.params.items()},
     }
     for k, vs in axes.items():
         if not vs:
@@ -168,13 +166,13 @@ def expand(
         point = dict(zip(keys, combo))
         policy = point["policy"]
         raw = {
-            "simulator": spec["simulator"],
+            "simulator": sweep.simulator,
             "policy": policy,
             "real_fraction": point["real_fraction"] if policy in POLICIES_WITH_REAL_FRACTION else None,
             "seeds": point["seeds"],
             "iterations": point["iterations"],
-            "device": spec.get("device", "cpu"),
-            "metrics": spec.get("metrics"),
+            "device": sweep.device,
+            "metrics": sweep.metrics,
             "params": {k.split(".", 1)[1]: v for k, v in point.items() if k.startswith("params.")},
         }
         try:
@@ -187,7 +185,21 @@ def expand(
         seen.add(digest)
         configs.append(resolved)
         hashes.append(digest)
-    return Sweep(name=str(spec.get("name") or name), configs=configs, hashes=hashes, code_version=code)
+    return Sweep(name=str(sweep.name or name), configs=configs, hashes=hashes, code_version=code)
+
+
+def _model(spec: Any, where: str) -> SweepFile:
+    """The validated :class:`SweepFile` of a loaded mapping; the first problem (by line) is a
+    one-line ``FILE:LINE: field: message`` UserError (``where`` is the file, or a label)."""
+    from metaanalysis.annotations.problems import pydantic_problems
+
+    if not isinstance(spec, Mapping):
+        raise UserError(f"{where}:1: expected a mapping with simulator, policy, seeds, iterations, params")
+    try:
+        return SweepFile.model_validate(dict(spec))
+    except ValidationError as exc:
+        first = min(pydantic_problems(exc, SweepFile, spec, where), key=lambda p: p.line)
+        raise UserError(str(first)) from None
 
 
 def load_sweep(path: Path | str, max_configs: int = MAX_CONFIGS) -> Sweep:
@@ -207,7 +219,7 @@ def load_sweep(path: Path | str, max_configs: int = MAX_CONFIGS) -> Sweep:
         raise UserError(f"{path}:{first.line}: {first.field}: {first.message}")
     if loaded.data is None:
         raise UserError(f"{path}:1: empty file: expected a mapping with simulator, policy, seeds, iterations, params")
-    return expand(_plain(loaded.data), name=path.stem, where=str(path), max_configs=max_configs)
+    return expand(loaded.data, name=path.stem, where=str(path), max_configs=max_configs)
 
 
 @dataclass
