@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from cli.main import main
 from metaanalysis.analysis.matrix import build_matrix
-from metaanalysis.analysis.pooling import dersimonian_laird, pooled_by_policy
+from metaanalysis.analysis.pooling import pool, pooled_by_policy
 from metaanalysis.analysis.weighting import realism_frame
 from metaanalysis.annotations.validation import load_database
 from metaanalysis.present.charts import (
@@ -211,7 +211,7 @@ def test_forest_chart_rows_and_pooled_estimate():
     rows = values_of(spec)
     pooled = [r for r in rows if r.get("kind") == "pooled"]
     assert len(pooled) == 1 and pooled[0]["policy"] == "replace"
-    assert pooled[0]["effect"] == pytest.approx(dersimonian_laird([0.1, 0.5], [0.01, 0.04]).estimate)
+    assert pooled[0]["effect"] == pytest.approx(pool([0.1, 0.5], [0.01, 0.04], method="DL", ci="z").estimate)
     assert pooled[0]["label"].startswith("pooled replace: k = 2, tau² = ")  # written on the row, not only tooltips
     assert len([r for r in rows if r.get("kind") == "setup"]) == 2
     assert "1 run(s) without a finite effect" in subtitle(spec)

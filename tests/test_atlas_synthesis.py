@@ -11,9 +11,9 @@ import pytest
 
 from metaanalysis.analysis.frames import Evidence, RunEvidence, evidence_from_runs
 from metaanalysis.analysis.pooling import (
-    dersimonian_laird,
     log_ratio_of_endpoints,
     log_risk_ratio,
+    pool,
     pooled_by_policy,
 )
 from metaanalysis.analysis.synthesis import (
@@ -139,59 +139,13 @@ def test_a_run_shared_by_several_links_counts_once():
                                                  ("c", "z", 0.1, 0.1, "h1"), ("a", "w", 0.5, 0.2, "h2"))])
     pooled = pooled_by_policy(effects).iloc[0]
     assert (pooled.k, pooled.runs) == (2, 2)
-    assert pooled.estimate == pytest.approx(dersimonian_laird([0.1, 0.5], [0.01, 0.04]).estimate)
+    assert pooled.estimate == pytest.approx(pool([0.1, 0.5], [0.01, 0.04], method="DL", ci="z").estimate)
 
 
 def test_position_paper_claims_are_checked_not_counted():
     table = synthesis_table(PAPERS + [POSITION], WEIGHTS, None).set_index("definition")
     assert table.loc["diverging-risk"].claims == 1  # only paper a's claim
     assert table.loc["scaling-law-change"].claims == 0
-
-
-def test_dersimonian_laird_worked_example_by_hand():
-    # Three studies: effects y and within-study variances v.
-    y = [0.1, 0.5, 0.9]
-    v = [0.01, 0.04, 0.09]
-    # Step 1: fixed-effect weights w = 1/v = 100, 25, 100/9; sum = 1225/9.
-    w = [100.0, 25.0, 100.0 / 9.0]
-    sw = 1225.0 / 9.0
-    # Step 2: fixed-effect mean = (10 + 12.5 + 100/90... = 10 + 12.5 + 10) / (1225/9) = 32.5 * 9 / 1225 = 117/490.
-    y_fe = 117.0 / 490.0
-    # Step 3: Q = sum w (y - y_fe)^2 = 416/49 (~ 8.4898), df = 2.
-    q = sum(wi * (yi - y_fe) ** 2 for wi, yi in zip(w, y))
-    assert q == pytest.approx(416.0 / 49.0)
-    # Step 4: C = sum w - sum w^2 / sum w = 400/7; tau^2 = (Q - df) / C = (318/49) / (400/7) = 318/2800.
-    c = sw - sum(wi ** 2 for wi in w) / sw
-    assert c == pytest.approx(400.0 / 7.0)
-    tau2 = 318.0 / 2800.0
-    # Step 5: random-effects weights 1/(v + tau^2), pooled mean and its standard error.
-    ws = [1.0 / (vi + tau2) for vi in v]
-    mu = sum(a * b for a, b in zip(ws, y)) / sum(ws)
-    se = 1.0 / math.sqrt(sum(ws))
-    assert mu == pytest.approx(0.43482, abs=1e-5)
-    assert se == pytest.approx(0.22636, abs=1e-5)
-    i2 = (416.0 / 49.0 - 2.0) / (416.0 / 49.0)
-
-    pooled = dersimonian_laird(y, v)
-    assert pooled.k == 3 and pooled.excluded == 0
-    assert pooled.q == pytest.approx(416.0 / 49.0)
-    assert pooled.tau2 == pytest.approx(tau2)
-    assert pooled.weights == pytest.approx([x / sum(ws) for x in ws])
-    assert pooled.estimate == pytest.approx(mu)
-    assert pooled.se == pytest.approx(se)
-    assert pooled.ci_low == pytest.approx(mu - 1.959964 * se, abs=1e-6)
-    assert pooled.ci_high == pytest.approx(mu + 1.959964 * se, abs=1e-6)
-    assert pooled.i2 == pytest.approx(i2)
-
-
-def test_dersimonian_laird_homogeneous_and_degenerate_cases():
-    # Q below its degrees of freedom: tau^2 = 0, the fixed-effect estimate.
-    p = dersimonian_laird([1.0, 1.1], [1.0, 1.0])
-    assert p.tau2 == 0.0 and p.estimate == pytest.approx(1.05) and p.se == pytest.approx(math.sqrt(0.5))
-    one = dersimonian_laird([0.3, 0.7, float("nan")], [0.04, 0.0, 0.1])  # zero variance, NaN effect excluded
-    assert one.k == 1 and one.excluded == 2 and one.estimate == pytest.approx(0.3) and one.tau2 == 0.0
-    none = dersimonian_laird([], [])
-    assert none.k == 0 and math.isnan(none.estimate)
 
 
 def test_log_ratio_excludes_infinite_and_zero_risks_with_a_note():
@@ -219,7 +173,7 @@ def test_log_risk_ratio_from_tidy_frame_and_pooling_per_policy():
     ])
     pooled = pooled_by_policy(effects).set_index("policy")
     assert list(pooled.index) == ["replace", "accumulate"]
-    assert pooled.loc["replace", "estimate"] == pytest.approx(dersimonian_laird([0.1, 0.5], [0.01, 0.04]).estimate)
+    assert pooled.loc["replace", "estimate"] == pytest.approx(pool([0.1, 0.5], [0.01, 0.04], method="DL", ci="z").estimate)
     assert pooled.loc["accumulate", "k"] == 1
 
 

@@ -12,6 +12,6 @@ __getattr__, __dir__, __all__ = facade(__name__, {
     ".frames": ["Evidence", "RunEvidence", "evidence_from_runs", "load_evidence", "unique_runs"],
     ".claims": ["contradicted_claims"],
     ".synthesis": ["conclusion_checks", "synthesis_table", "verdicts_by_policy"],
-    ".pooling": ["dersimonian_laird", "log_risk_ratio", "pooled_by_policy"],
+    ".pooling": ["log_risk_ratio", "pool", "pooled_by_policy"],
     ".absorption": ["figure4_test", "position_paper_absorption"],
 })
