@@ -56,7 +56,6 @@ def validate(obj: Context, paths: tuple[Path, ...], fmt: str) -> None:
             "ok": result.ok,
             "files": result.checked_files,
             "papers": len(result.papers),
-            "skipped": result.skipped,
             "problems": [p.as_dict() for p in result.problems],
         })
     else:

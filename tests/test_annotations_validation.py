@@ -246,7 +246,19 @@ def test_missing_simulator_registry_family_is_an_error_not_a_skip(tmp_path, monk
     monkeypatch.setattr(registry, "_FAMILIES", {})
     monkeypatch.setattr(registry, "_loaded", True)
     problems = validate_paths([GOOD / "papers" / "shumailov2023curse.yaml"], GOOD).problems
-    assert problems and all("no simulators are registered" in p.message for p in problems)
+    assert problems and all("unknown simulator 'gaussian'" in p.message for p in problems)
+
+
+def test_a_broken_family_module_is_not_hidden(monkeypatch):
+    """The simulators are the package's own code: a family that fails to import is a bug to see,
+    not a validation problem to step around."""
+    from simulators import registry
+
+    monkeypatch.setattr(registry, "_FAMILIES", {})
+    monkeypatch.setattr(registry, "_loaded", False)
+    monkeypatch.setattr(registry, "BUILTIN_MODULES", ("simulators.families.no_such_family",))
+    with pytest.raises(ModuleNotFoundError):
+        validate_paths([GOOD / "papers" / "shumailov2023curse.yaml"], GOOD)
 
 
 # -- YAML 1.1 integer and date traps -------------------------------------------------------

@@ -213,7 +213,6 @@ def _tau2_reml(y: np.ndarray, v: np.ndarray, threshold: float, maxiter: int) -> 
     take tau2 below 0; stop once |change| <= threshold; give up after maxiter steps. Then
     metafor's safeguard: if the restricted likelihood at tau2 = 0 beats the one at the estimate by
     more than 2^-13, take tau2 = 0. Returns (tau2, iterations, converged)."""
-    k = y.size
     tau2 = max(0.0, float(np.var(y, ddof=1)) - float(v.mean()))
     change = math.inf
     it = 0

@@ -85,7 +85,7 @@ def escape(text: str) -> str:
     return "".join(_SPECIAL.get(ch, ch) for ch in text)
 
 
-def classify(venue: str | None, arxiv: str | None = None, doi: str | None = None) -> str:
+def classify(venue: str | None, doi: str | None = None) -> str:
     """``inproceedings``, ``article`` or ``misc`` for a venue (see the module docstring)."""
     venue = (venue or "").strip()
     if not venue or "arxiv" in venue.lower():
@@ -130,7 +130,7 @@ def _venue_fields(kind: str, venue: str, paper: Any) -> list[tuple[str, str]]:
 def entry(paper: Any) -> str:
     """One BibTeX entry."""
     venue = (paper.venue or "").strip()
-    kind = classify(venue, paper.arxiv, paper.doi)
+    kind = classify(venue, paper.doi)
     fields: list[tuple[str, str]] = [
         ("title", "{" + escape(paper.title) + "}"),
         ("author", escape(" and ".join(paper.authors))),

@@ -17,39 +17,19 @@ from .records import RealismFile
 
 
 class SimulatorChecks:
-    """Access to ``simulators.registry`` for the checks, imported once per validation run."""
+    """The simulator registry as the checks use it."""
 
     def __init__(self) -> None:
-        self.registry: Any = None
-        self.skipped: str | None = None
-        self.load_error: str | None = None
-        try:
-            from simulators import registry
-        except ImportError as exc:  # the only case in which the check is skipped
-            self.skipped = f"simulator checks (cannot import simulators.registry: {exc})"
-            return
+        from simulators import registry
+
         self.registry = registry
 
     def family(self, name: str) -> tuple[Any, str | None]:
-        """The family class, or an error message."""
-        if self.registry is None:
-            return None, None
+        """The family class, or the message naming the valid simulators."""
         try:
             return self.registry.get(name), None
         except self.registry.UnknownSimulatorError as exc:
-            try:
-                names = self.registry.names()
-            except Exception:  # noqa: BLE001 - reported below
-                names = []
-            if not names:
-                return None, (
-                    f"unknown simulator {name!r}: no simulators are registered yet "
-                    "(simulators.families provides none)"
-                )
             return None, str(exc)
-        except Exception as exc:  # noqa: BLE001 - a broken family module must not crash us
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            return None, f"cannot load simulator {name!r}: {type(exc).__name__}: {first}"
 
 
 def _check_params(

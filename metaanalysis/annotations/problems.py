@@ -46,8 +46,6 @@ class ValidationResult:
     realism: RealismFile | None = None
     problems: list[Problem] = field(default_factory=list)
     checked_files: int = 0
-    #: checks that could not run (e.g. the simulator registry is not importable)
-    skipped: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -58,8 +56,7 @@ class ValidationResult:
         if self.problems:
             files = len({p.file for p in self.problems})
             return f"{len(self.problems)} problem(s) in {files} file(s) ({self.checked_files} checked)"
-        extra = f"; skipped: {', '.join(self.skipped)}" if self.skipped else ""
-        return f"ok: {self.checked_files} file(s), {len(self.papers)} paper(s) valid{extra}"
+        return f"ok: {self.checked_files} file(s), {len(self.papers)} paper(s) valid"
 
 
 def display_path(path: Path) -> str:

@@ -24,7 +24,7 @@ Exact quantities
     total frequency (averaged over positions) is at most ``simulators.base.RARE_TOKEN_MASS``
     (at least one token).
 
-Metrics (:func:`context_metrics`): for a model q and the source p at the same contexts c (the
+Metrics (:func:`add_chunk` over chunks of contexts, then :func:`finish`): for a model q and the source p at the same contexts c (the
 positions of a large fixed source sample), with means over contexts:
 
 ``population_risk``   mean_c sum_v p(v|c) (-log q(v|c)): the cross-entropy per token (nats), with
@@ -186,20 +186,8 @@ class TopicMarkovSource:
         return Contexts(x=x, p=p, logp=logp, other=other, entropy=entropy)
 
 
-#: the metrics :func:`context_metrics` computes
-SOURCE_METRICS = (
-    "population_risk",
-    "kl_to_truth",
-    "entropy",
-    "tail_mass_ratio",
-    "hallucinated_mass",
-    "mode_overlap",
-    "variance_ratio",
-)
-
-
 class MetricSums:
-    """Running sums over chunks of contexts for :func:`context_metrics` (float64, per seed)."""
+    """Running sums over chunks of contexts (float64, per seed)."""
 
     def __init__(self) -> None:
         self.sums: dict[str, torch.Tensor] = {}
@@ -250,9 +238,3 @@ def finish(acc: MetricSums) -> dict[str, torch.Tensor]:
     }
 
 
-def context_metrics(logq: torch.Tensor, ctx: Contexts, rare: torch.Tensor) -> dict[str, torch.Tensor]:
-    """The exact-source metrics (module docstring) of model log-probabilities ``logq`` of shape
-    (S, E, L, V) at all contexts of ``ctx``."""
-    acc = MetricSums()
-    add_chunk(acc, logq, ctx, slice(None), rare)
-    return finish(acc)

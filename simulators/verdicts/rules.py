@@ -181,7 +181,7 @@ def _excess(run: SeedRun) -> tuple[str, np.ndarray]:
     return metric, run.arrays[metric]
 
 
-def _became_infinite(run: SeedRun, R: np.ndarray) -> np.ndarray:
+def _became_infinite(R: np.ndarray) -> np.ndarray:
     """Per seed and iteration: 1 if the risk is +inf at t but was finite at iteration 1 (a
     first fit on real data that is already infinite is estimation error, not collapse)."""
     inf_t = np.isposinf(R).astype(float)
@@ -189,7 +189,7 @@ def _became_infinite(run: SeedRun, R: np.ndarray) -> np.ndarray:
 
 
 def _infinite_path(ctx: _Ctx, R: np.ndarray) -> tuple[Path, Stat]:
-    share = ctx.run.memo("infinite share", lambda: ctx.run.means(_became_infinite(ctx.run, R)))
+    share = ctx.run.memo("infinite share", lambda: ctx.run.means(_became_infinite(R)))
     th = ctx.th
     path = Path([Cond(share, "above", 0.0, "share of seeds whose risk became infinite", "0"),
                  Cond(share, "at_least", th.catastrophic_inf_min, "that share",

@@ -100,7 +100,7 @@ CHECKS_NOTE = (
     "Thresholds: <a href=\"{root}methodology.html#checks\">methodology</a>.")
 
 
-def _figure4_html(figure4: Any, root: str) -> str:
+def _figure4_html(figure4: Any) -> str:
     """The position paper's Figure 4 test: verdicts with fitted exponents, and the table."""
     if figure4 is None:
         return ("<p class='note'>Not computed: the Figure 4 test needs the stored per-seed runs of the position "
@@ -194,7 +194,7 @@ def _index_page(db: Any, evidence: Any, charts: dict[str, Any], extra: dict[str,
     page.add(_checks_html(extra["checks"], "") if extra["checks"] else
              "<p class='note'>The position paper's record (schaeffer2025position) has no claims to check.</p>")
     page.add('<h3 id="figure4">Figure 4: time to collapse onto one outcome</h3>')
-    page.add(_figure4_html(extra["figure4"], ""))
+    page.add(_figure4_html(extra["figure4"]))
     page.add('<h2 id="contradicted">Claims the reruns contradict</h2>')
     rows = []
     for p in sorted(db.papers, key=lambda p: p.sort_key()):
@@ -269,7 +269,7 @@ def _combined(values: Iterable[str]) -> str:
     return measured.pop() if len(measured) == 1 else "mixed"
 
 
-def _paper_page(p: Any, db: Any, evidence: Any, extra: dict[str, Any]) -> Page:
+def _paper_page(p: Any, evidence: Any, extra: dict[str, Any]) -> Page:
     from metaanalysis.present.charts_evidence import profiles_chart, trajectories_chart
 
     ev = evidence.for_paper(p.key)
@@ -304,7 +304,7 @@ def _paper_page(p: Any, db: Any, evidence: Any, extra: dict[str, Any]) -> Page:
         page.add(f"<p class='note'>{CHECKS_NOTE.format(root='../')}</p>")
         page.add(_checks_html(extra["checks"], "../"))
         page.add('<h2 id="figure4">Figure 4: time to collapse onto one outcome</h2>')
-        page.add(_figure4_html(extra["figure4"], "../"))
+        page.add(_figure4_html(extra["figure4"]))
     page.add(f"<h2>Setups ({len(p.setups)})</h2>")
     if p.setups:
         page.add(html_table(["name", "simulator", "params", "policy", "seeds", "iterations", "reproduces", "fidelity",
@@ -517,7 +517,7 @@ def _build_site(records: Any, evidence: Any, out: Path, figure4: Any) -> Path:
     for d in DEFINITIONS:
         pages[out / "definitions" / f"{d}.html"] = _definition_page(d, records, evidence, extra)
     for p in papers:
-        pages[out / "papers" / f"{p.key}.html"] = _paper_page(p, records, evidence, extra)
+        pages[out / "papers" / f"{p.key}.html"] = _paper_page(p, evidence, extra)
     for path, page in pages.items():
         path.write_text(page.html(), encoding="utf-8")
     return out / "index.html"
