@@ -138,12 +138,9 @@ def _progress_printer(obj: Context) -> Any:
     terminal), and a function to close it."""
     if not obj.progress:
         return None, lambda: None
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from cli.output import progress_bar
 
-    from cli.output import console
-
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                   TimeElapsedColumn(), console=console(stderr=True), transient=True)
+    bar = progress_bar()
     bar.start()
     tasks: dict[str, Any] = {}
 

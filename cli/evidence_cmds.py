@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from cli.main import Context, main
-from cli.output import echo_csv, echo_json, format_option, print_table, records
+from cli.output import echo_csv, echo_json, format_option, print_table, progress_bar, records
 from simulators.errors import UserError
 
 
@@ -56,16 +56,7 @@ def rerun_cmd(obj: Context, key: str | None, all_: bool, setups: tuple[str, ...]
     if not planned:
         raise UserError(f"{key or 'no paper'} has no setups to rerun" if key else "no paper has setups to rerun")
     if obj.progress:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), transient=True) as bar:
+        with progress_bar() as bar:
             overall = bar.add_task("runs", total=len(planned))
             current = bar.add_task("", total=1, visible=False)
 
@@ -159,16 +150,7 @@ def sweep_cmd(obj: Context, file: Path, executor: str, scheduler: str | None, wo
     sweep = load_sweep(file, max_configs=max_configs or MAX_CONFIGS)
     eng = obj.store()
     if obj.progress:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), transient=True) as bar:
+        with progress_bar() as bar:
             task = bar.add_task(f"sweep {sweep.name}", total=len(sweep.configs))
             outcome = run_sweep(eng, sweep, executor=executor, workers=workers, scheduler=scheduler,
                                 force=force, progress=lambda d, t: bar.update(task, completed=d))

@@ -141,6 +141,15 @@ def emit(rows: Sequence[Mapping[str, Any]], fmt: str, *, title: str, columns: Se
         print_table(title, shown, ([r.get(c) for c in shown] for r in rows), styles=styles)
 
 
+def progress_bar() -> Any:
+    """The one progress bar (rich, on stderr, gone when done): description, bar, done/total,
+    elapsed time. Commands show it only when ``Context.progress`` says so."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console(stderr=True), transient=True)
+
+
 #: the colour of each verdict and claim status in tables
 STYLES: dict[str, str] = {
     "collapse": "bold red", "no-collapse": "green", "inconclusive": "yellow", "not-measured": "dim",
@@ -149,4 +158,4 @@ STYLES: dict[str, str] = {
 
 
 __all__ = ["FORMATS", "PIPE_WIDTH", "STYLES", "console", "echo_csv", "echo_json", "emit", "format_option",
-           "number", "plain", "print_table", "records"]
+           "number", "plain", "print_table", "progress_bar", "records"]

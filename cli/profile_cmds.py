@@ -62,21 +62,8 @@ def _print_table(prof: Any, title: str) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Save the profile (.csv: one row per definition; .json: with thresholds).")
 @click.pass_obj
-def profile_cmd(
-    obj: Context | None,
-    simulator: str | None,
-    run_file: Path | None,
-    policy: str,
-    real_fraction: float | None,
-    seeds: str,
-    iterations: int,
-    params: tuple[str, ...],
-    device: str,
-    baseline: float | None,
-    thresholds: tuple[str, ...],
-    fmt: str | None,
-    out: Path | None,
-) -> None:
+def profile_cmd(obj: Context | None, simulator: str | None, run_file: Path | None, run: dict[str, Any],
+                baseline: float | None, thresholds: tuple[str, ...], fmt: str | None, out: Path | None) -> None:
     """The collapse profile (a verdict per definition) of a run: --run FILE, or SIMULATOR with
     the options of mcatlas run."""
     from simulators.runfiles import check_writable, read_run
@@ -92,10 +79,7 @@ def profile_cmd(
         frame = read_run(run_file)
         title = f"collapse profile of {run_file}"
     else:
-        spec = resolve_options(
-            simulator, policy=policy, real_fraction=real_fraction, seeds=seeds,
-            iterations=iterations, params=params, device=device,
-        )
+        spec = resolve_options(simulator, run)
         frame = execute_with_progress(spec, obj)
         title = f"collapse profile of {spec.simulator} {spec.policy}"
     prof = profile(frame, thresholds=th, baseline=baseline)

@@ -90,9 +90,9 @@ def execute_with_progress(spec: Any, obj: Context | None) -> Any:
 
     if obj is None or not obj.progress:
         return execute(spec)
-    from rich.progress import Progress
+    from cli.output import progress_bar
 
-    with Progress(transient=True) as bar:
+    with progress_bar() as bar:
         task = bar.add_task(f"{spec.simulator} {spec.policy}", total=spec.iterations)
         return execute(spec, progress=lambda t, total: bar.update(task, completed=t))
 
@@ -119,32 +119,31 @@ RUN_OPTIONS = (
 )
 
 
+#: the keyword names of :data:`RUN_OPTIONS`
+RUN_KEYS: tuple[str, ...] = ("policy", "real_fraction", "seeds", "iterations", "params", "device")
+
+
 def run_options(command: Any) -> Any:
-    """Decorator: add :data:`RUN_OPTIONS` to a command, in order."""
+    """Decorator: add :data:`RUN_OPTIONS` to a command, in order, and hand their values to it as
+    one ``run`` dict (for :func:`resolve_options`)."""
+    import functools
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        run = {k: kwargs.pop(k) for k in RUN_KEYS}
+        return command(*args, run=run, **kwargs)
+
     for option in reversed(RUN_OPTIONS):
-        command = option(command)
-    return command
+        wrapper = option(wrapper)
+    return wrapper
 
 
-def resolve_options(
-    simulator: str,
-    *,
-    policy: str,
-    real_fraction: float | None,
-    seeds: str,
-    iterations: int,
-    params: tuple[str, ...],
-    device: str,
-    metrics: str | None = None,
-) -> Any:
+def resolve_options(simulator: str, run: dict[str, Any], metrics: str | None = None) -> Any:
     """The resolved :class:`simulators.runspec.RunSpec` of a command's run options."""
     from simulators.runspec import RunSpec
 
-    return RunSpec.of(
-        simulator=simulator, params=parse_params(params), policy=policy,
-        real_fraction=real_fraction, seeds=parse_seeds(seeds), iterations=iterations,
-        device=device, metrics=metrics,
-    ).resolve()
+    return RunSpec.of(simulator=simulator, **{**run, "params": parse_params(run["params"]),
+                                               "seeds": parse_seeds(run["seeds"])}, metrics=metrics).resolve()
 
 
 @main.command("run")
@@ -155,26 +154,12 @@ def resolve_options(
 @format_option(default=None, help="Print: table (per-iteration mean and CI; default without --out), csv "
                "or json (per-seed rows).")
 @click.pass_obj
-def run_cmd(
-    obj: Context,
-    simulator: str,
-    policy: str,
-    real_fraction: float | None,
-    seeds: str,
-    iterations: int,
-    params: tuple[str, ...],
-    metrics: str | None,
-    device: str,
-    out: Path | None,
-    fmt: str | None,
-) -> None:
+def run_cmd(obj: Context, simulator: str, run: dict[str, Any], metrics: str | None, out: Path | None,
+            fmt: str | None) -> None:
     """Run SIMULATOR under a data policy and print or save its per-seed metrics."""
     from simulators.runfiles import check_writable, run_to_json, write_run
 
-    spec = resolve_options(
-        simulator, policy=policy, real_fraction=real_fraction, seeds=seeds,
-        iterations=iterations, params=params, device=device, metrics=metrics,
-    )
+    spec = resolve_options(simulator, run, metrics)
     if out is not None:
         check_writable(out)  # fail before any work
     frame = execute_with_progress(spec, obj)

@@ -103,13 +103,16 @@ class Family(ABC):
     relative_cost: ClassVar[float] = 1.0
 
     def __init__(self, params: FamilyParams, seeds: int, rng: Any, device: str = "cpu") -> None:
-        """Build the truth (per seed where it is random), held-out data and fixed designs.
-
-        Subclasses call this first: it draws :attr:`measurement_seed` from the run's generator."""
+        """Draw :attr:`measurement_seed` from the run's generator, then :meth:`build`."""
         self.params = params
         self.seeds = seeds
         self.device = device
         self.measurement_seed = _draw_seed(rng)
+        self.build(rng)
+
+    @abstractmethod
+    def build(self, rng: Any) -> None:
+        """Build the truth (per seed where it is random), held-out data and fixed designs."""
 
     def measurement_rng(self) -> Any:
         """A fresh generator for measurement noise (see "Randomness" above): numpy for numpy

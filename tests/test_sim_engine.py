@@ -25,11 +25,9 @@ class Probe(Family):
     name = "probe"
     Params = ProbeParams
     metrics = ("population_risk",)
-    backend = "numpy"
     additive = False
 
-    def __init__(self, params, seeds, rng, device="cpu"):
-        super().__init__(params, seeds, rng, device)
+    def build(self, rng):
         self.counter = 0
         self.reals: list[np.ndarray] = []
         self.samples: list[np.ndarray] = []

@@ -71,10 +71,15 @@ class RunLinkRow(SQLModel, table=True):
     linked: str = ""
 
 
-class AggregateRow(SQLModel, table=True):
-    __tablename__ = "evidence_aggregate"
+class _OfRun(SQLModel):
+    """The key every child row of a run starts with."""
 
     config_hash: str = Field(foreign_key="evidence_run.config_hash", primary_key=True)
+
+
+class AggregateRow(_OfRun, table=True):
+    __tablename__ = "evidence_aggregate"
+
     metric: str = Field(primary_key=True)
     iteration: int = Field(primary_key=True)
     n: int
@@ -85,10 +90,9 @@ class AggregateRow(SQLModel, table=True):
     ci_high: Optional[float] = None
 
 
-class ProfileRow(SQLModel, table=True):
+class ProfileRow(_OfRun, table=True):
     __tablename__ = "evidence_profile"
 
-    config_hash: str = Field(foreign_key="evidence_run.config_hash", primary_key=True)
     definition: str = Field(primary_key=True)
     position: int = 0
     verdict: str
@@ -100,10 +104,9 @@ class ProfileRow(SQLModel, table=True):
     statistic_name: str = ""
 
 
-class FrameRow(SQLModel, table=True):
+class FrameRow(_OfRun, table=True):
     __tablename__ = "evidence_frame"
 
-    config_hash: str = Field(foreign_key="evidence_run.config_hash", primary_key=True)
     format: str = "parquet"
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 

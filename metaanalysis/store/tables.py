@@ -35,26 +35,29 @@ class PaperRow(SQLModel, table=True):
     file: str = ""
 
 
-class DefinitionUsageRow(SQLModel, table=True):
-    __tablename__ = "definition_usage"
+class _OfPaper(SQLModel):
+    """The key every child row of a paper starts with."""
 
     paper_key: str = Field(foreign_key="paper.key", primary_key=True)
+
+
+class DefinitionUsageRow(_OfPaper, table=True):
+    __tablename__ = "definition_usage"
+
     definition: str = Field(primary_key=True, index=True)
     usage: str
 
 
-class PaperPolicyRow(SQLModel, table=True):
+class PaperPolicyRow(_OfPaper, table=True):
     __tablename__ = "paper_policy"
 
-    paper_key: str = Field(foreign_key="paper.key", primary_key=True)
     policy: str = Field(primary_key=True, index=True)
     position: int = 0
 
 
-class ClaimRow(SQLModel, table=True):
+class ClaimRow(_OfPaper, table=True):
     __tablename__ = "claim"
 
-    paper_key: str = Field(foreign_key="paper.key", primary_key=True)
     id: str = Field(primary_key=True)
     position: int = 0
     statement: str
@@ -65,10 +68,9 @@ class ClaimRow(SQLModel, table=True):
     where: str
 
 
-class SetupRow(SQLModel, table=True):
+class SetupRow(_OfPaper, table=True):
     __tablename__ = "setup"
 
-    paper_key: str = Field(foreign_key="paper.key", primary_key=True)
     name: str = Field(primary_key=True)
     position: int = 0
     simulator: str = Field(index=True)
@@ -84,10 +86,9 @@ class SetupRow(SQLModel, table=True):
     sweep_n: Optional[list[int]] = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
-class RealismScoreRow(SQLModel, table=True):
+class RealismScoreRow(_OfPaper, table=True):
     __tablename__ = "realism_score"
 
-    paper_key: str = Field(foreign_key="paper.key", primary_key=True)
     dimension: str = Field(primary_key=True)
     position: int = 0
     level: str

@@ -86,21 +86,13 @@ class Discrete(Family):
 
     name = "discrete"
     Params = DiscreteParams
-    metrics = (
-        "population_risk",
-        "kl_to_truth",
-        "entropy",
-        "support_size",
-        "tail_mass_ratio",
-        "variance_ratio",
-        "mean_sq_error",
-    )
-    backend = "numpy"
+    metrics = ("population_risk", "kl_to_truth", "entropy", "support_size", "tail_mass_ratio",
+               "variance_ratio", "mean_sq_error")
     additive = True
     summary_line = "categorical distribution, MLE frequencies (uniform | zipf truth)"
 
-    def __init__(self, params: DiscreteParams, seeds: int, rng: Any, device: str = "cpu") -> None:
-        super().__init__(params, seeds, rng, device)
+    def build(self, rng: Any) -> None:
+        params = self.params
         self.p = truth_probabilities(params)
         self.cdf = np.cumsum(self.p)
         self.tail = tail_outcomes(self.p)

@@ -143,21 +143,13 @@ class Gaussian(Family):
 
     name = "gaussian"
     Params = GaussianParams
-    metrics = (
-        "population_risk",
-        "kl_to_truth",
-        "variance_ratio",
-        "entropy",
-        "tail_mass_ratio",
-        "hallucinated_mass",
-        "mean_sq_error",
-    )
-    backend = "numpy"
+    metrics = ("population_risk", "kl_to_truth", "variance_ratio", "entropy", "tail_mass_ratio",
+               "hallucinated_mass", "mean_sq_error")
     additive = True
     summary_line = "multivariate Gaussian, sample mean and covariance (mle | unbiased)"
 
-    def __init__(self, params: GaussianParams, seeds: int, rng: Any, device: str = "cpu") -> None:
-        super().__init__(params, seeds, rng, device)
+    def build(self, rng: Any) -> None:
+        params = self.params
         d = params.dim
         c = params.covariance
         if c is None:

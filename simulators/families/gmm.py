@@ -137,21 +137,13 @@ class GMM(Family):
 
     name = "gmm"
     Params = GMMParams
-    metrics = (
-        "population_risk",
-        "kl_to_truth",
-        "variance_ratio",
-        "entropy",
-        "tail_mass_ratio",
-        "hallucinated_mass",
-        "mode_overlap",
-    )
-    backend = "numpy"
+    metrics = ("population_risk", "kl_to_truth", "variance_ratio", "entropy", "tail_mass_ratio",
+               "hallucinated_mass", "mode_overlap")
     additive = False
     summary_line = "Gaussian mixture fitted by EM (k-means++ init), separated true modes"
 
-    def __init__(self, params: GMMParams, seeds: int, rng: Any, device: str = "cpu") -> None:
-        super().__init__(params, seeds, rng, device)
+    def build(self, rng: Any) -> None:
+        params = self.params
         self.truth = separated_mixture(params.components, params.dim, params.separation)
         self.holdout, self.labels = self.truth.sample(rng, (params.holdout,))
         self.holdout_logp = self.truth.logpdf(self.holdout)

@@ -90,12 +90,11 @@ class KDE(Family):
     name = "kde"
     Params = KDEParams
     metrics = ("population_risk", "kl_to_truth", "variance_ratio", "tail_mass_ratio", "hallucinated_mass")
-    backend = "numpy"
     additive = False
     summary_line = "Gaussian kernel density estimate on blobs | moons | circles"
 
-    def __init__(self, params: KDEParams, seeds: int, rng: Any, device: str = "cpu") -> None:
-        super().__init__(params, seeds, rng, device)
+    def build(self, rng: Any) -> None:
+        params = self.params
         self.truth = dataset(params.dataset)
         self.holdout, _ = self.truth.sample(rng, (params.holdout,))
         self.holdout_logp = self.truth.logpdf(self.holdout)

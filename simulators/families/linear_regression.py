@@ -51,12 +51,11 @@ class LinearRegression(Family):
     name = "linear-regression"
     Params = LinearRegressionParams
     metrics = ("population_risk", "mean_sq_error")
-    backend = "numpy"
     additive = True
     summary_line = "least squares on a fixed design, relabelled by the previous fit"
 
-    def __init__(self, params: LinearRegressionParams, seeds: int, rng: Any, device: str = "cpu") -> None:
-        super().__init__(params, seeds, rng, device)
+    def build(self, rng: Any) -> None:
+        params, seeds = self.params, self.seeds
         self.w_star = rng.standard_normal((seeds, params.dim))
         self.X = rng.standard_normal((seeds, params.n, params.dim))
         self.noise_sd = float(np.sqrt(params.noise_var))

@@ -92,15 +92,8 @@ class LM(Family):
     #: per-sample cost relative to the classical families (measured: about 5e-3 s per sample-iteration on one CPU core, thousands of times the classical families)
     relative_cost = 3000.0
     Params = LMParams
-    metrics = (
-        "population_risk",
-        "kl_to_truth",
-        "entropy",
-        "variance_ratio",
-        "tail_mass_ratio",
-        "hallucinated_mass",
-        "mode_overlap",
-    )
+    metrics = ("population_risk", "kl_to_truth", "entropy", "variance_ratio", "tail_mass_ratio",
+               "hallucinated_mass", "mode_overlap")
     backend = "torch"
     additive = False
     summary_line = "small transformer LM on a topic Markov language with exact probabilities (or real text)"
@@ -112,8 +105,8 @@ class LM(Family):
             return cls.metrics
         return tuple(m for m in cls.metrics if m not in CORPUS_MISSING)
 
-    def __init__(self, params: LMParams, seeds: int, rng: Any, device: str = "cpu") -> None:
-        super().__init__(params, seeds, rng, device)
+    def build(self, rng: Any) -> None:
+        params, device = self.params, self.device
         import torch
 
         self.available = self.metrics_for(params)
@@ -169,16 +162,7 @@ class LM(Family):
         else:
             params = batched.transformer_init(self.seeds, self.vocab, p.seq_len, p.width, p.layers, rng, self.device)
         heads = p.heads
-        with batched.cpu_threads(self.device):
-            return batched.adam_train(
-                params,
-                summary["x"],
-                lambda q, x: batched.lm_loss(q, x, heads),
-                epochs=p.epochs,
-                batch_size=p.batch_size,
-                lr=p.lr,
-                generator=rng,
-            )
+        return batched.fit(params, summary["x"], lambda q, x: batched.lm_loss(q, x, heads), p, rng, self.device)
 
     def sample(self, model: Any, n: int, rng: Any) -> Batch:
         from ..neural import batched

@@ -101,8 +101,8 @@ class VAE(Family):
     additive = False
     summary_line = "MLP VAE on scikit-learn's 8x8 digits (binomial pixels), IWAE risk, classifier coverage"
 
-    def __init__(self, params: VAEParams, seeds: int, rng: Any, device: str = "cpu") -> None:
-        super().__init__(params, seeds, rng, device)
+    def build(self, rng: Any) -> None:
+        params, device = self.params, self.device
         import torch
 
         from ..neural import digits
@@ -194,16 +194,7 @@ class VAE(Family):
 
         p = self.params
         params = batched.vae_init(self.seeds, self.x_train.shape[1], p.latent, p.width, rng, self.device)
-        with batched.cpu_threads(self.device):
-            return batched.adam_train(
-                params,
-                summary["x"],
-                lambda q, x: self._loss(q, x, rng),
-                epochs=p.epochs,
-                batch_size=p.batch_size,
-                lr=p.lr,
-                generator=rng,
-            )
+        return batched.fit(params, summary["x"], lambda q, x: self._loss(q, x, rng), p, rng, self.device)
 
     def _generate(self, model: Any, n: int, generator: Any) -> Any:
         import torch

@@ -298,6 +298,15 @@ def vae_decode(p: Params, z: torch.Tensor) -> torch.Tensor:
 # ----------------------------------------------------------------------------- training
 
 
+def fit(params: Params, data: torch.Tensor, loss: Callable[[Params, torch.Tensor], torch.Tensor],
+        settings: Any, generator: Any, device: str) -> Params:
+    """A family's fit: :func:`adam_train` with the family's ``epochs``, ``batch_size`` and ``lr``
+    (fields of ``settings``, its parameters), on the CPU threads of :func:`cpu_threads`."""
+    with cpu_threads(device):
+        return adam_train(params, data, loss, epochs=settings.epochs, batch_size=settings.batch_size,
+                          lr=settings.lr, generator=generator)
+
+
 def adam_train(
     params: Params,
     data: torch.Tensor,
