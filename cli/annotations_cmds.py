@@ -141,19 +141,27 @@ def papers(obj: Context, definition: str | None, usage: str | None, explicit: st
 
 @main.command()
 @click.argument("key")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text, or json: the record, its claims with both statuses and its stored evidence.")
+@click.option("--overrides", is_flag=True, help="Also the exploratory reruns (mcatlas rerun KEY --seeds S).")
 @click.pass_obj
-def show(obj: Context, key: str) -> None:
-    """One paper in full: identification, definitions, policies, claims, setups, realism."""
-    from metaanalysis.present.text import paper_text
+def show(obj: Context, key: str, fmt: str, overrides: bool) -> None:
+    """One paper in full: identification, definitions, policies, claims, setups, realism, and its
+    claims judged against the stored reruns (reproduced as published? surviving realistic
+    conditions?)."""
+    from metaanalysis.present.text import evidence_document, evidence_text, paper_text
     from metaanalysis.store.index import paper_files_of
     from metaanalysis.store.queries import get_paper
 
     eng = obj.store()
     paper = get_paper(eng, key)
-    click.echo(paper_text(paper, paper_files_of(eng).get(paper.key)))
-    from metaanalysis.present.text import evidence_text
-
-    click.echo(evidence_text(eng, paper))
+    file = paper_files_of(eng).get(paper.key)
+    doc = evidence_document(eng, paper, overrides)
+    if fmt == "json":
+        echo_json({"paper": paper.model_dump(mode="json"), "file": file, **doc})
+        return
+    click.echo(paper_text(paper, file))
+    click.echo(evidence_text(doc, paper.key))
 
 
 # -- matrix --------------------------------------------------------------------------------
@@ -193,9 +201,11 @@ def matrix(obj: Context, fmt: str, summary: bool, out: Path | None, evidence: bo
     eng = obj.store() if evidence else obj.index()
     m = build_matrix(read_matrix_inputs(eng))
     if evidence:  # D:published / D:realistic columns
+        from metaanalysis.analysis.frames import load_verdicts
         from metaanalysis.analysis.matrix import apply_evidence, evidence_cells
+        from metaanalysis.store.index import read_papers
 
-        apply_evidence(m, evidence_cells(eng))
+        apply_evidence(m, evidence_cells(load_verdicts(eng, read_papers(eng)).verdicts))
     if out is not None:
         suffix = out.suffix.lower()
         if suffix in (".csv", ".json"):

@@ -41,9 +41,9 @@ def realism(obj: Context, fmt: str) -> None:
 
 def _figure4(eng: Any) -> dict[str, Any]:
     """The position paper's Figure 4 test on the stored runs."""
-    from metaanalysis.analysis.absorption import position_paper_absorption
+    from metaanalysis.analysis.absorption import stored_absorption
 
-    table, test = position_paper_absorption(eng)
+    table, test = stored_absorption(eng)
     return {"table": records(table), "test": plain(test)}
 
 
@@ -52,7 +52,8 @@ def _figure4(eng: Any) -> dict[str, Any]:
 @click.pass_obj
 def synthesis(obj: Context, fmt: str) -> None:
     """Per definition: claims (collapse / no-collapse / mixed), unweighted and realism-weighted,
-    and the re-executed verdicts as published and realistic; then the position paper's claims
+    how many are reproduced as published (and survive realistic conditions), and the re-executed
+    verdicts per variant; then every claim with both statuses, the position paper's claims
     checked against the verdicts (each run counted once), and its Figure 4 test. The position
     paper's own claims are checked, not counted. CSV prints one table after another, each
     preceded by a line `# section`."""
@@ -68,12 +69,16 @@ def synthesis(obj: Context, fmt: str) -> None:
     db = obj.database()
     eng = obj.store()
     evidence = load_evidence(eng, db.papers)
-    table = synthesis_table(db.papers, claim_weights(db.papers, db.realism), evidence.verdicts)
-    checks = records(conclusion_checks(evidence.verdicts, db.papers))
+    assessed = evidence.claims(db.papers)
+    table = synthesis_table(db.papers, claim_weights(db.papers, db.realism), evidence.verdicts,
+                            assessments=assessed)
+    checks = records(conclusion_checks(evidence.verdicts, db.papers, assessments=assessed))
+    claims = [a.as_dict() for a in assessed]
     figure4 = _figure4(eng)
     if fmt == "json":
         echo_json({
             "definitions": records(table),
+            "claims": claims,
             "verdicts_by_policy": records(verdicts_by_policy(evidence.verdicts)),
             "pooled_log_risk_ratio": records(pooled_by_policy(evidence.effects)),
             "checks": checks,
@@ -83,10 +88,13 @@ def synthesis(obj: Context, fmt: str) -> None:
     if fmt == "csv":
         click.echo("# definitions")
         echo_csv(records(table))
+        click.echo("# claims")
+        echo_csv([{**c, "setups": "; ".join(c["setups"]), "disagreeing": "; ".join(c["disagreeing"])}
+                  for c in claims])
         click.echo("# checks")
         echo_csv([{**c, "runs": "; ".join(c["runs"])} for c in checks],
-                 ["paper", "claim", "statement", "definition", "policy", "outcome", "where", "collapse",
-                  "measured", "share", "status", "runs"])
+                 ["paper", "claim", "statement", "definition", "policy", "outcome", "where", "law", "collapse",
+                  "conclusive", "inconclusive", "share", "status", "reason", "runs"])
         click.echo("# figure4")
         echo_csv(figure4["table"])
         click.echo("# figure4-test")
@@ -103,18 +111,34 @@ def synthesis(obj: Context, fmt: str) -> None:
             "weighted c/n/m": f"{r['weighted_collapse']:.1f}/{r['weighted_no_collapse']:.1f}/{r['weighted_mixed']:.1f}",
             "support": fmt_share(r["support"]),
             "weighted": fmt_share(r["weighted_support"]),
-            "published c/n/-": f"{r['published_collapse']}/{r['published_no_collapse']}/{r['published_not_measured']}",
-            "realistic c/n/-": f"{r['realistic_collapse']}/{r['realistic_no_collapse']}/{r['realistic_not_measured']}",
+            "reproduced r/x/?/-": (f"{r['reproduced']}/{r['not_reproduced']}/{r['reproduction_inconclusive']}/"
+                                   f"{r['untested']}"),
+            "realistic s/x/?": f"{r['survives']}/{r['does_not_survive']}/{r['realistic_inconclusive']}",
+            "published runs c/n/?/-": "/".join(str(r[f"published_{k}"]) for k in _VERDICT_KEYS),
+            "realistic runs c/n/?/-": "/".join(str(r[f"realistic_{k}"]) for k in _VERDICT_KEYS),
+            "inconclusive": "" if r["inconclusive_share"] is None else f"{r['inconclusive_share']:.0%}",
         })
-    emit(rows, "table", title="Evidence synthesis per definition (c collapse, n no-collapse, m mixed, - not measured;"
-                " the position paper's claims are checked below, not counted)")
+    emit(rows, "table", title="Evidence synthesis per definition (claims: c collapse, n no-collapse, m mixed; "
+                "reproduced: r reproduced, x not reproduced, ? inconclusive, - untested; realistic: s survives, "
+                "x does not survive; runs: c collapse, n no-collapse, ? inconclusive, - not measured; "
+                "the position paper's claims are checked below, not counted)")
+    found = [c for c in claims if c["contradiction"]]
+    click.echo("Claims whose published rerun conclusively disagrees:" + ("" if found else " none"))
+    for c in found:
+        click.echo(f"{c['contradiction']:>19}: {c['paper']}/{c['claim']} ({', '.join(c['disagreeing'])})")
     click.echo("Position paper's claims (schaeffer2025position.yaml) against the re-executed runs:")
     for c in checks:
+        counts = (c["reason"] if c["law"] else
+                  f"{c['collapse']} of {c['conclusive']} conclusive runs collapse, {c['inconclusive']} inconclusive")
         click.echo(f"{c['status']:>19}: {c['statement']} [{c['definition']}, {c['policy']}, claimed {c['outcome']}]"
-                   f" ({c['collapse']} of {c['measured']} measured runs collapse)")
+                   f" ({counts})")
     click.echo("Figure 4 (time to collapse onto one outcome grows with n x initial entropy):")
     for r in _figure4_rows(figure4["test"]):
         click.echo(f"{r['answer']:>19}: {r['test']} {r['detail']}")
+
+
+#: the verdict columns of the synthesis table, in the order the text table prints them
+_VERDICT_KEYS: tuple[str, ...] = ("collapse", "no_collapse", "inconclusive", "not_measured")
 
 
 def _figure4_rows(test: dict[str, Any]) -> list[dict[str, Any]]:
@@ -205,9 +229,9 @@ def report(obj: Context, out_dir: Path, no_rerun: bool, budget: float | None) ->
     evidence are rerun first, cheapest first, within a time budget, unless --no-rerun."""
     from metaanalysis.present.atlas import build_site
 
-    from metaanalysis.analysis.absorption import position_paper_absorption
+    from metaanalysis.analysis.absorption import stored_absorption
 
     db, evidence, eng = _atlas_inputs(obj, rerun=not no_rerun, budget=budget)
-    index = build_site(db, evidence, out_dir, figure4=position_paper_absorption(eng))
+    index = build_site(db, evidence, out_dir, figure4=stored_absorption(eng))
     if not obj.quiet:
         click.echo(f"wrote {index}", err=True)

@@ -25,17 +25,25 @@ from simulators.errors import UserError
 @click.option("--setup", "setups", multiple=True, metavar="NAME", help="Only this setup (repeatable).")
 @click.option("--as-published", "variant", flag_value="published", help="Only as published.")
 @click.option("--realistic", "variant", flag_value="realistic", help="Only under realistic conditions.")
-@click.option("--both", "variant", flag_value="both", default=True, help="Both variants (default).")
-@click.option("--seeds", type=click.IntRange(min=1), default=None, help="Override the number of seeds.")
+@click.option("--control", "variant", flag_value="control",
+              help="Only the control: the published policy at the realistic horizon.")
+@click.option("--all-variants", "variant", flag_value="all", default=True,
+              help="As published, realistic and control (default).")
+@click.option("--seeds", type=click.IntRange(min=1), default=None,
+              help="Override the number of seeds: an exploratory rerun, stored apart from the "
+                   "setup's evidence (`mcatlas show KEY --overrides`).")
 @click.option("--force", is_flag=True, help="Recompute even when the configuration is stored.")
 @format_option()
 @click.pass_obj
 def rerun_cmd(obj: Context, key: str | None, all_: bool, setups: tuple[str, ...], variant: str,
               seeds: int | None, force: bool, fmt: str) -> None:
-    """Re-execute a paper's setups (as published and under realistic conditions) and store the
-    evidence; stored configurations are answered from the store ("cached") unless --force."""
+    """Re-execute a paper's setups (as published, under realistic conditions and the control)
+    and store the evidence; stored configurations are answered from the store ("cached") unless
+    --force. With --seeds S the reruns are exploratory: they never replace the evidence of the
+    setups as annotated."""
     from metaanalysis.evidence.planning import plan, realistic_defaults
     from metaanalysis.evidence.reruns import rerun
+    from simulators.vocabulary import VARIANTS
     from metaanalysis.store.index import read_papers
 
     if all_ == (key is not None):
@@ -50,7 +58,7 @@ def rerun_cmd(obj: Context, key: str | None, all_: bool, setups: tuple[str, ...]
         papers = [get_paper(eng, key)]
     else:
         papers = read_papers(eng)
-    variants = ("published", "realistic") if variant in (None, "both") else (variant,)
+    variants = VARIANTS if variant in (None, "all") else (variant,)
     defaults = realistic_defaults(root)
     planned = plan(papers, setups or None, variants, seeds, defaults)
     if not planned:
@@ -63,10 +71,10 @@ def rerun_cmd(obj: Context, key: str | None, all_: bool, setups: tuple[str, ...]
             def progress(p: Any, t: int, total: int) -> None:
                 bar.update(current, description=p.label, completed=t, total=total, visible=True)
 
-            outcomes = rerun(eng, papers, planned=planned, force=force, progress=progress,
-                                on_outcome=lambda o: bar.advance(overall))
+            outcomes = rerun(eng, planned, force=force, progress=progress,
+                             on_outcome=lambda o: bar.advance(overall))
     else:
-        outcomes = rerun(eng, papers, planned=planned, force=force)
+        outcomes = rerun(eng, planned, force=force)
     if fmt != "table":
         rows = [{**o.as_dict(), "verdicts": o.verdicts} for o in outcomes]
         if fmt == "json":
@@ -78,7 +86,9 @@ def rerun_cmd(obj: Context, key: str | None, all_: bool, setups: tuple[str, ...]
              "replaced": "recomputed (--force), replaced", "computed": "computed and stored"}
     print_table(f"{len(outcomes)} run(s)", ["paper", "setup", "variant", "status", "config", "seconds",
                                              "collapse under"],
-                [[o.planned.paper, o.planned.setup, o.planned.variant, notes[o.status], o.planned.config_hash[:12],
+                [[o.planned.paper, o.planned.setup,
+                  o.planned.variant + (f" ({o.planned.override})" if o.planned.override else ""),
+                  notes[o.status], o.planned.config_hash[:12],
                   "-" if o.status == "cached" else f"{o.wall_time:.2f}",
                   ", ".join(d for d, v in o.verdicts.items() if v == "collapse") or "-"] for o in outcomes])
     cached = sum(o.status == "cached" for o in outcomes)
@@ -107,11 +117,11 @@ def runs_cmd(obj: Context, paper: str | None, sweep_name: str | None, fmt: str) 
         from metaanalysis.store.queries import get_paper
 
         get_paper(eng, paper)  # an unknown key is a one-line error with the closest keys
-    frame = runs_frame(eng, paper=paper, sweep=sweep_name, include_stale=True)
+    frame = runs_frame(eng, paper=paper, sweep=sweep_name, include_stale=True, overrides=True)
     if fmt != "table":
         (echo_json if fmt == "json" else echo_csv)(records(frame))
         return
-    cols = ["paper", "setup", "variant", "sweep", "config_hash", "simulator", "policy", "real_fraction",
+    cols = ["paper", "setup", "variant", "override", "sweep", "config_hash", "simulator", "policy", "real_fraction",
             "seeds", "iterations", "wall_time", "finished", "status"]
     rows = []
     for r in records(frame):

@@ -59,6 +59,22 @@ VERDICTS: tuple[str, ...] = ("collapse", "no-collapse", "inconclusive", "not-mea
 CONCLUSIVE: tuple[str, ...] = ("collapse", "no-collapse")
 CLAIM_OUTCOMES: tuple[str, ...] = ("collapse", "no-collapse", "mixed")
 
+# The variants of a setup's rerun: as the paper ran it; under realistic conditions (the policy
+# and horizon of annotations/realism.yaml's realistic defaults, refined by the setup's
+# ``realistic`` block); and the control, the published policy at the realistic horizon, which
+# tells whether a claim that does not survive lost it to the realistic policy or to the shorter
+# horizon (metaanalysis.evidence.planning).
+VARIANTS: tuple[str, ...] = ("published", "realistic", "control")
+
+# Laws a claim can state (a claim's optional ``law``): such a claim is judged by the test of the
+# law on its setups' runs (metaanalysis.analysis.laws), not by counting collapse verdicts.
+LAWS: dict[str, str] = {
+    "absorption-time-n-h0": (
+        "the expected number of iterations before a discrete model refitted to its own samples "
+        "keeps one outcome grows in proportion to n x H0 (samples times initial entropy)"
+    ),
+}
+
 # Model classes a paper's claim can be about. Simulator names (``gaussian``, ``discrete``, ...)
 # are model classes too; the others name what papers study that a simulator may only stand in
 # for.

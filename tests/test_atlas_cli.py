@@ -91,4 +91,4 @@ def test_synthesis_csv_has_checks_and_rounded_numbers(annotations, tmp_path):
 def test_synthesis_table_prints_the_checks(annotations, tmp_path):
     out = invoke(annotations, tmp_path, "table")
     assert "not-measured: When data accumulate, population risk does not diverge." in out
-    assert "(0 of 0 measured runs collapse)" in out
+    assert "(0 of 0 conclusive runs collapse, 0 inconclusive)" in out

@@ -162,7 +162,7 @@ def test_rerun_missing_then_load_evidence(tmp_path):
     ev = load_evidence(eng, db.papers)
     done = {tuple(x.split(" (")[0].split("/")) for x in report.computed}
     assert set(zip(ev.runs["paper"], ev.runs["setup"])) == done
-    assert set(ev.verdicts["variant"]) <= {"published", "realistic"}
+    assert set(ev.verdicts["variant"]) <= {"published", "realistic", "control"}
     assert ev.verdicts["policy"].notna().all()
     assert len(ev.effects) == len(ev.runs) and len(ev.trajectories) > 0
     # a second call finds nothing missing among what was computed

@@ -98,14 +98,14 @@ POSITION = Paper.model_validate({
 def test_verdicts_by_policy_and_conclusion_checks():
     by = verdicts_by_policy(VERDICTS)
     row = by[(by.definition == "diverging-risk") & (by.policy == "accumulate")].iloc[0]
-    assert (row.no_collapse, row.collapse, row.measured) == (2, 0, 2)
+    assert (row.no_collapse, row.collapse, row.conclusive) == (2, 0, 2)
     checks = {c["claim"]: c for c in conclusion_checks(VERDICTS, PAPERS + [POSITION])}
     assert list(checks) == ["acc", "rep", "tail", "scale"]  # from the record, in its order
     acc = checks["acc"]
-    assert (acc["status"], acc["collapse"], acc["measured"], acc["statement"]) == (
+    assert (acc["status"], acc["collapse"], acc["conclusive"], acc["statement"]) == (
         "supported", 0, 2, "Risk does not diverge when data accumulate.")
-    assert checks["rep"]["status"] == "supported" and checks["rep"]["measured"] == 1
-    assert (checks["tail"]["status"], checks["tail"]["measured"]) == ("open", 2)  # mixed: counts, no verdict
+    assert checks["rep"]["status"] == "supported" and checks["rep"]["conclusive"] == 1
+    assert (checks["tail"]["status"], checks["tail"]["conclusive"]) == ("open", 2)  # mixed: counts, no verdict
     assert checks["scale"]["status"] == "not-measured"
     # contradicted when an accumulate run diverges
     bad = pd.concat([VERDICTS, pd.DataFrame([("c", "s3", "realistic", "accumulate", "diverging-risk", "collapse")],
@@ -129,10 +129,10 @@ def test_a_run_shared_by_several_links_counts_once():
     table = synthesis_table(PAPERS, WEIGHTS, shared).set_index("definition")
     assert (table.loc["diverging-risk"].published_collapse, table.loc["diverging-risk"].published_no_collapse) == (1, 1)
     acc = conclusion_checks(shared, [POSITION])[0]
-    assert (acc["collapse"], acc["measured"]) == (1, 2)
+    assert (acc["collapse"], acc["conclusive"]) == (1, 2)
     assert "a / x (published); b / y (published); c / z (published)" in acc["runs"]
     by = verdicts_by_policy(shared)
-    assert by.iloc[0].measured == 2
+    assert by.iloc[0].conclusive == 2
     effects = pd.DataFrame([
         {"paper": p, "setup": s, "variant": "published", "policy": "replace", "effect": e, "se": se,
          "config_hash": h} for p, s, e, se, h in (("a", "x", 0.1, 0.1, "h1"), ("b", "y", 0.1, 0.1, "h1"),

@@ -24,18 +24,20 @@ from click.testing import CliRunner
 from cli.main import main
 from metaanalysis import evidence as ev
 from metaanalysis.analysis import absorption as ab
-from metaanalysis.analysis.claims import contradicted_claims
-from metaanalysis.analysis.matrix import (
-    CELL_VALUES,
-    apply_evidence,
-    combine_verdicts,
-    evidence_cells,
-)
+from metaanalysis.analysis.claims import COMBINED, combine_verdicts
+from metaanalysis.analysis.frames import load_verdicts
+from metaanalysis.analysis.matrix import apply_evidence, evidence_cells
 from metaanalysis.evidence import provenance as prov
 from simulators.summary import Z95, summarize
 from simulators.vocabulary import DEFINITIONS
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def ev_variants():
+    from simulators.vocabulary import VARIANTS
+
+    return VARIANTS
 FIXTURE = REPO / "tests" / "fixtures" / "evidence" / "annotations"
 
 
@@ -67,13 +69,19 @@ def _papers(eng):
     return {p.key: p for p in read_papers(eng)}
 
 
+def _cells(eng):
+    """The matrix overlay of every paper's current evidence (what ``matrix --evidence`` shows)."""
+    papers = list(_papers(eng).values())
+    return evidence_cells(load_verdicts(eng, papers).verdicts)
+
+
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory):
-    """A store with every fixture setup rerun once (both variants)."""
+    """A store with every fixture setup rerun once (every variant)."""
     db = tmp_path_factory.mktemp("ev") / "ev.db"
     eng = ev.open_evidence(f"sqlite:///{db}", FIXTURE)
     papers = list(_papers(eng).values())
-    outcomes = ev.rerun(eng, papers, defaults=ev.realistic_defaults(FIXTURE))
+    outcomes = ev.rerun(eng, ev.plan(papers, defaults=ev.realistic_defaults(FIXTURE)))
     return eng, db, outcomes
 
 
@@ -101,6 +109,10 @@ def test_realistic_variant_rule(stored):
     # the setup's realistic block refines: its iterations win over the cap, its params merge in
     assert real == {"simulator": "gaussian", "params": {"dim": 1, "n": 10}, "policy": "accumulate",
                     "real_fraction": None, "seeds": 3, "iterations": 3}
+    # the control: the realistic configuration with the published policy and real fraction
+    control = ev.setup_config(mix, "control", d, seeds=3)
+    assert control == {**real, "policy": "mix", "real_fraction": 0.5}
+    assert ev.setup_config(coin, "control", d) == {**ev.setup_config(coin, "realistic", d), "policy": "replace"}
     # a realistic policy that keeps real data takes the published real fraction if none is given
     over = {"name": "x", "simulator": "gaussian", "params": {}, "policy": "mix", "real_fraction": 0.25,
             "seeds": 2, "iterations": 50, "realistic": {"policy": "fresh"}}
@@ -115,25 +127,35 @@ def test_realistic_variant_rule(stored):
 
 def test_rerun_stores_everything_and_links_identical_configurations_once(stored):
     eng, db, outcomes = stored
-    # tinya: 2 setups x 2 variants; tinyb: 1 setup whose realistic variant equals the published one
+    # tinya: 2 setups x 3 variants; tinyb: 1 setup whose realistic variant and control equal the
+    # published one (it already accumulates for fewer iterations than the realistic cap)
     assert [(o.planned.paper, o.planned.setup, o.planned.variant) for o in outcomes] == [
-        ("tinyb2023", "dice-accumulate", "published"), ("tinyb2023", "dice-accumulate", "realistic"),
-        ("tinya2024", "coin-replace", "published"), ("tinya2024", "coin-replace", "realistic"),
-        ("tinya2024", "gauss-mix", "published"), ("tinya2024", "gauss-mix", "realistic"),
-    ]
+        ("tinyb2023", "dice-accumulate", v) for v in ev_variants()] + [
+        ("tinya2024", setup, v) for setup in ("coin-replace", "gauss-mix") for v in ev_variants()]
     status = {o.planned.label: o.status for o in outcomes}
     assert status["tinyb2023/dice-accumulate (published)"] == "computed"
     assert status["tinyb2023/dice-accumulate (realistic)"] == "cached"  # same configuration
-    assert _count(db, "evidence_run") == 5
-    assert _count(db, "evidence_link") == 6
-    assert _count(db, "evidence_profile") == 5 * len(DEFINITIONS)
+    assert status["tinyb2023/dice-accumulate (control)"] == "cached"
+    assert _count(db, "evidence_run") == 7
+    assert _count(db, "evidence_link") == 9
+    # every run keeps its verdicts at the long-run horizon and at its own length
+    con = sqlite3.connect(db)
+    per_run = dict(con.execute("select r.config_hash, count(distinct v.horizon) from evidence_run r "
+                               "join evidence_verdict v on v.config_hash = r.config_hash group by r.config_hash"))
+    con.close()
+    assert sorted(per_run.values()) == [2] * 7
+    assert _count(db, "evidence_verdict") == 7 * 2 * len(DEFINITIONS)
     runs = ev.runs_frame(eng, paper="tinya2024")
     coin = runs[(runs["setup"] == "coin-replace") & (runs["variant"] == "published")].iloc[0]
     agg = ev.aggregates(eng, coin["config_hash"])
     # one row per iteration and metric of the discrete family, 8 seeds each
     assert len(agg) == 16 * agg["metric"].nunique() and set(agg["n"]) == {8}
     frame = ev.load_frame(eng, coin["config_hash"])
-    assert len(frame) == 16 * 8 * agg["metric"].nunique()
+    # the stored frame keeps the catastrophic-risk baseline (one row per seed), so that
+    # re-profiling it gives the stored profile
+    baseline = frame[frame["metric"] == "trivial_risk"]
+    assert len(baseline) == 8 and set(baseline["iteration"]) == {1}
+    assert len(frame) - len(baseline) == 16 * 8 * agg["metric"].nunique()
     # the stored aggregate is the seed mean of the stored frame
     sub = frame[(frame["metric"] == "entropy") & (frame["iteration"] == 3)]["value"]
     row = agg[(agg["metric"] == "entropy") & (agg["iteration"] == 3)].iloc[0]
@@ -166,16 +188,18 @@ def test_cli_cache_hit_then_force_replaces_atomically(tmp_path):
     assert con.execute("select stored from evidence_run").fetchone()[0] > stored_at
     n_metrics = con.execute("select count(distinct metric) from evidence_aggregate").fetchone()[0]
     assert con.execute("select count(*) from evidence_aggregate").fetchone()[0] == 16 * n_metrics
-    assert con.execute("select count(*) from evidence_profile").fetchone()[0] == len(DEFINITIONS)
+    assert con.execute("select count(*) from evidence_verdict").fetchone()[0] == 2 * len(DEFINITIONS)
     con.close()
-    # --seeds changes the configuration: a new run
+    # --seeds is an exploratory override: a new run, linked apart from the annotated setup's
     more = runner.invoke(main, [*args, "rerun", "tinya2024", "--setup", "coin-replace", "--as-published",
                                 "--seeds", "3", "--format", "json"])
-    assert json.loads(more.output)[0]["status"] == "computed"
+    assert [(o["status"], o["override"]) for o in json.loads(more.output)] == [("computed", "seeds=3")]
     listed = runner.invoke(main, [*args, "runs", "--paper", "tinya2024", "--format", "csv"])
-    frame = pd.read_csv(__import__("io").StringIO(listed.output))
+    frame = pd.read_csv(__import__("io").StringIO(listed.output), keep_default_na=False)
     assert list(frame.columns) == list(ev.RUNS_COLUMNS)
-    assert frame["seeds"].tolist() == [3]  # the link follows the latest configuration
+    assert frame[["seeds", "override", "status"]].values.tolist() == [[8, "", "current"], [3, "seeds=3", "current"]]
+    eng = ev.open_evidence(f"sqlite:///{db}", FIXTURE)
+    assert set(ev.verdicts(eng, "tinya2024")["config_hash"]) == {digest}  # the annotated evidence stays
 
 
 def test_cli_errors_are_one_line(tmp_path):
@@ -226,38 +250,45 @@ def test_aggregate_handles_inf_and_nan():
 # -- queries for the matrix and the atlas ------------------------------------------------
 
 
-def test_verdicts_cells_and_contradicted_claims(stored):
+def test_verdicts_cells_and_claims(stored):
     eng, _, _ = stored
     v = ev.verdicts(eng)
     assert list(v.columns) == list(ev.VERDICT_COLUMNS)
-    assert set(v["variant"]) == {"published", "realistic"}
-    cells = evidence_cells(eng)
+    assert set(v["variant"]) == set(ev_variants())
+    # each variant is read at its horizon: published at the long run, the others at their length
+    runs = ev.runs_frame(eng).set_index(["paper", "setup", "variant"])["iterations"]
+    for r in v.itertuples(index=False):
+        want = 1000 if r.variant == "published" else runs[(r.paper, r.setup, r.variant)]
+        assert r.horizon == want
+    cells = _cells(eng)
     assert not any(k[0] == "nosetup2022" for k in cells)  # no setup: absent
     for (paper, d), cell in cells.items():
-        assert set(cell) <= {"published", "realistic"} and set(cell.values()) <= set(CELL_VALUES)
+        assert set(cell) <= {"published", "realistic"} and set(cell.values()) <= set(COMBINED)
         sub = v[(v["paper"] == paper) & (v["definition"] == d)]
         for variant, value in cell.items():
             assert value == combine_verdicts(sub[sub["variant"] == variant]["verdict"])
-    # the coin collapses onto one outcome as published (median variance ratio 0)
+    # the coin collapses onto one outcome as published (every seed absorbs within 16 iterations)
     coin = v[(v["setup"] == "coin-replace") & (v["definition"] == "collapsing-variance")]
     assert coin.set_index("variant").loc["published", "verdict"] == "collapse"
-    paper = _papers(eng)["tinya2024"]
-    found = contradicted_claims(eng, paper)
-    assert [(c.claim, c.setup, c.verdict) for c in found] == [("variance-survives", "coin-replace", "collapse")]
-    assert combine_verdicts(["collapse", "no-collapse", "not-measured"]) == "mixed"
-    assert combine_verdicts(["not-measured"]) == "not-measured"
-    assert combine_verdicts(["no-collapse", "not-measured"]) == "no-collapse"
+    papers = list(_papers(eng).values())
+    judged = {(a.paper, a.claim): a for a in load_verdicts(eng, papers).claims(papers)}
+    shrinks, survives = judged[("tinya2024", "support-shrinks")], judged[("tinya2024", "variance-survives")]
+    assert (shrinks.reproduction, shrinks.contradiction) == ("reproduced", "")
+    assert (survives.reproduction, survives.contradiction, survives.disagreeing) == (
+        "not reproduced", "contradicted", ("coin-replace",))  # a same-model setup disagrees
+    assert survives.under_realistic == "not applicable"  # the realistic rerun says nothing of it
     traj = ev.trajectories(eng, "tinyb2023", "entropy")
-    assert set(traj["variant"]) == {"published", "realistic"} and set(traj["iteration"]) == {1, 2, 3, 4}
+    assert set(traj["variant"]) == set(ev_variants()) and set(traj["iteration"]) == {1, 2, 3, 4}
 
 
 def test_missing_runs_cheapest_first(stored):
     eng, _, _ = stored
     papers = list(_papers(eng).values())
     d = ev.realistic_defaults(FIXTURE)
-    assert ev.missing_runs(eng, papers, defaults=d) == []
-    missing = ev.missing_runs(eng, papers, seeds=2, defaults=d)
-    assert len(missing) == 6 and [m.cost for m in missing] == sorted(m.cost for m in missing)
+    assert ev.missing_runs(eng, ev.plan(papers, defaults=d)) == []
+    missing = ev.missing_runs(eng, ev.plan(papers, seeds=2, defaults=d))
+    assert len(missing) == 9 and [m.cost for m in missing] == sorted(m.cost for m in missing)
+    assert {m.override for m in missing} == {"seeds=2"}
 
 
 # -- the position paper's Figure 4 claim -------------------------------------------------
@@ -317,14 +348,14 @@ def test_sigkill_inside_the_write_transaction_leaves_nothing(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
-    for table in ("evidence_run", "evidence_link", "evidence_aggregate", "evidence_profile", "evidence_frame"):
+    for table in ("evidence_run", "evidence_link", "evidence_aggregate", "evidence_verdict", "evidence_frame"):
         assert _count(db, table) == 0, table
     # the next call completes the work (and the killed writer's lock is gone)
     done = subprocess.run(_cli("--quiet", "rerun", "tinyb2023", "--format", "json"), cwd=REPO, env=_env(db),
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert [o["status"] for o in json.loads(done.stdout)] == ["computed", "cached"]
-    assert _count(db, "evidence_run") == 1 and _count(db, "evidence_link") == 2
+    assert [o["status"] for o in json.loads(done.stdout)] == ["computed", "cached", "cached"]
+    assert _count(db, "evidence_run") == 1 and _count(db, "evidence_link") == 3
 
 
 def test_two_concurrent_reruns_on_one_sqlite_file(tmp_path):
@@ -337,12 +368,12 @@ def test_two_concurrent_reruns_on_one_sqlite_file(tmp_path):
     statuses = sorted(o["status"] for out, _ in results for o in json.loads(out))
     # one process computed and stored; the other either found it stored (cached) or computed
     # it too and found it stored inside its write transaction (exists)
-    assert statuses.count("computed") >= 1 and len(statuses) == 4
+    assert statuses.count("computed") >= 1 and len(statuses) == 6
     con = sqlite3.connect(db)
     assert con.execute("pragma integrity_check").fetchone()[0] == "ok"
     assert con.execute("select count(*) from evidence_run").fetchone()[0] == 1
-    assert con.execute("select count(*) from evidence_link").fetchone()[0] == 2
-    assert con.execute("select count(*) from evidence_profile").fetchone()[0] == len(DEFINITIONS)
+    assert con.execute("select count(*) from evidence_link").fetchone()[0] == 3
+    assert con.execute("select count(*) from evidence_verdict").fetchone()[0] == 2 * len(DEFINITIONS)
     con.close()
 
 
@@ -364,7 +395,7 @@ def test_matrix_evidence_overlay_csv_json_table_chart_and_show(stored):
     rows = {r["key"]: r for r in csv.DictReader(io.StringIO(res.output))}
     assert list(rows["tinya2024"])[-16:] == evidence_columns()
     eng = ev.open_evidence(f"sqlite:///{db}", FIXTURE)
-    cells = evidence_cells(eng)
+    cells = _cells(eng)
     for key, row in rows.items():
         for d in DEFINITIONS:
             for variant in ("published", "realistic"):
@@ -391,15 +422,20 @@ def test_matrix_evidence_overlay_csv_json_table_chart_and_show(stored):
     assert "collapsing-variance:published" not in text  # not as separate columns
     # the chart marks the evidence: a compact code per cell and an extra text layer
     recs = {(r["key"], r["definition"]): r for r in cell_records(m)}
-    code = {"collapse": "C", "no-collapse": "N", "mixed": "M", "not-measured": "?"}
+    code = {"collapse": "C", "no-collapse": "N", "mixed": "M", "inconclusive": "?", "not-measured": "·"}
     assert recs[("tinya2024", "collapsing-variance")]["evidence"] == f"{code[pub]}>{code[real]}"
     assert recs[("nosetup2022", "tail-disappearance")]["evidence"] == ""
     assert "evidence" in json.dumps(matrix_spec(m))
     shown = runner.invoke(main, [*args, "show", "tinya2024"])
     assert shown.exit_code == 0, shown.output
-    assert "claims the rerun contradicts:" in shown.output
-    assert "variance-survives: claims collapsing-variance -> no-collapse; setup coin-replace" in shown.output
-    assert "contradicts: none" in runner.invoke(main, [*args, "show", "tinyb2023"]).output
+    assert "variance-survives: not reproduced [contradicted: coin-replace]" in shown.output
+    assert "support-shrinks: reproduced; realistic: " in shown.output
+    doc = json.loads(runner.invoke(main, [*args, "show", "tinya2024", "--format", "json"]).output)
+    assert doc["paper"]["key"] == "tinya2024" and {c["claim"] for c in doc["claims"]} == {
+        "support-shrinks", "variance-survives"}
+    assert {(r["setup"], r["variant"]) for r in doc["verdicts"]} == {
+        (s, v) for s in ("coin-replace", "gauss-mix") for v in ev_variants()}
+    assert "contradicted" not in runner.invoke(main, [*args, "show", "tinyb2023"]).output
 
 
 # -- stale links: the setup changed since its run ----------------------------------------------
@@ -428,10 +464,10 @@ def test_links_to_a_changed_setup_are_stale_until_rerun(stored, tmp_path):
         return {r["key"]: r for r in csv.DictReader(io.StringIO(res.output))}
 
     before = matrix_rows()
-    assert before["tinyb2023"]["collapsing-variance:published"] in CELL_VALUES
-    assert before["tinyb2023"]["collapsing-variance:realistic"] in CELL_VALUES
+    assert before["tinyb2023"]["collapsing-variance:published"] in COMBINED
+    assert before["tinyb2023"]["collapsing-variance:realistic"] in COMBINED
     # tinyb's only setup now replaces instead of accumulating (its realistic variant is unchanged:
-    # policy accumulate from realism.yaml, 4 iterations)
+    # policy accumulate from realism.yaml, 4 iterations; its control now replaces too)
     paper = copy / "papers" / "tinyb2023.yaml"
     paper.write_text(paper.read_text().replace("    policy: accumulate\n", "    policy: replace\n"))
     after = matrix_rows()
@@ -442,6 +478,7 @@ def test_links_to_a_changed_setup_are_stale_until_rerun(stored, tmp_path):
     states = ev.link_states(eng)
     assert states[("tinyb2023", "dice-accumulate", "published")][1] == "stale"
     assert states[("tinyb2023", "dice-accumulate", "realistic")][1] == "current"
+    assert states[("tinyb2023", "dice-accumulate", "control")][1] == "stale"
     assert {s for k, (_, s) in states.items() if k[0] == "tinya2024"} == {"current"}
     assert set(ev.verdicts(eng, "tinyb2023")["variant"]) == {"realistic"}
     assert set(ev.trajectories(eng, "tinyb2023")["variant"]) == {"realistic"}
@@ -450,9 +487,9 @@ def test_links_to_a_changed_setup_are_stale_until_rerun(stored, tmp_path):
     assert listed.exit_code == 0 and "stale: rerun" in listed.output, listed.output
     listed = runner.invoke(main, [*args, "runs", "--paper", "tinyb2023", "--format", "csv"])
     assert pd.read_csv(io.StringIO(listed.output)).set_index("variant")["status"].to_dict() == {
-        "published": "stale", "realistic": "current"}
+        "published": "stale", "realistic": "current", "control": "stale"}
     full = ev.runs_frame(eng, paper="tinyb2023", include_stale=True).set_index("variant")["status"].to_dict()
-    assert full == {"published": "stale", "realistic": "current"}
+    assert full == {"published": "stale", "realistic": "current", "control": "stale"}
     shown = runner.invoke(main, [*args, "show", "tinyb2023"])
     assert "dice-accumulate (published, run" in shown.output and "stale: rerun" in shown.output, shown.output
     # a change to the realistic defaults makes the realistic links stale (realism.yaml: 5 -> 3)
@@ -466,29 +503,39 @@ def test_links_to_a_changed_setup_are_stale_until_rerun(stored, tmp_path):
     real = prov.code_version()
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(prov, "code_version", lambda: real + "-edited")
-        assert evidence_cells(eng) == {}
+        assert _cells(eng) == {}
         assert {s for _, s in ev.link_states(eng).values()} == {"stale"}
     # rerunning the changed paper makes its evidence current again (and only it is recomputed)
     done = runner.invoke(main, [*args, "--quiet", "rerun", "tinyb2023", "--format", "json"])
     assert done.exit_code == 0, done.output
-    assert [o["status"] for o in json.loads(done.output)] == ["computed", "computed"]
+    assert [o["status"] for o in json.loads(done.output)] == ["computed", "computed", "computed"]
     fresh = matrix_rows()["tinyb2023"]
-    assert fresh["collapsing-variance:published"] in CELL_VALUES
-    assert fresh["collapsing-variance:realistic"] in CELL_VALUES
+    assert fresh["collapsing-variance:published"] in COMBINED
+    assert fresh["collapsing-variance:realistic"] in COMBINED
 
 
-def test_rerun_seeds_override_is_not_stale(tmp_path):
-    """``mcatlas rerun --seeds S`` answers the setup's question with other seeds: current."""
+def test_rerun_seeds_override_is_exploratory(tmp_path):
+    """``mcatlas rerun --seeds S`` is stored and linked apart: it never becomes the evidence of
+    the setup as annotated, and ``show --overrides`` lists it."""
     db = tmp_path / "s.db"
     eng = ev.open_evidence(f"sqlite:///{db}", FIXTURE)
     papers = [_papers(eng)["tinyb2023"]]
-    outcomes = ev.rerun(eng, papers, seeds=2, defaults=ev.realistic_defaults(FIXTURE))
-    assert [o.status for o in outcomes] == ["computed", "cached"]
+    outcomes = ev.rerun(eng, ev.plan(papers, seeds=2, defaults=ev.realistic_defaults(FIXTURE)))
+    assert [(o.status, o.planned.override) for o in outcomes] == [("computed", "seeds=2")] + [("cached", "seeds=2")] * 2
     assert outcomes[1].wall_time == 0.0  # cached: nothing ran, no seconds reported
-    assert {s for _, s in ev.link_states(eng).values()} == {"current"}
-    assert set(evidence_cells(eng)) == {("tinyb2023", d) for d in DEFINITIONS}
-    res = CliRunner().invoke(main, ["--annotations", str(FIXTURE), "--db", f"sqlite:///{db}", "rerun",
-                                    "tinyb2023", "--seeds", "2"])
+    assert ev.link_states(eng) == {}  # no annotated evidence
+    assert {s for _, s in ev.override_states(eng).values()} == {"current"}
+    assert _cells(eng) == {} and ev.verdicts(eng).empty
+    assert set(ev.verdicts(eng, overrides=True)["override"]) == {"seeds=2"}
+    args = ["--annotations", str(FIXTURE), "--db", f"sqlite:///{db}"]
+    res = CliRunner().invoke(main, [*args, "rerun", "tinyb2023", "--seeds", "2"])
     assert res.exit_code == 0, res.output
     rows = [ln for ln in res.output.splitlines() if "cached (answered" in ln]
-    assert len(rows) == 2 and all(" - " in ln or "│ -" in ln for ln in rows), res.output
+    assert len(rows) == 3 and all("seeds=2" in ln for ln in rows), res.output
+    shown = CliRunner().invoke(main, [*args, "show", "tinyb2023", "--overrides"])
+    assert "exploratory reruns (overrides; not the setup's evidence):" in shown.output
+    assert "dice-accumulate (published, seeds=2) collapsing-variance:" in shown.output
+    # the annotated rerun afterwards is its own run, and the override stays apart
+    ev.rerun(eng, ev.plan(papers, defaults=ev.realistic_defaults(FIXTURE)))
+    assert {s for _, s in ev.link_states(eng).values()} == {"current"}
+    assert len(set(ev.verdicts(eng, overrides=True)["config_hash"])) == 2

@@ -26,10 +26,10 @@ from pathlib import Path
 import pytest
 
 from metaanalysis import evidence as ev
-from metaanalysis.analysis.claims import contradicted_claims
+from metaanalysis.analysis.frames import load_verdicts
 from metaanalysis.analysis.matrix import evidence_cells
 from metaanalysis.annotations.validation import validate_directory
-from metaanalysis.present.text import evidence_text
+from metaanalysis.present.text import evidence_document, evidence_text
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE = REPO / "tests" / "fixtures" / "evidence" / "annotations"
@@ -94,7 +94,7 @@ def stored(tmp_path_factory):
     from metaanalysis.store.index import read_papers
 
     papers = read_papers(eng)
-    outcomes = ev.rerun(eng, papers, defaults=ev.realistic_defaults(root))
+    outcomes = ev.rerun(eng, ev.plan(papers, defaults=ev.realistic_defaults(root)))
     return eng, root, outcomes
 
 
@@ -140,14 +140,16 @@ def test_verdicts_have_one_scaling_row_per_sweep_setup(stored):
 
 def test_matrix_cells_and_contradictions_see_the_sweep(stored):
     eng, root, _ = stored
-    cells = evidence_cells(eng)
-    # linreg (no-collapse) and gauss-replace (collapse) disagree: mixed across the paper's setups
-    assert cells[("sweep2025", "scaling-law-change")]["published"] == "mixed"
     from metaanalysis.store.index import read_papers
 
     paper = read_papers(eng, ["sweep2025"])[0]
-    assert contradicted_claims(eng, paper) == []  # the claimed collapse is reproduced
-    assert "gauss-replace (published" in evidence_text(eng, paper)
+    evidence = load_verdicts(eng, [paper])
+    cells = evidence_cells(evidence.verdicts)
+    # linreg (no-collapse) and gauss-replace (collapse) disagree: mixed across the paper's setups
+    assert cells[("sweep2025", "scaling-law-change")]["published"] == "mixed"
+    [claim] = evidence.claims([paper])
+    assert (claim.claim, claim.reproduction, claim.contradiction) == ("law-changes", "reproduced", "")
+    assert "gauss-replace (published" in evidence_text(evidence_document(eng, paper), paper.key)
 
 
 def test_changed_sweep_is_incomplete_until_rerun(stored, tmp_path):
@@ -157,7 +159,7 @@ def test_changed_sweep_is_incomplete_until_rerun(stored, tmp_path):
     eng = ev.open_evidence(f"sqlite:///{tmp_path / 'ev.db'}", local)
     from metaanalysis.store.index import read_papers
 
-    ev.rerun(eng, read_papers(eng), setups=["linreg-accumulate"], variants=("published",))
+    ev.rerun(eng, ev.plan(read_papers(eng), setups=["linreg-accumulate"], variants=("published",)))
     assert "linreg-accumulate" in set(ev.verdicts(eng, "sweep2025")["setup"])
     path = local / "papers" / "sweep2025.yaml"
     path.write_text(PAPER.replace("SWEEP", "[100, 300, 1000, 2000]"), encoding="utf-8")
@@ -168,9 +170,10 @@ def test_changed_sweep_is_incomplete_until_rerun(stored, tmp_path):
     assert "linreg-accumulate" not in set(frame["setup"])  # n = 2000 not stored yet
     assert "linreg-accumulate@n=3000" not in set(frame["setup"])  # orphaned: no longer swept
     assert ev.link_states(eng, "sweep2025")[("sweep2025", "linreg-accumulate@n=3000", "published")][1] == "orphaned"
-    missing = ev.missing_runs(eng, read_papers(eng), setups=["linreg-accumulate"], variants=("published",))
+    planned = ev.plan(read_papers(eng), setups=["linreg-accumulate"], variants=("published",))
+    missing = ev.missing_runs(eng, planned)
     assert [m.setup for m in missing] == ["linreg-accumulate@n=2000"]
-    ev.rerun(eng, read_papers(eng), setups=["linreg-accumulate"], variants=("published",))
+    ev.rerun(eng, missing)
     assert "linreg-accumulate" in set(ev.verdicts(eng, "sweep2025")["setup"])
 
 

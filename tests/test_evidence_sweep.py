@@ -196,7 +196,7 @@ def test_sweep_killed_midway_resumes_without_duplicates(tmp_path):
     con = sqlite3.connect(db)
     assert con.execute("pragma integrity_check").fetchone()[0] == "ok"
     # every stored run is complete: profile and frame for each, aggregates for every iteration
-    assert con.execute("select count(*) from evidence_profile").fetchone()[0] == 12 * 8
+    assert con.execute("select count(*) from evidence_verdict").fetchone()[0] == 12 * 8 * 2
     assert con.execute("select count(*) from evidence_frame").fetchone()[0] == 12
     per_run = con.execute("select count(distinct iteration) from evidence_aggregate group by config_hash").fetchall()
     assert [r[0] for r in per_run] == [60] * 12

@@ -13,5 +13,5 @@ __getattr__, __dir__, __all__ = facade(__name__, {
     ".claims": ["contradicted_claims"],
     ".synthesis": ["conclusion_checks", "synthesis_table", "verdicts_by_policy"],
     ".pooling": ["log_risk_ratio", "pool", "pooled_by_policy"],
-    ".absorption": ["figure4_test", "position_paper_absorption"],
+    ".absorption": ["figure4_test", "stored_absorption"],
 })

@@ -39,8 +39,7 @@ paper's setups at n = 30: identical times in all 30 seeds). A step reported ``fl
 then means the extra categories added no measurable time for those seeds, not noise.
 
 Inputs are (label, configuration, frame) triples, from the store
-(:func:`position_paper_absorption` reads the published runs of the position paper's discrete
-replace setups) or from anywhere else.
+(:func:`stored_absorption` reads the current runs of a paper's discrete setups) or from anywhere else.
 """
 
 from __future__ import annotations
@@ -181,15 +180,20 @@ def figure4_test(table: "pd.DataFrame") -> dict[str, Any]:
     return result
 
 
-def position_paper_absorption(
-    eng: Any, paper: str = POSITION_PAPER, variant: str = "published"
+def stored_absorption(
+    eng: Any, paper: str = POSITION_PAPER, variant: str = "published", setups: Iterable[str] | None = None,
 ) -> tuple["pd.DataFrame", dict[str, Any]]:
-    """:func:`absorption_table` and :func:`figure4_test` of a paper's stored runs of
-    ``discrete`` setups under ``replace`` (by default the position paper's, as published)."""
+    """:func:`absorption_table` and :func:`figure4_test` of a paper's current stored runs of
+    ``discrete`` setups of one variant (by default the position paper's, as published; all its
+    discrete setups under ``replace``, or the named ``setups`` whatever their policy)."""
     from metaanalysis.evidence import read as ev
 
     runs = ev.runs_frame(eng, paper=paper)
-    runs = runs[(runs["variant"] == variant) & (runs["simulator"] == "discrete") & (runs["policy"] == "replace")]
+    runs = runs[(runs["variant"] == variant) & (runs["simulator"] == "discrete")]
+    if setups is None:
+        runs = runs[runs["policy"] == "replace"]
+    else:
+        runs = runs[runs["setup"].isin(list(setups))]
     items = []
     for r in runs.itertuples(index=False):
         frame = ev.load_frame(eng, r.config_hash)
@@ -202,4 +206,4 @@ def position_paper_absorption(
 
 
 __all__ = ["ABSORPTION_COLUMNS", "absorption_table", "absorption_times", "figure4_test",
-           "position_paper_absorption"]
+           "stored_absorption"]

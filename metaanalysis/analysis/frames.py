@@ -17,16 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
+from simulators.vocabulary import VARIANTS
+
 from .pooling import log_risk_ratio
-
-#: the two ways a setup is re-executed
-VARIANTS: tuple[str, ...] = ("published", "realistic")
-
 
 #: columns of the evidence frames (extra columns are allowed and passed through)
 VERDICT_COLUMNS: tuple[str, ...] = (
     "paper", "setup", "variant", "policy", "definition", "verdict", "statistic", "ci_low", "ci_high",
-    "iteration", "reason", "config_hash",
+    "iteration", "stability", "seeds_needed", "iterations_needed", "reason", "config_hash",
 )
 
 
@@ -116,12 +114,15 @@ class Evidence:
     ``trajectories``  :data:`TRAJECTORY_COLUMNS`: per-iteration mean and CI across seeds
     ``effects``       :data:`EFFECT_COLUMNS`: the forest plot's per-setup effect (:func:`log_risk_ratio`)
     ``runs``          :data:`RUN_COLUMNS`: one row per stored run; ``provenance`` a dict
+    ``laws``          the tests of claims that state a law
+                      (:func:`metaanalysis.analysis.laws.law_results`)
     """
 
     verdicts: Any = None
     trajectories: Any = None
     effects: Any = None
     runs: Any = None
+    laws: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.verdicts = _frame(self.verdicts, VERDICT_COLUMNS)
@@ -143,7 +144,14 @@ class Evidence:
             name: f[f["paper"] == key] for name, f in
             (("verdicts", self.verdicts), ("trajectories", self.trajectories),
              ("effects", self.effects), ("runs", self.runs))
-        })
+        }, laws={k: v for k, v in self.laws.items() if k[0] == key})
+
+    def claims(self, papers: Sequence[Any]) -> list[Any]:
+        """The papers' claims judged against this evidence
+        (:func:`metaanalysis.analysis.claims.assess_claims`: the one judgement every view shows)."""
+        from .claims import assess_claims
+
+        return assess_claims(papers, self.verdicts, self.laws)
 
 
 @dataclass
@@ -196,23 +204,25 @@ def evidence_from_runs(runs: Iterable[RunEvidence]) -> Evidence:
     )
 
 
-def load_evidence(eng: Any, papers: Sequence[Any]) -> Any:
-    """The stored evidence of the papers' current setups (empty when there is none)."""
+def _current_runs(eng: Any, papers: Sequence[Any]) -> Any:
+    """The stored runs of the papers' current setups (:func:`metaanalysis.evidence.read.runs_frame`)."""
+    from metaanalysis.evidence import planning as rr
+    from metaanalysis.evidence import read as ev
+
+    # a sweep setup (sweep_n) stands for one run per n, linked as NAME@n=N (metaanalysis.evidence.reruns)
+    current = {(p.key, name) for p in papers for s in p.setups for name, _ in rr.setup_runs(s)}
+    runs = ev.runs_frame(eng, paper=papers[0].key if len(papers) == 1 else None)
+    return runs[[(p, s) in current for p, s in zip(runs["paper"], runs["setup"])]].reset_index(drop=True)
+
+
+def _verdicts_of(eng: Any, runs: Any, papers: Sequence[Any]) -> Any:
     import pandas as pd
 
     from metaanalysis.evidence import planning as rr
     from metaanalysis.evidence import read as ev
 
-    if eng is None:
-        return Evidence.empty()
-    # a sweep setup (sweep_n) stands for one run per n, linked as NAME@n=N (metaanalysis.evidence.reruns)
-    current = {(p.key, name) for p in papers for s in p.setups for name, _ in rr.setup_runs(s)}
-    runs = ev.runs_frame(eng)
-    runs = runs[[(p, s) in current for p, s in zip(runs["paper"], runs["setup"])]].reset_index(drop=True)
-    if runs.empty:
-        return Evidence.empty()
+    all_verdicts = ev.verdicts(eng, papers[0].key if len(papers) == 1 else None)
     ident = runs[["paper", "setup", "variant", "policy", "config_hash"]]
-    all_verdicts = ev.verdicts(eng)
     verdicts = all_verdicts.merge(ident, on=["paper", "setup", "variant", "config_hash"], how="inner")
     # a complete sweep's scaling-law-change row is under the setup's own name and is no run of
     # its own: it takes the policy of its runs
@@ -222,6 +232,35 @@ def load_evidence(eng: Any, papers: Sequence[Any]) -> Any:
     sweep_rows = all_verdicts.merge(swept, on=["paper", "setup", "variant"], how="inner")
     if not sweep_rows.empty:
         verdicts = pd.concat([verdicts, sweep_rows], ignore_index=True)
+    return verdicts
+
+
+def load_verdicts(eng: Any, papers: Sequence[Any]) -> Evidence:
+    """The verdicts and law tests of the papers' current setups, without trajectories and
+    effects (what ``show`` and ``matrix --evidence`` need)."""
+    from .laws import law_results
+
+    if eng is None or not papers:
+        return Evidence.empty()
+    runs = _current_runs(eng, papers)
+    if runs.empty:
+        return Evidence.empty()
+    return Evidence(verdicts=_verdicts_of(eng, runs, papers), laws=law_results(eng, papers))
+
+
+def load_evidence(eng: Any, papers: Sequence[Any]) -> Any:
+    """The stored evidence of the papers' current setups (empty when there is none)."""
+    import pandas as pd
+
+    from metaanalysis.evidence import read as ev
+
+    from .laws import law_results
+
+    if eng is None or not papers:
+        return Evidence.empty()
+    runs = _current_runs(eng, papers)
+    if runs.empty:
+        return Evidence.empty()
     trajectories, effects, run_rows = [], [], []
     frames_cache: dict[str, Any] = {}
     for r in runs.itertuples(index=False):
@@ -237,15 +276,16 @@ def load_evidence(eng: Any, papers: Sequence[Any]) -> Any:
         run_rows.append({**key, "run_id": r.config_hash, "simulator": r.simulator, "seeds": r.seeds,
                          "iterations": r.iterations, "provenance": ev.run_provenance(eng, r.config_hash) or {}})
     return Evidence(
-        verdicts=verdicts,
+        verdicts=_verdicts_of(eng, runs, papers),
         trajectories=pd.concat(trajectories, ignore_index=True) if trajectories else None,
         effects=effects or None,
         runs=run_rows,
+        laws=law_results(eng, papers),
     )
 
 
 __all__ = [
     "EFFECT_COLUMNS", "Evidence", "RUN_COLUMNS", "RunEvidence", "TRAJECTORY_COLUMNS", "VARIANTS",
-    "VERDICT_COLUMNS", "evidence_from_runs", "link_label", "load_evidence", "run_key",
+    "VERDICT_COLUMNS", "evidence_from_runs", "link_label", "load_evidence", "load_verdicts", "run_key",
     "trajectory_summary", "unique_runs",
 ]

@@ -28,8 +28,9 @@ from simulators.vocabulary import DEFINITION_FAMILIES, DEFINITIONS, FAMILIES, US
 
 if TYPE_CHECKING:
     import pandas as pd
-    from sqlalchemy.engine import Engine
 
+#: the variants the evidence overlay shows (the control rerun is read per claim, not per cell)
+OVERLAY_VARIANTS: tuple[str, ...] = ("published", "realistic")
 #: the first three CSV/JSON columns, before the definition ids
 ID_COLUMNS: tuple[str, ...] = ("key", "label", "explicit_definition")
 #: the one-letter marks of the terminal table and the chart
@@ -49,7 +50,7 @@ ABBREV: dict[str, str] = {
 
 def evidence_columns() -> list[str]:
     """The column names the evidence overlay adds: ``D:published``, ``D:realistic`` per D."""
-    return [f"{d}:{kind}" for d in DEFINITIONS for kind in ("published", "realistic")]
+    return [f"{d}:{kind}" for d in DEFINITIONS for kind in OVERLAY_VARIANTS]
 
 
 @dataclass
@@ -149,55 +150,23 @@ def build_matrix(papers: Iterable[Any]) -> Matrix:
 
 # -- the evidence overlay ------------------------------------------------------------------
 
-#: what a matrix evidence cell can say (besides absent: no setup with a stored run)
-CELL_VALUES: tuple[str, ...] = ("collapse", "no-collapse", "mixed", "not-measured")
+def evidence_cells(verdicts: "pd.DataFrame") -> dict[tuple[str, str], dict[str, str]]:
+    """``{(paper, definition): {"published": v, "realistic": v}}`` from the verdicts of the
+    papers' current setups (:func:`metaanalysis.analysis.frames.load_verdicts`).
 
-
-def combine_verdicts(values: Iterable[str]) -> str:
-    """One cell from the verdicts of several setups for one definition.
-
-    Measured verdicts (collapse / no-collapse) that all agree give that verdict; disagreeing ones
-    give ``mixed``; if no setup measured the definition, ``not-measured``.
+    ``v`` is :func:`metaanalysis.analysis.claims.combine_verdicts` over the paper's setups that
+    have a run of that variant (every setup measures every definition it can, so every setup of
+    the paper counts, not only those that reproduce a claim about the definition). A variant key
+    is absent when no setup of the paper has one; a (paper, definition) key is absent when
+    neither variant has one.
     """
-    measured = {v for v in values if v in ("collapse", "no-collapse")}
-    if not measured:
-        return "not-measured"
-    return measured.pop() if len(measured) == 1 else "mixed"
+    from .claims import combine_verdicts
 
-
-def evidence_cells(
-    eng: Engine,
-    frame: "pd.DataFrame | None" = None,
-    *,
-    defaults: Mapping[str, Any] | None = None,
-) -> dict[tuple[str, str], dict[str, str]]:
-    """``{(paper, definition): {"published": v, "realistic": v}}`` over the papers' *current*
-    links: setups no longer in the annotations, and links whose configuration no longer matches
-    the setup as written now (stale, :func:`link_states`), are left out.
-
-    ``v`` is :func:`combine_verdicts` over the paper's setups that have a current stored run of
-    that variant (every setup measures every definition it can, so every setup of the paper
-    counts, not only those that reproduce a claim about the definition). A variant key is absent
-    when no setup of the paper has one; a (paper, definition) key is absent when neither variant
-    has one. A ``frame`` given (rows of :func:`verdicts`) is filtered the same way.
-    """
-    from metaanalysis.evidence.links import current_links, sweep_links
-    from metaanalysis.evidence.read import verdicts
-    from metaanalysis.evidence.tables import has_evidence
-
-    if not has_evidence(eng):
-        return {}
-    current = current_links(eng, defaults=defaults)
-    current.update({(sw.paper, sw.setup, sw.variant): sw.digest
-                    for sw in sweep_links(eng, defaults=defaults, current=current)})
-    frame = verdicts(eng, defaults=defaults) if frame is None else frame
     cells: dict[tuple[str, str], dict[str, str]] = {}
-    if frame.empty:
+    if verdicts is None or verdicts.empty:
         return cells
-    keep = [current.get((p, s, v)) == h
-            for p, s, v, h in zip(frame["paper"], frame["setup"], frame["variant"], frame["config_hash"])]
-    frame = frame[keep]
-    for (paper, definition, variant), group in frame.groupby(["paper", "definition", "variant"], sort=False):
+    shown = verdicts[verdicts["variant"].isin(OVERLAY_VARIANTS)]
+    for (paper, definition, variant), group in shown.groupby(["paper", "definition", "variant"], sort=False):
         cells.setdefault((paper, definition), {})[variant] = combine_verdicts(group["verdict"])
     return cells
 
@@ -206,16 +175,15 @@ def apply_evidence(matrix: Any, cells: Mapping[tuple[str, str], Mapping[str, str
     """Add the evidence overlay to a :class:`metaanalysis.analysis.matrix.Matrix` (in place; returned).
 
     Extra columns ``D:published`` and ``D:realistic`` for every definition D
-    (:func:`metaanalysis.analysis.matrix.evidence_columns`), each ``collapse``, ``no-collapse``,
-    ``mixed``, ``not-measured`` or ``""`` (no setup with a stored run of that variant).
+    (:func:`metaanalysis.analysis.matrix.evidence_columns`), each a value of
+    :data:`metaanalysis.analysis.claims.COMBINED` or ``""`` (no setup with a stored run of that
+    variant).
     """
-    from metaanalysis.evidence.tables import VARIANTS
-
     cols = evidence_columns()
     matrix.extra_columns = [*[c for c in matrix.extra_columns if c not in cols], *cols]
     for row in matrix.rows:
         for d in DEFINITIONS:
             cell = cells.get((row.key, d), {})
-            for variant in VARIANTS:
+            for variant in OVERLAY_VARIANTS:
                 row.extra[f"{d}:{variant}"] = cell.get(variant, "")
     return matrix

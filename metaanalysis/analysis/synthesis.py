@@ -17,9 +17,16 @@ The synthesis table (:func:`synthesis_table`, ``mcatlas synthesis``), one row pe
     ``support``               share of claims that report collapse, a ``mixed`` claim counting
                               one half: (collapse + mixed / 2) / claims; ``weighted_support`` the
                               weighted analogue. Empty (NaN) without claims.
-    ``<variant>_<verdict>``   number of setups whose collapse profile, re-executed as published
-                              (or under realistic conditions), gives that verdict for the
-                              definition.
+    ``<variant>_<verdict>``   number of distinct runs whose verdict on the definition,
+                              re-executed as published (realistic, control), is that verdict.
+    ``inconclusive_share``    of those runs' verdicts that measure the definition (all but
+                              ``not-measured``, every variant), the share that is inconclusive.
+    ``<reproduction>``        claims per reproduction status (``reproduced``, ``not_reproduced``,
+                              ``reproduction_inconclusive``, ``untested``) and, of the reproduced
+                              ones, per status under realistic conditions (``survives``,
+                              ``does_not_survive``, ``realistic_inconclusive``); from
+                              :func:`metaanalysis.analysis.claims.assess_claims`, the judgement
+                              every view shows.
 :func:`verdicts_by_policy` breaks the verdicts down by the data policy of the run, which is what
 makes the position paper's conclusions (Schaeffer et al., arXiv 2503.03150: population risk does
 not diverge when data accumulate; tail loss and scaling-law shifts still matter) checkable rather
@@ -42,14 +49,16 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from simulators.vocabulary import (
     CLAIM_OUTCOMES,
+    CONCLUSIVE,
     DEFINITION_FAMILIES,
     DEFINITIONS,
     POLICIES,
+    VARIANTS,
     VERDICTS,
 )
 
 from .absorption import POSITION_PAPER
-from .frames import VARIANTS, VERDICT_COLUMNS, _frame, unique_runs
+from .frames import VERDICT_COLUMNS, _frame, unique_runs
 
 
 def claim_rows(papers: Iterable[Any], weights: Mapping[Any, float | None]) -> list[dict[str, Any]]:
@@ -75,15 +84,23 @@ def _support(collapse: float, mixed: float, total: float) -> float:
 
 
 def synthesis_table(papers: Iterable[Any], weights: Mapping[Any, float | None], verdicts: Any = None,
-                    checked: Sequence[str] = (POSITION_PAPER,)) -> Any:
+                    checked: Sequence[str] = (POSITION_PAPER,), assessments: Sequence[Any] | None = None) -> Any:
     """The synthesis table (see the module docstring): one row per definition, in vocabulary
     order. ``verdicts``: a frame with at least columns paper, setup, variant, definition,
-    verdict (e.g. ``Evidence.verdicts``), or None. The claims of the papers in ``checked`` (the
-    position paper) are not counted: they are what the table checks, so they must not vote in it;
-    their runs' verdicts still count, since re-executed runs are evidence whoever proposed them."""
+    verdict (e.g. ``Evidence.verdicts``), or None; ``assessments``: the claims judged
+    (``Evidence.claims``, with the law tests), else judged here from ``verdicts`` alone. The
+    claims of the papers in ``checked`` (the position paper) are not counted: they are what the
+    table checks, so they must not vote in it; their runs' verdicts still count, since
+    re-executed runs are evidence whoever proposed them."""
     import pandas as pd
 
+    from .claims import assess_claims
+
+    papers = list(papers)
     claims = [c for c in claim_rows(papers, weights) if c["paper"] not in set(checked)]
+    if assessments is None:
+        assessments = assess_claims(papers, verdicts)
+    judged = [a for a in assessments if a.paper not in set(checked)]
     v = unique_runs(_frame(verdicts, VERDICT_COLUMNS), per=("definition",), within_variant=True)
     rows = []
     for d in DEFINITIONS:
@@ -103,8 +120,23 @@ def synthesis_table(papers: Iterable[Any], weights: Mapping[Any, float | None], 
             sub = vd[vd["variant"] == variant]
             for verdict in VERDICTS:
                 row[f"{variant}_{_col(verdict)}"] = int((sub["verdict"] == verdict).sum())
+        measuring = vd[vd["verdict"] != "not-measured"]
+        row["inconclusive_share"] = (float((measuring["verdict"] == "inconclusive").mean())
+                                     if len(measuring) else math.nan)
+        mine_judged = [a for a in judged if a.definition == d]
+        for status, col in REPRODUCTION_COLUMNS.items():
+            row[col] = sum(1 for a in mine_judged if a.reproduction == status)
+        for status, col in REALISTIC_COLUMNS.items():
+            row[col] = sum(1 for a in mine_judged if a.under_realistic == status)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+#: synthesis columns of the reproduction statuses, and of the statuses under realistic conditions
+REPRODUCTION_COLUMNS: dict[str, str] = {"reproduced": "reproduced", "not reproduced": "not_reproduced",
+                                        "inconclusive": "reproduction_inconclusive", "untested": "untested"}
+REALISTIC_COLUMNS: dict[str, str] = {"survives": "survives", "does not survive": "does_not_survive",
+                                     "inconclusive": "realistic_inconclusive"}
 
 
 def _col(name: str) -> str:
@@ -118,13 +150,13 @@ def verdicts_by_policy(verdicts: Any) -> Any:
 
     v = unique_runs(_frame(verdicts, VERDICT_COLUMNS), per=("definition",), within_variant=True)
     if len(v) == 0:
-        return pd.DataFrame(columns=["definition", "variant", "policy", *[_col(x) for x in VERDICTS], "measured"])
+        return pd.DataFrame(columns=["definition", "variant", "policy", *[_col(x) for x in VERDICTS], "conclusive"])
     counts = (
         v.groupby(["definition", "variant", "policy", "verdict"]).size().unstack("verdict", fill_value=0)
         .reindex(columns=list(VERDICTS), fill_value=0).reset_index()
     )
     counts.columns = [_col(c) if c in VERDICTS else c for c in counts.columns]
-    counts["measured"] = counts["collapse"] + counts["no_collapse"]
+    counts["conclusive"] = counts["collapse"] + counts["no_collapse"]
     order = {d: i for i, d in enumerate(DEFINITIONS)}
     porder = {p: i for i, p in enumerate(POLICIES)}
     counts = counts.sort_values(
@@ -136,58 +168,82 @@ def verdicts_by_policy(verdicts: Any) -> Any:
 
 #: statuses of a conclusion check, and the thresholds behind them (methodology page)
 CHECK_RULES: tuple[tuple[str, str], ...] = (
-    ("claims no collapse", "supported: no measured run collapses; partly contradicted: fewer than half of "
-                           "the measured runs collapse; contradicted: half or more collapse"),
-    ("claims collapse", "supported: half or more of the measured runs collapse; partly supported: at least "
+    ("claims no collapse", "supported: conclusive runs exist and none collapses; partly contradicted: fewer "
+                           "than half of the conclusive runs collapse; contradicted: half or more collapse"),
+    ("claims collapse", "supported: half or more of the conclusive runs collapse; partly supported: at least "
                         "one but fewer than half collapse; contradicted: none collapses"),
     ("mixed claim", "open: the paper claims no direction (e.g. 'deserves study'), so the counts are shown "
                     "and no status is given"),
-    ("any claim", "not-measured: no run with that definition and policy has a collapse or no-collapse verdict"),
+    ("claim stating a law", "judged by the test of the law on the claim's own setups (as for every claim: "
+                            "reproduced -> supported, not reproduced -> contradicted), not by counting runs"),
+    ("any claim", "inconclusive: runs with that definition and policy exist but none is conclusive; "
+                  "not-measured: no run measures it"),
 )
 
 
-def check_status(outcome: str, collapse: int, measured: int) -> str:
-    """The status of a claim with ``outcome`` given ``collapse`` of ``measured`` runs (:data:`CHECK_RULES`)."""
-    if measured == 0:
-        return "not-measured"
+def check_status(outcome: str, collapse: int, conclusive: int, inconclusive: int = 0) -> str:
+    """The status of a claim with ``outcome`` given ``collapse`` of ``conclusive`` runs and
+    ``inconclusive`` others (:data:`CHECK_RULES`)."""
+    if conclusive == 0:
+        return "inconclusive" if inconclusive else "not-measured"
     if outcome == "mixed":
         return "open"
-    share = collapse / measured
+    share = collapse / conclusive
     if outcome == "collapse":
         return "supported" if share >= 0.5 else ("partly supported" if collapse else "contradicted")
     return "supported" if collapse == 0 else ("partly contradicted" if share < 0.5 else "contradicted")
 
 
-def conclusion_checks(verdicts: Any, papers: Iterable[Any] = (), paper: str = POSITION_PAPER) -> list[dict[str, Any]]:
+#: the check status of a claim judged by its law (:func:`metaanalysis.analysis.claims.assess_claims`)
+LAW_CHECK_STATUS: dict[str, str] = {"reproduced": "supported", "not reproduced": "contradicted",
+                                    "inconclusive": "inconclusive", "untested": "not-measured"}
+
+
+def conclusion_checks(verdicts: Any, papers: Iterable[Any] = (), paper: str = POSITION_PAPER,
+                      assessments: Sequence[Any] | None = None) -> list[dict[str, Any]]:
     """The position paper's claims (from its record, ``annotations/papers/KEY.yaml``: statement,
     definition, policy, outcome) checked against the re-executed verdicts.
 
-    For each claim of ``paper`` among ``papers``: the runs of *every* paper's setups (both
-    variants) with the claim's definition and run under the claim's policy, each configuration
-    counted once (:func:`unique_runs`); ``collapse`` and ``measured`` counts (``share`` =
-    collapse / measured) and ``status`` (:func:`check_status`, :data:`CHECK_RULES`). Nothing is
-    assumed: with no verdicts every check is ``not-measured``; without the paper's record there
-    are no checks. The counts are shown beside the status, because a status cannot say *why* runs
-    disagree (look at the runs)."""
+    For each claim of ``paper`` among ``papers``: the runs of *every* paper's setups (every
+    variant) with the claim's definition and run under the claim's policy, each configuration
+    counted once (:func:`unique_runs`); ``collapse``, ``conclusive`` (collapse or no-collapse)
+    and ``inconclusive`` counts (``share`` = collapse / conclusive) and ``status``
+    (:func:`check_status`, :data:`CHECK_RULES`). A claim that states a law is judged by its
+    law's test instead (``assessments``, :func:`metaanalysis.analysis.claims.assess_claims`;
+    :data:`LAW_CHECK_STATUS`), its counts still shown. Nothing is assumed: with no verdicts
+    every check is ``not-measured``; without the paper's record there are no checks. The counts
+    are shown beside the status, because a status cannot say *why* runs disagree (look at the
+    runs)."""
     v = unique_runs(_frame(verdicts, VERDICT_COLUMNS), per=("definition",))
+    judged = {(a.paper, a.claim): a for a in (assessments or [])}
     out = []
     for p in papers:
         if p.key != paper:
             continue
         for c in p.claims:
             sub = v[(v["definition"] == c.definition) & (v["policy"] == c.policy)] if len(v) else v
-            collapse = int((sub["verdict"] == "collapse").sum()) if len(sub) else 0
-            measured = int(sub["verdict"].isin(["collapse", "no-collapse"]).sum()) if len(sub) else 0
+            verdict = sub["verdict"] if len(sub) else []
+            collapse = int((verdict == "collapse").sum()) if len(sub) else 0
+            conclusive = int(verdict.isin(CONCLUSIVE).sum()) if len(sub) else 0
+            inconclusive = int((verdict == "inconclusive").sum()) if len(sub) else 0
+            status = check_status(c.outcome, collapse, conclusive, inconclusive)
+            law = getattr(c, "law", None) or ""
+            reason = ""
+            if law:
+                a = judged.get((p.key, c.id))
+                status = LAW_CHECK_STATUS[a.reproduction] if a is not None else "not-measured"
+                reason = a.reason() if a is not None else "the law's test was not run"
             out.append({"paper": p.key, "claim": c.id, "statement": c.statement, "definition": c.definition,
-                        "policy": c.policy, "outcome": c.outcome, "where": c.where, "collapse": collapse,
-                        "measured": measured, "share": collapse / measured if measured else math.nan,
-                        "status": check_status(c.outcome, collapse, measured),
-                        "runs": sorted(set(sub.loc[sub["verdict"].isin(["collapse", "no-collapse"]), "shared_by"]))
+                        "policy": c.policy, "outcome": c.outcome, "where": c.where, "law": law,
+                        "collapse": collapse, "conclusive": conclusive, "inconclusive": inconclusive,
+                        "share": collapse / conclusive if conclusive else math.nan, "status": status,
+                        "reason": reason,
+                        "runs": sorted(set(sub.loc[sub["verdict"].isin(CONCLUSIVE), "shared_by"]))
                         if len(sub) else []})
     return out
 
 
 __all__ = [
-    "CHECK_RULES", "POSITION_PAPER", "check_status", "claim_rows", "conclusion_checks",
+    "CHECK_RULES", "LAW_CHECK_STATUS", "POSITION_PAPER", "REALISTIC_COLUMNS", "REPRODUCTION_COLUMNS", "check_status", "claim_rows", "conclusion_checks",
     "synthesis_table", "verdicts_by_policy",
 ]

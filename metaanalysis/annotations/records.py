@@ -30,6 +30,7 @@ from simulators.vocabulary import (
     EXPLICIT_DEFINITION,
     FAMILIES,
     FIDELITIES,
+    LAWS,
     METRICS,
     MODEL_FAMILIES,
     POLICIES,
@@ -53,6 +54,7 @@ ModelFamily = Literal[MODEL_FAMILIES]  # type: ignore[valid-type]
 Fidelity = Literal[FIDELITIES]  # type: ignore[valid-type]
 MetricId = Literal[METRICS]  # type: ignore[valid-type]
 FamilyName = Literal[FAMILIES]  # type: ignore[valid-type]
+LawId = Literal[tuple(LAWS)]  # type: ignore[valid-type]
 
 Text = Annotated[str, StringConstraints(min_length=1)]
 Key = Annotated[str, StringConstraints(pattern=KEY_PATTERN, max_length=80)]
@@ -74,6 +76,11 @@ class Claim(_Record):
     policy: PolicyId = Field(description="The data policy under which it is claimed.")
     model_family: ModelFamily = Field(description="The model class it is about.")
     where: Text = Field(description="Figure, table, section or theorem of the paper.")
+    law: LawId | None = Field(
+        default=None,
+        description="A specific law the claim states (listed in CONTRIBUTING.md); the claim is then judged "
+        "by the test of that law on its setups' runs, not by counting collapse verdicts.",
+    )
 
 
 class RealisticOverrides(_Record):

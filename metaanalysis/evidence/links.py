@@ -2,12 +2,12 @@
 
 Stale links. A link (paper, setup, variant) -> run is *current* when the setup as it is written
 now (the annotation index, and the realistic defaults of the annotations' realism.yaml)
-resolves, with the stored run's seeds, to the link's configuration hash under the current code
+resolves to the link's configuration hash under the current code
 version (:func:`metaanalysis.evidence.planning.setup_config` + :func:`config_hash`; no run is executed).
 Otherwise it is *stale* (the setup's fields, the realistic defaults or the simulators source
 changed since the run: ``mcatlas rerun`` makes it current again), or *orphaned* (the setup is
-no longer in the annotations). The run's own seeds are used because ``mcatlas rerun --seeds S``
-is a documented precision override: a run with other seeds answers the same question. The
+no longer in the annotations). A rerun with an override (``mcatlas rerun --seeds S``) is linked
+apart (:func:`override_states`) and never makes an annotated link current or stale. The
 matrix, ``show``, the atlas and every query below use current links only; ``runs_frame`` and
 ``mcatlas runs`` can list the others with their status.
 
@@ -28,9 +28,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from simulators.errors import UserError
+from simulators.vocabulary import VARIANTS
 
 from . import planning as rr
-from .tables import VARIANTS, RunLinkRow, RunRow, has_evidence
+from .tables import OverrideLinkRow, RunLinkRow, has_evidence
 
 #: the states of a link (see above); unlinked (sweep) runs have the status ""
 LINK_STATES: tuple[str, ...] = ("current", "stale", "orphaned")
@@ -72,42 +73,67 @@ def link_states(
     """``{(paper, setup, variant): (config_hash, state)}`` for every stored link (of one paper,
     or all); ``state`` is one of :data:`LINK_STATES` (see the comment above). ``defaults``: the
     realistic defaults to plan with (default :func:`index_defaults`, read once, only when a
-    realistic link needs them). Cheap: configurations are resolved and hashed, never run."""
+    realistic or control link needs them). Cheap: configurations are resolved and hashed, never
+    run."""
+    rows = _links(eng, RunLinkRow, paper)
+    return {key[:3]: state for key, state in _states(eng, rows, paper, defaults).items()}
+
+
+def override_states(
+    eng: Engine, paper: str | None = None, defaults: Mapping[str, Any] | None = None,
+) -> dict[tuple[str, str, str, str], tuple[str, str]]:
+    """Like :func:`link_states` for the exploratory override links (``evidence_override``),
+    keyed ``(paper, setup, variant, override)``: current when the setup with that override
+    applied still resolves to the stored run."""
+    return _states(eng, _links(eng, OverrideLinkRow, paper), paper, defaults)
+
+
+def _links(eng: Engine, table: Any, paper: str | None) -> list[tuple[str, str, str, str, str]]:
+    """(paper, setup, variant, override, config hash) of a link table's rows."""
+    if not has_evidence(eng):
+        return []
+    with Session(eng) as s:
+        q = select(table)
+        if paper is not None:
+            q = q.where(table.paper_key == paper)
+        return [(r.paper_key, r.setup, r.variant, getattr(r, "override", ""), r.config_hash)
+                for r in s.exec(q).all()]
+
+
+def _states(
+    eng: Engine, links: list[tuple[str, str, str, str, str]], paper: str | None,
+    defaults: Mapping[str, Any] | None,
+) -> dict[tuple[str, str, str, str], tuple[str, str]]:
     from metaanalysis.store.tables import SetupRow
 
-    if not has_evidence(eng):
+    if not links:
         return {}
     with Session(eng) as s:
-        q = select(RunLinkRow, RunRow).join(RunRow, RunRow.config_hash == RunLinkRow.config_hash)
-        if paper is not None:
-            q = q.where(RunLinkRow.paper_key == paper)
-        links = [(ln.paper_key, ln.setup, ln.variant, run.config_hash, list(run.config.get("seeds") or []))
-                 for ln, run in s.exec(q).all()]
-        if not links:
-            return {}
         sq = select(SetupRow)
         if paper is not None:
             sq = sq.where(SetupRow.paper_key == paper)
         setups = {(r.paper_key, r.name): r for r in s.exec(sq).all()}
     planned_defaults = dict(defaults) if defaults is not None else None
-    out: dict[tuple[str, str, str], tuple[str, str]] = {}
-    for p, name, variant, digest, seeds in links:
+    out: dict[tuple[str, str, str, str], tuple[str, str]] = {}
+    for p, name, variant, override, digest in links:
+        key = (p, name, variant, override)
         base, n = rr.split_setup_name(name)
         setup = setups.get((p, base))
         sweep = sorted({int(x) for x in (getattr(setup, "sweep_n", None) or [])})
         if setup is None or (n is None and sweep) or (n is not None and n not in sweep):
             # gone, or a sweep setup's plain link, or an n no longer in its sweep_n
-            out[(p, name, variant)] = (digest, "orphaned")
+            out[key] = (digest, "orphaned")
             continue
-        if variant == "realistic" and planned_defaults is None:
+        if variant != "published" and planned_defaults is None:
             planned_defaults = index_defaults(eng)
         try:
             raw = rr.setup_config(setup, variant, planned_defaults, n=n)
-            raw["seeds"] = seeds or raw["seeds"]
+            if override:
+                raw = rr.apply_override(raw, override)
             now = rr.config_hash(rr.canonical_config(raw))
         except UserError:  # the setup no longer resolves (cannot happen for a validated index)
             now = ""
-        out[(p, name, variant)] = (digest, "current" if now == digest else "stale")
+        out[key] = (digest, "current" if now == digest else "stale")
     return out
 
 
@@ -161,4 +187,4 @@ def sweep_links(
 
 
 __all__ = ["LINK_STATES", "STATE_NOTES", "SweepLinks", "current_links", "index_defaults",
-           "link_states", "sweep_links"]
+           "link_states", "override_states", "sweep_links"]

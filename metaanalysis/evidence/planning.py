@@ -4,7 +4,7 @@
 A *planned run* is one (paper, setup, variant) with its resolved configuration and hash
 (:class:`PlannedRun`); :func:`plan` makes them, :func:`missing_runs` keeps those whose
 configuration is not stored yet (cheapest first, so a report can "rerun missing fast setups
-first"), and :func:`rerun` runs what is missing (or everything, with ``force``), storing each run
+first"), and :func:`metaanalysis.evidence.reruns.rerun` runs what is missing (or everything, with ``force``), storing each run
 with :func:`metaanalysis.evidence.write.store_result` in one transaction.
 
 How a published setup becomes a realistic one
@@ -24,6 +24,26 @@ How a published setup becomes a realistic one
     Other keys of D are documentation and are not applied. ``--seeds`` overrides the published
     variant's seeds too. When the realistic configuration equals the published one (a setup that
     already accumulates for few iterations) both variants link to one stored run.
+
+The control variant
+    The realistic configuration with S's ``policy`` and ``real_fraction`` put back: the
+    published policy at the realistic horizon. Realistic vs control differ in the policy only,
+    control vs published in the horizon (and whatever R refines), so a claim that does not
+    survive the realistic rerun can be attributed to one or the other
+    (:mod:`metaanalysis.analysis.claims`). It is usually the published run itself or the
+    realistic one (a setup of at most 10 iterations, or one that already accumulates), which
+    then is stored once.
+
+Horizons
+    A published rerun answers the paper's question, where the process is going: its verdicts
+    are read at the long-run horizon (``Thresholds.horizon``). A realistic rerun and its
+    control answer what happens within their own iterations: their verdicts are read at the
+    run's length (:func:`metaanalysis.evidence.work.horizon_of`). Every stored run keeps both.
+
+Overrides
+    ``mcatlas rerun KEY --seeds S`` is exploratory: a planned run whose seeds differ from the
+    annotated ones carries ``override = "seeds=S"``, is stored and linked apart
+    (``evidence_override``) and never replaces the evidence of the setup as annotated.
 
 Sweeps over n (``sweep_n``)
     A setup with ``sweep_n: [n1, n2, ...]`` stands for one run per n, in each variant: its
@@ -53,10 +73,9 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from simulators import registry
 from simulators.errors import UserError
-from simulators.vocabulary import POLICIES_WITH_REAL_FRACTION
+from simulators.vocabulary import POLICIES_WITH_REAL_FRACTION, VARIANTS
 
 from . import provenance as prov
-from .tables import VARIANTS
 
 
 def canonical_config(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -152,7 +171,7 @@ def setup_config(
     seeds: int | None = None,
     n: int | None = None,
 ) -> dict[str, Any]:
-    """The (unresolved) configuration dict of a setup's ``published`` or ``realistic`` variant.
+    """The (unresolved) configuration dict of a setup's variant (:data:`VARIANTS`).
 
     ``setup`` is a :class:`~metaanalysis.annotations.records.Setup` (or a mapping with its fields); see the
     module docstring for the realistic rule. ``n``: the sweep value replacing ``params.n``.
@@ -182,9 +201,25 @@ def _setup_config(
     }
     if variant == "published":
         return config
+    realistic = _realistic_config(setup, config, params, defaults)
+    if seeds is not None:
+        realistic["seeds"] = seeds
+    if variant == "control":
+        # the published policy at the realistic horizon (and the realistic block's params and
+        # seeds): realistic vs control isolates the policy, control vs published the horizon
+        return {**realistic, "policy": config["policy"], "real_fraction": config["real_fraction"]}
+    return realistic
+
+
+def _realistic_config(
+    setup: Any,
+    config: dict[str, Any],
+    params: dict[str, Any],
+    defaults: Mapping[str, Any] | None,
+) -> dict[str, Any]:
     d = dict(FALLBACK_DEFAULTS if defaults is None else defaults)
     r = _get(setup, "realistic")
-    params.update(dict(_get(r, "params") or {}))
+    params = {**params, **dict(_get(r, "params") or {})}
     policy = _get(r, "policy") or d["policy"]
     real_fraction = None
     if policy in POLICIES_WITH_REAL_FRACTION:
@@ -207,7 +242,7 @@ def _setup_config(
         "params": params,
         "policy": policy,
         "real_fraction": real_fraction,
-        "seeds": seeds if seeds is not None else (r_seeds if r_seeds is not None else config["seeds"]),
+        "seeds": config["seeds"] if r_seeds is None else r_seeds,
         "iterations": iterations,
     }
 
@@ -224,10 +259,13 @@ class PlannedRun:
     #: a rough cost for ordering: seeds x iterations x samples per iteration x the family's
     #: ``relative_cost`` (neural families train a network per fit)
     cost: float = 0.0
+    #: ``""`` for the setup as annotated, else what differs (``"seeds=S"``): exploratory
+    override: str = ""
 
     @property
     def label(self) -> str:
-        return f"{self.paper}/{self.setup} ({self.variant})"
+        extra = f", {self.override}" if self.override else ""
+        return f"{self.paper}/{self.setup} ({self.variant}{extra})"
 
 
 def _select(papers: Sequence[Any], setups: Iterable[str] | None) -> list[tuple[Any, Any]]:
@@ -271,28 +309,39 @@ def plan(
                 n = float(resolved["params"].get("n", 1) or 1)
                 per_sample = getattr(registry.get(resolved["simulator"]), "relative_cost", 1.0)
                 cost = len(resolved["seeds"]) * resolved["iterations"] * n * per_sample
-                out.append(PlannedRun(paper.key, name, variant, resolved, config_hash(resolved), cost))
+                override = ""
+                if seeds is not None:
+                    annotated = canonical_config(setup_config(setup, variant, defaults, n=sweep_n))
+                    if annotated["seeds"] != resolved["seeds"]:
+                        override = override_of(seeds)
+                out.append(PlannedRun(paper.key, name, variant, resolved, config_hash(resolved), cost,
+                                      override))
     return out
 
 
-def missing_runs(
-    eng: Any,
-    papers: Sequence[Any],
-    setups: Iterable[str] | None = None,
-    variants: Sequence[str] = VARIANTS,
-    seeds: int | None = None,
-    defaults: Mapping[str, Any] | None = None,
-) -> list[PlannedRun]:
-    """Planned runs whose configuration is not stored yet, cheapest first (by :attr:`cost`)."""
+def override_of(seeds: int) -> str:
+    """The override label of a rerun with ``--seeds S``."""
+    return f"seeds={int(seeds)}"
+
+
+def apply_override(config: dict[str, Any], override: str) -> dict[str, Any]:
+    """``config`` with an override label (:func:`override_of`) applied."""
+    key, _, value = override.partition("=")
+    if key != "seeds" or not value.isdigit():
+        raise UserError(f"unknown override {override!r} (expected seeds=S)")
+    return {**config, "seeds": int(value)}
+
+
+def missing_runs(eng: Any, planned: Sequence[PlannedRun]) -> list[PlannedRun]:
+    """The planned runs whose configuration is not stored yet, cheapest first (by :attr:`cost`)."""
     from .write import stored_hashes
 
-    planned = plan(papers, setups, variants, seeds, defaults)
     have = stored_hashes(eng, {p.config_hash for p in planned})
     return sorted((p for p in planned if p.config_hash not in have), key=lambda p: p.cost)
 
 
 __all__ = [
-    "FALLBACK_DEFAULTS", "PlannedRun", "SWEEP_SEPARATOR", "canonical_config", "config_hash",
-    "missing_runs", "plan", "realistic_defaults", "resolve_config", "setup_config", "setup_runs",
+    "FALLBACK_DEFAULTS", "PlannedRun", "SWEEP_SEPARATOR", "apply_override", "canonical_config",
+    "config_hash", "missing_runs", "override_of", "plan", "realistic_defaults", "resolve_config", "setup_config", "setup_runs",
     "split_setup_name", "sweep_setup_name",
 ]

@@ -38,7 +38,7 @@ from typing import Any, Mapping
 PACKAGES: tuple[str, ...] = ("numpy", "pandas", "scipy", "pydantic", "sqlalchemy", "sqlmodel", "torch")
 
 #: bump when the stored evidence format or its meaning changes without a package version bump
-EVIDENCE_FORMAT = 1
+EVIDENCE_FORMAT = 2
 
 
 def utc_now() -> str:

@@ -14,18 +14,20 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from simulators.errors import UserError
+from simulators.vocabulary import VARIANTS
 
-from .links import SweepLinks, current_links, link_states, sweep_links
-from .tables import AggregateRow, FrameRow, ProfileRow, RunLinkRow, RunRow, has_evidence
-from .work import AGGREGATE_COLUMNS
-from .write import _decode, _num
+from .links import SweepLinks, link_states, override_states, sweep_links
+from .tables import AggregateRow, FrameRow, OverrideLinkRow, RunLinkRow, RunRow, VerdictRow, has_evidence
+from .work import AGGREGATE_COLUMNS, horizon_of
+from .write import _num
 
 if TYPE_CHECKING:
     import pandas as pd
 
 RUNS_COLUMNS: tuple[str, ...] = (
-    "paper", "setup", "variant", "config_hash", "simulator", "policy", "real_fraction", "seeds",
-    "iterations", "device", "wall_time", "finished", "mcatlas_version", "origin", "sweep", "status",
+    "paper", "setup", "variant", "override", "config_hash", "simulator", "policy", "real_fraction",
+    "seeds", "iterations", "device", "wall_time", "finished", "mcatlas_version", "origin", "sweep",
+    "status",
 )
 
 
@@ -35,46 +37,56 @@ def runs_frame(
     sweep: str | None = None,
     *,
     include_stale: bool = False,
+    overrides: bool = False,
     defaults: Mapping[str, Any] | None = None,
 ) -> "pd.DataFrame":
     """Stored runs: one row per *current* (paper, setup, variant) link, plus unlinked (sweep)
     runs when no ``paper`` filter is given. Columns :data:`RUNS_COLUMNS`; ``status`` is the
     link's state (:data:`LINK_STATES`, ``""`` for an unlinked run). ``include_stale`` keeps the
-    stale and orphaned links too (``mcatlas runs`` lists them with their status)."""
+    stale and orphaned links too, ``overrides`` the exploratory reruns with their ``override``
+    label (``mcatlas runs`` lists both with their status)."""
     import pandas as pd
 
-    states = link_states(eng, paper, defaults)
+    states: dict[tuple[str, ...], tuple[str, str]] = {
+        k + ("",): v for k, v in link_states(eng, paper, defaults).items()}
+    states.update(override_states(eng, paper, defaults))
     rows: list[dict[str, Any]] = []
+    linked: set[str] = set()
     with Session(eng) as s:
-        q = select(RunLinkRow, RunRow).join(RunRow, RunRow.config_hash == RunLinkRow.config_hash)
-        if paper is not None:
-            q = q.where(RunLinkRow.paper_key == paper)
-        linked: set[str] = set()
-        for ln, run in s.exec(q).all():
-            linked.add(run.config_hash)
-            state = states.get((ln.paper_key, ln.setup, ln.variant), (run.config_hash, "stale"))[1]
-            if state == "current" or include_stale:
-                rows.append(_run_record(run, ln.paper_key, ln.setup, ln.variant, state))
+        for table in (RunLinkRow, OverrideLinkRow):
+            q = select(table, RunRow).join(RunRow, RunRow.config_hash == table.config_hash)
+            if paper is not None:
+                q = q.where(table.paper_key == paper)
+            for ln, run in s.exec(q).all():
+                linked.add(run.config_hash)
+                override = getattr(ln, "override", "")
+                state = states.get((ln.paper_key, ln.setup, ln.variant, override), (run.config_hash, "stale"))[1]
+                if (state == "current" or include_stale) and (overrides or not override):
+                    rows.append(_run_record(run, ln.paper_key, ln.setup, ln.variant, override, state))
         if paper is None:
             q2 = select(RunRow)
             if sweep is not None:
                 q2 = q2.where(RunRow.sweep == sweep)
             for run in s.exec(q2).all():
                 if run.config_hash not in linked:
-                    rows.append(_run_record(run, "", "", "", ""))
+                    rows.append(_run_record(run, "", "", "", "", ""))
     frame = pd.DataFrame(rows, columns=list(RUNS_COLUMNS))
     if sweep is not None:
         frame = frame[frame["sweep"] == sweep]
-    return frame.sort_values(["paper", "setup", "variant", "finished"], kind="stable").reset_index(drop=True)
+    order = {v: i for i, v in enumerate(VARIANTS)}
+    return (frame.assign(_v=frame["variant"].map(order))
+            .sort_values(["paper", "setup", "_v", "override", "finished"], kind="stable")
+            .drop(columns="_v").reset_index(drop=True))
 
 
-def _run_record(run: RunRow, paper: str, setup: str, variant: str, status: str) -> dict[str, Any]:
+def _run_record(run: RunRow, paper: str, setup: str, variant: str, override: str, status: str) -> dict[str, Any]:
     return {
-        "paper": paper, "setup": setup, "variant": variant, "config_hash": run.config_hash,
-        "simulator": run.simulator, "policy": run.policy, "real_fraction": run.real_fraction,
-        "seeds": run.seeds, "iterations": run.iterations, "device": run.device,
-        "wall_time": run.wall_time, "finished": run.finished, "mcatlas_version": run.mcatlas_version,
-        "origin": run.origin, "sweep": run.sweep or "", "status": status,
+        "paper": paper, "setup": setup, "variant": variant, "override": override,
+        "config_hash": run.config_hash, "simulator": run.simulator, "policy": run.policy,
+        "real_fraction": run.real_fraction, "seeds": run.seeds, "iterations": run.iterations,
+        "device": run.device, "wall_time": run.wall_time, "finished": run.finished,
+        "mcatlas_version": run.mcatlas_version, "origin": run.origin, "sweep": run.sweep or "",
+        "status": status,
     }
 
 
@@ -123,7 +135,8 @@ def sweep_verdict(eng: Engine, sweep: SweepLinks) -> dict[str, Any]:
 
 VERDICT_COLUMNS: tuple[str, ...] = (
     "paper", "setup", "variant", "definition", "verdict", "statistic", "ci_low", "ci_high",
-    "iteration", "reason", "config_hash",
+    "iteration", "horizon", "stability", "seeds_needed", "iterations_needed", "reason", "config_hash",
+    "override",
 )
 
 
@@ -132,13 +145,17 @@ def verdicts(
     paper: str | None = None,
     *,
     include_stale: bool = False,
+    overrides: bool = False,
     defaults: Mapping[str, Any] | None = None,
 ) -> "pd.DataFrame":
-    """Every currently linked run's profile: one row per (paper, setup, variant, definition).
+    """Every currently linked run's verdicts: one row per (paper, setup, variant, definition).
 
-    Columns :data:`VERDICT_COLUMNS`; ``variant`` is ``published`` or ``realistic``; numbers are
-    floats (NaN for NULL, +-inf kept). Stale and orphaned links (see :func:`link_states`) are
-    left out unless ``include_stale``.
+    Columns :data:`VERDICT_COLUMNS`; ``variant`` one of :data:`VARIANTS`, each read at its
+    horizon (:func:`metaanalysis.evidence.work.horizon_of`: the long run for ``published``, the
+    run's length otherwise); numbers are floats (NaN for NULL, +-inf kept). Stale and orphaned
+    links (see :func:`link_states`) are left out unless ``include_stale``. ``overrides`` adds
+    the current exploratory reruns (``mcatlas rerun --seeds S``), with their ``override`` label
+    (``""`` for the setup as annotated).
 
     Sweep setups (``sweep_n``): each run is a row set of its own under ``NAME@n=N`` (where
     ``scaling-law-change`` is ``not-measured``: one run has one n), and each (paper, setup,
@@ -151,26 +168,50 @@ def verdicts(
 
     if not has_evidence(eng):
         return pd.DataFrame(columns=list(VERDICT_COLUMNS))
-    current = current_links(eng, paper, defaults)
-    keep = None if include_stale else current
+    states = link_states(eng, paper, defaults)
+    current = {k: h for k, (h, state) in states.items() if state == "current"}
+    if not include_stale:
+        keep = {k + ("",): h for k, h in current.items()}
+    else:
+        keep = {k + ("",): h for k, (h, _) in states.items()}
+    tables: list[Any] = [RunLinkRow]
+    if overrides:
+        tables.append(OverrideLinkRow)
+        keep.update({k: h for k, (h, state) in override_states(eng, paper, defaults).items()
+                     if include_stale or state == "current"})
+    rows = []
     with Session(eng) as s:
-        q = select(RunLinkRow, ProfileRow).join(ProfileRow, ProfileRow.config_hash == RunLinkRow.config_hash)
-        if paper is not None:
-            q = q.where(RunLinkRow.paper_key == paper)
-        q = q.order_by(RunLinkRow.paper_key, RunLinkRow.setup, RunLinkRow.variant, ProfileRow.position)
-        rows = [
-            {"paper": ln.paper_key, "setup": ln.setup, "variant": ln.variant, "definition": p.definition,
-             "verdict": p.verdict, "statistic": p.statistic, "ci_low": p.ci_low, "ci_high": p.ci_high,
-             "iteration": p.iteration, "reason": p.reason, "config_hash": p.config_hash}
-            for ln, p in s.exec(q).all()
-            if keep is None or keep.get((ln.paper_key, ln.setup, ln.variant)) == p.config_hash
-        ]
+        for table in tables:
+            q = (select(table, VerdictRow, RunRow.iterations)
+                 .join(VerdictRow, VerdictRow.config_hash == table.config_hash)
+                 .join(RunRow, RunRow.config_hash == table.config_hash))
+            if paper is not None:
+                q = q.where(table.paper_key == paper)
+            for ln, v, iterations in s.exec(q.order_by(VerdictRow.position)).all():
+                override = getattr(ln, "override", "")
+                if keep.get((ln.paper_key, ln.setup, ln.variant, override)) != v.config_hash:
+                    continue
+                if v.horizon != horizon_of(ln.variant, iterations):
+                    continue
+                rows.append({
+                    "paper": ln.paper_key, "setup": ln.setup, "variant": ln.variant,
+                    "definition": v.definition, "verdict": v.verdict, "statistic": v.statistic,
+                    "ci_low": v.ci_low, "ci_high": v.ci_high, "iteration": v.iteration,
+                    "horizon": v.horizon, "stability": v.stability, "seeds_needed": v.seeds_needed,
+                    "iterations_needed": v.iterations_needed, "reason": v.reason,
+                    "config_hash": v.config_hash, "override": override,
+                })
     rows += [sweep_verdict(eng, sw) for sw in sweep_links(eng, paper, defaults, current)]
     frame = pd.DataFrame(rows, columns=list(VERDICT_COLUMNS))
-    frame = frame.sort_values(["paper", "setup", "variant"], kind="stable").reset_index(drop=True)
-    for col in ("statistic", "ci_low", "ci_high"):
+    frame["override"] = frame["override"].fillna("")
+    order = {v: i for i, v in enumerate(VARIANTS)}
+    frame = (frame.assign(_v=frame["variant"].map(order))
+             .sort_values(["paper", "setup", "_v", "override"], kind="stable")
+             .drop(columns="_v").reset_index(drop=True))
+    for col in ("statistic", "ci_low", "ci_high", "stability"):
         frame[col] = frame[col].astype(np.float64)
-    frame["iteration"] = frame["iteration"].astype("Int64")
+    for col in ("iteration", "horizon", "seeds_needed", "iterations_needed"):
+        frame[col] = frame[col].astype("Int64")
     return frame
 
 
@@ -226,22 +267,31 @@ def load_frame(eng: Engine, digest: str) -> "pd.DataFrame | None":
         return pd.read_parquet(io.BytesIO(row.data))
 
 
-def load_profile(eng: Engine, digest: str) -> Any:
-    """The stored :class:`simulators.verdicts.Profile` of a run (default thresholds), or None."""
-    from simulators.verdicts import Profile, Verdict
+def load_profile(eng: Engine, digest: str, horizon: int | None = None) -> Any:
+    """The stored :class:`simulators.verdicts.Profile` of a run at ``horizon`` (default: the
+    long run, ``Thresholds.horizon``), or None when the run (or that horizon) is not stored."""
+    from simulators.verdicts import Profile, Thresholds, Verdict
+    from simulators.verdicts.results import decode
 
+    horizon = Thresholds().horizon if horizon is None else int(horizon)
     with Session(eng) as s:
         run = s.get(RunRow, digest)
         if run is None:
             return None
-        rows = s.exec(select(ProfileRow).where(ProfileRow.config_hash == digest).order_by(ProfileRow.position)).all()
+        rows = s.exec(select(VerdictRow).where(VerdictRow.config_hash == digest, VerdictRow.horizon == horizon)
+                      .order_by(VerdictRow.position)).all()
+        if not rows:
+            return None
         vs = tuple(
-            Verdict(definition=r.definition, verdict=r.verdict, statistic=_decode(r.statistic),
-                    ci_low=_decode(r.ci_low), ci_high=_decode(r.ci_high), iteration=r.iteration,
-                    reason=r.reason, statistic_name=r.statistic_name)
+            Verdict(definition=r.definition, verdict=r.verdict, statistic=decode(r.statistic),
+                    ci_low=decode(r.ci_low), ci_high=decode(r.ci_high), iteration=r.iteration,
+                    reason=r.reason, statistic_name=r.statistic_name, level=decode(r.level),
+                    stability=decode(r.stability), seeds_needed=r.seeds_needed,
+                    iterations_needed=r.iterations_needed)
             for r in rows
         )
-        return Profile(verdicts=vs, seeds=run.seeds, iterations=run.iterations)
+        return Profile(verdicts=vs, thresholds=Thresholds(horizon=horizon), seeds=run.seeds,
+                       iterations=run.iterations)
 
 
 __all__ = [

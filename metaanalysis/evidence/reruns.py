@@ -17,12 +17,11 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from .planning import PlannedRun, missing_runs, plan
 from .read import load_profile
-from .tables import VARIANTS
-from .work import compute
+from .work import compute, horizon_of
 from .write import link, store_result, stored_hashes
 
 #: outcomes of a planned run
@@ -43,7 +42,7 @@ class RunOutcome:
     def as_dict(self) -> dict[str, Any]:
         return {
             "paper": self.planned.paper, "setup": self.planned.setup, "variant": self.planned.variant,
-            "status": self.status, "config_hash": self.planned.config_hash,
+            "override": self.planned.override, "status": self.status, "config_hash": self.planned.config_hash,
             "wall_time": self.wall_time, "verdicts": dict(self.verdicts),
         }
 
@@ -54,32 +53,30 @@ RerunProgress = Callable[[PlannedRun, int, int], None]
 
 def rerun(
     eng: Any,
-    papers: Sequence[Any],
-    setups: Iterable[str] | None = None,
-    variants: Sequence[str] = VARIANTS,
-    seeds: int | None = None,
+    planned: Sequence[PlannedRun],
+    *,
     force: bool = False,
     progress: RerunProgress | None = None,
-    defaults: Mapping[str, Any] | None = None,
     on_outcome: Callable[[RunOutcome], None] | None = None,
-    planned: Sequence[PlannedRun] | None = None,
 ) -> list[RunOutcome]:
-    """Run the papers' setups (see :func:`plan`) and store their evidence; one outcome per
-    planned run, in order. ``planned`` (e.g. from :func:`missing_runs`) replaces the plan.
+    """Run planned runs (:func:`metaanalysis.evidence.planning.plan`, or
+    :func:`~metaanalysis.evidence.planning.missing_runs` of it) and store their evidence; one
+    outcome per planned run, in order.
 
     Stored configurations are ``cached`` (their links are refreshed) unless ``force``; with
     ``force`` each distinct configuration is recomputed once and replaces the stored run
-    atomically.
+    atomically. A planned run with an ``override`` is linked as exploratory evidence
+    (:class:`~metaanalysis.evidence.tables.OverrideLinkRow`), never as the setup's.
     """
-    todo = list(planned) if planned is not None else plan(papers, setups, variants, seeds, defaults)
+    todo = list(planned)
     have = set() if force else stored_hashes(eng, {p.config_hash for p in todo})
     done: dict[str, str] = {}
     outcomes: list[RunOutcome] = []
     for p in todo:
         t0: float | None = time.perf_counter()
-        links = [(p.paper, p.setup, p.variant)]
+        target = (p.paper, p.setup, p.variant, p.override)
         if p.config_hash in have or p.config_hash in done:
-            link(eng, *links[0], p.config_hash)
+            link(eng, *target[:3], p.config_hash, p.override)
             status = "cached"
             t0 = None  # nothing computed: report no seconds (the lookup is not a run's cost)
         else:
@@ -87,10 +84,10 @@ def rerun(
             if progress is not None:
                 progress(p, 0, int(p.config["iterations"]))
             result = compute(p.config, progress=cb, config_hash=p.config_hash)
-            stored = store_result(eng, result, links=links, origin="setup", force=force)
+            stored = store_result(eng, result, links=[target], origin="setup", force=force)
             status = {"stored": "computed", "replaced": "replaced", "exists": "exists"}[stored]
         done[p.config_hash] = status
-        prof = load_profile(eng, p.config_hash)
+        prof = load_profile(eng, p.config_hash, horizon_of(p.variant, p.config["iterations"]))
         outcome = RunOutcome(
             p, status, 0.0 if t0 is None else time.perf_counter() - t0,
             {v.definition: v.verdict for v in prof.verdicts} if prof is not None else {},
@@ -137,7 +134,7 @@ def rerun_missing(
     """Run the papers' missing setup runs, cheapest first, until ``budget_seconds`` have passed
     (checked before each run); runs costlier than ``max_cost`` are skipped. ``progress(label, t,
     T)`` is called as iterations complete (``t = 0`` when a run starts)."""
-    todo = missing_runs(eng, list(papers), defaults=defaults)
+    todo = missing_runs(eng, plan(list(papers), defaults=defaults))
     report = RerunReport()
     t0 = time.perf_counter()
     for p in todo:
@@ -146,7 +143,7 @@ def rerun_missing(
             report.skipped.append(label)
             continue
         cb = (lambda planned, t, T, _l=label: progress(_l, t, T)) if progress is not None else None
-        rerun(eng, list(papers), planned=[p], progress=cb)
+        rerun(eng, [p], progress=cb)
         report.computed.append(label)
     report.seconds = time.perf_counter() - t0
     return report

@@ -10,7 +10,8 @@ sqlmodel tables in the same metadata and database as the annotation index
                         (:mod:`metaanalysis.evidence.provenance`), timestamps, wall time, and
                         its origin (``setup`` for reruns of paper setups, ``sweep`` for sweep
                         grids, with the sweep's name).
-``evidence_link``       (paper, setup, variant) -> run hash. A link, not a column of the run,
+``evidence_link``       (paper, setup, variant) -> run hash: the evidence of the setup as
+                        annotated. A link, not a column of the run,
                         because one configuration can stand for several setups (two papers with
                         the same setup, or a setup whose realistic variant equals its published
                         one): it is run and stored once. Re-running a changed setup moves its
@@ -18,13 +19,19 @@ sqlmodel tables in the same metadata and database as the annotation index
                         queries follow links only.
 ``evidence_aggregate``  per run, iteration and metric: the summary of
                         :func:`simulators.summary.summarize` (n, n_inf, mean, median, 95% CI).
-``evidence_profile``    per run and definition: the verdict of
-                        :func:`simulators.verdicts.profile` with its statistic, CI, the iteration
-                        reached and the reason (default thresholds).
+``evidence_override``   (paper, setup, variant, override) -> run hash: exploratory reruns with
+                        an override (``--seeds S``), kept apart from the annotated evidence.
+``evidence_verdict``    per run, horizon and definition: the verdict of
+                        :func:`simulators.verdicts.profiles` with its statistic, interval and
+                        level, the iteration reached, its stability, what would settle it and
+                        the reason (default thresholds; the long-run horizon and the run's own
+                        length).
 ``evidence_frame``      per run: the full tidy per-seed frame (``iteration, seed, metric,
-                        value``) as Parquet bytes, so that analyses that need per-seed values
+                        value``, with the run's catastrophic-risk baseline as ``trivial_risk``
+                        rows) as Parquet bytes, so that analyses that need per-seed values
                         (first hitting times, :mod:`metaanalysis.analysis.absorption`) or a
-                        profile with other thresholds can be made without rerunning.
+                        profile with other thresholds can be made without rerunning, and give
+                        the stored profile again.
 """
 
 from __future__ import annotations
@@ -34,9 +41,6 @@ from typing import Any, Optional
 from sqlalchemy import JSON, Column, LargeBinary
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, SQLModel
-
-#: the two variants of a setup's rerun
-VARIANTS: tuple[str, ...] = ("published", "realistic")
 
 
 class RunRow(SQLModel, table=True):
@@ -71,6 +75,20 @@ class RunLinkRow(SQLModel, table=True):
     linked: str = ""
 
 
+class OverrideLinkRow(SQLModel, table=True):
+    """A rerun of a setup with an override (``mcatlas rerun KEY --seeds S``): exploratory, so it
+    is kept apart from the annotated setup's evidence and never replaces it."""
+
+    __tablename__ = "evidence_override"
+
+    paper_key: str = Field(primary_key=True)
+    setup: str = Field(primary_key=True)
+    variant: str = Field(primary_key=True)
+    override: str = Field(primary_key=True)
+    config_hash: str = Field(foreign_key="evidence_run.config_hash", index=True)
+    linked: str = ""
+
+
 class _OfRun(SQLModel):
     """The key every child row of a run starts with."""
 
@@ -90,16 +108,25 @@ class AggregateRow(_OfRun, table=True):
     ci_high: Optional[float] = None
 
 
-class ProfileRow(_OfRun, table=True):
-    __tablename__ = "evidence_profile"
+class VerdictRow(_OfRun, table=True):
+    """One verdict of a run's collapse profile at one horizon (the question it answers: the
+    long run for the published variant, the run's own length for the realistic and control
+    ones; :func:`metaanalysis.evidence.planning.horizon_of`)."""
 
+    __tablename__ = "evidence_verdict"
+
+    horizon: int = Field(primary_key=True)
     definition: str = Field(primary_key=True)
     position: int = 0
     verdict: str
     statistic: Optional[float] = None
     ci_low: Optional[float] = None
     ci_high: Optional[float] = None
+    level: Optional[float] = None
     iteration: Optional[int] = None
+    stability: Optional[float] = None
+    seeds_needed: Optional[int] = None
+    iterations_needed: Optional[int] = None
     reason: str = ""
     statistic_name: str = ""
 
@@ -112,10 +139,10 @@ class FrameRow(_OfRun, table=True):
 
 
 #: children of a run (deleted before it / replaced under --force)
-RUN_CHILDREN = (AggregateRow, ProfileRow, FrameRow)
+RUN_CHILDREN = (AggregateRow, VerdictRow, FrameRow)
 
 
-EVIDENCE_TABLES = (RunRow, RunLinkRow, AggregateRow, ProfileRow, FrameRow)
+EVIDENCE_TABLES = (RunRow, RunLinkRow, OverrideLinkRow, AggregateRow, VerdictRow, FrameRow)
 
 
 def ensure_tables(eng: Engine) -> None:
@@ -156,5 +183,5 @@ def open_evidence(url: str, root: Any) -> Engine:
     return eng
 
 
-__all__ = ["EVIDENCE_TABLES", "RUN_CHILDREN", "AggregateRow", "FrameRow", "ProfileRow", "RunLinkRow",
-           "RunRow", "VARIANTS", "ensure_tables", "has_evidence", "open_evidence"]
+__all__ = ["EVIDENCE_TABLES", "RUN_CHILDREN", "AggregateRow", "FrameRow", "OverrideLinkRow", "VerdictRow",
+           "RunLinkRow", "RunRow", "ensure_tables", "has_evidence", "open_evidence"]

@@ -26,9 +26,10 @@ class RunResult:
 
     config: dict[str, Any]
     config_hash: str
-    frame: Any  # pandas.DataFrame: iteration, seed, metric, value
+    frame: Any  # pandas.DataFrame: iteration, seed, metric, value (with trivial_risk rows)
     aggregates: Any  # pandas.DataFrame: AGGREGATE_COLUMNS
-    profile: dict[str, Any]  # simulators.verdicts.Profile.to_dict()
+    #: horizon -> simulators.verdicts.Profile.to_dict(), at :func:`horizons_of` the run
+    profiles: dict[int, dict[str, Any]]
     provenance: dict[str, Any] = field(default_factory=dict)
 
 
@@ -59,8 +60,9 @@ def compute(
     the parent's skip check and the stored run use the same key.
     """
     from simulators.engine import execute
+    from simulators.runfiles import with_baseline_rows
     from simulators.summary import summarize
-    from simulators.verdicts import profile
+    from simulators.verdicts import profiles
 
     here = prov.code_version()
     if code_version is not None and code_version != here:
@@ -80,19 +82,40 @@ def compute(
     started = prov.utc_now()
     t0 = time.perf_counter()
     frame = execute(resolved, progress=progress)
-    prof = profile(frame)
+    # the stored frame carries the catastrophic-risk baseline, so re-profiling it gives the
+    # stored profile; the profiles and summaries read the same rows
+    stored = with_baseline_rows(frame)
+    stored.attrs = {}
+    profs = profiles(stored, horizons_of(as_dict))
     aggs = summarize(frame)
     wall = time.perf_counter() - t0
     finished = prov.utc_now()
-    frame.attrs.clear()
     return RunResult(
         config=as_dict,
         config_hash=digest,
-        frame=frame,
+        frame=stored,
         aggregates=aggs,
-        profile=prof.to_dict(),
+        profiles={h: p.to_dict() for h, p in profs.items()},
         provenance=prov.collect(as_dict, started=started, finished=finished, wall_time=wall),
     )
+
+
+def horizons_of(config: Mapping[str, Any]) -> tuple[int, ...]:
+    """The horizons a run's profile is stored at: the long run (the default
+    ``Thresholds.horizon``), the question of a published rerun, and the run's own length, the
+    question of a realistic rerun and its control (what happens within that many generations)."""
+    from simulators.verdicts import Thresholds
+
+    return tuple(dict.fromkeys((Thresholds().horizon, int(config["iterations"]))))
+
+
+def horizon_of(variant: str, iterations: int) -> int:
+    """The horizon a variant's verdicts are read at (:mod:`metaanalysis.evidence.planning`,
+    "Horizons"): the long run for the published rerun, the run's own length for the realistic
+    rerun and its control."""
+    from simulators.verdicts import Thresholds
+
+    return Thresholds().horizon if variant == "published" else int(iterations)
 
 
 def platform_node() -> str:
@@ -102,4 +125,4 @@ def platform_node() -> str:
     return platform.node() or "?"
 
 
-__all__ = ["AGGREGATE_COLUMNS", "CodeVersionMismatch", "RunResult", "compute", "platform_node"]
+__all__ = ["AGGREGATE_COLUMNS", "CodeVersionMismatch", "RunResult", "compute", "horizon_of", "horizons_of", "platform_node"]

@@ -1,6 +1,6 @@
 """Writing evidence: a run and everything about it in one transaction, and links to it.
 
-Atomicity: :func:`store_result` writes a run, its aggregates, profile, frame and links in ONE
+Atomicity: :func:`store_result` writes a run, its aggregates, verdicts, frame and links in ONE
 transaction (``BEGIN IMMEDIATE`` on SQLite, :func:`metaanalysis.store.database.write_session`): a
 run is visible only when complete, and a process killed mid-write leaves nothing. Inside the
 transaction the existence of the run is checked again, so two processes that computed the same
@@ -20,11 +20,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from . import provenance as prov
-from .tables import RUN_CHILDREN, AggregateRow, FrameRow, ProfileRow, RunLinkRow, RunRow
+from .tables import RUN_CHILDREN, AggregateRow, FrameRow, OverrideLinkRow, RunLinkRow, RunRow, VerdictRow
 from .work import RunResult
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from simulators.verdicts import Verdict
 
 #: test hook (documented, off by default): when set to a file path, :func:`store_result`
 #: creates that file *inside* the open write transaction and then sleeps, so a test can SIGKILL
@@ -40,10 +42,15 @@ def _num(x: Any) -> float | None:
     return None if math.isnan(x) else x
 
 
-def _decode(x: Any) -> float:
-    if x is None:
-        return math.nan
-    return float(x)
+def verdict_row(digest: str, horizon: int, position: int, v: "Verdict") -> dict[str, Any]:
+    """The ``evidence_verdict`` row of one verdict of a run at one horizon."""
+    return {
+        "config_hash": digest, "horizon": horizon, "definition": v.definition, "position": position,
+        "verdict": v.verdict, "statistic": _num(v.statistic), "ci_low": _num(v.ci_low),
+        "ci_high": _num(v.ci_high), "level": _num(v.level), "iteration": v.iteration,
+        "stability": _num(v.stability), "seeds_needed": v.seeds_needed,
+        "iterations_needed": v.iterations_needed, "reason": v.reason, "statistic_name": v.statistic_name,
+    }
 
 
 def _frame_bytes(frame: "pd.DataFrame") -> bytes:
@@ -72,16 +79,25 @@ def stored_hashes(eng: Engine, digests: Iterable[str] | None = None) -> set[str]
         return set(s.exec(q).all())
 
 
-def link(eng_or_session: Any, paper: str, setup: str, variant: str, digest: str) -> None:
-    """Point (paper, setup, variant) at a stored run (inside a session, or its own one)."""
+def link(eng_or_session: Any, paper: str, setup: str, variant: str, digest: str, override: str = "") -> None:
+    """Point (paper, setup, variant) at a stored run (inside a session, or its own one); with an
+    ``override`` (:func:`metaanalysis.evidence.planning.override_of`) the exploratory link
+    (paper, setup, variant, override), which leaves the annotated setup's link alone."""
     def _do(s: Session) -> None:
-        row = s.get(RunLinkRow, (paper, setup, variant))
+        if override:
+            key: tuple[str, ...] = (paper, setup, variant, override)
+            row: Any = s.get(OverrideLinkRow, key)
+            new = OverrideLinkRow(paper_key=paper, setup=setup, variant=variant, override=override,
+                                  config_hash=digest, linked=prov.utc_now())
+        else:
+            row = s.get(RunLinkRow, (paper, setup, variant))
+            new = RunLinkRow(paper_key=paper, setup=setup, variant=variant, config_hash=digest,
+                             linked=prov.utc_now())
         if row is None:
-            s.add(RunLinkRow(paper_key=paper, setup=setup, variant=variant, config_hash=digest,
-                             linked=prov.utc_now()))
+            s.add(new)
         elif row.config_hash != digest:
             row.config_hash = digest
-            row.linked = prov.utc_now()
+            row.linked = new.linked
             s.add(row)
 
     if isinstance(eng_or_session, Session):
@@ -97,7 +113,7 @@ def store_result(
     eng: Engine,
     result: RunResult,
     *,
-    links: Iterable[tuple[str, str, str]] = (),
+    links: Iterable[tuple[str, str, str, str]] = (),
     origin: str = "setup",
     sweep: str | None = None,
     force: bool = False,
@@ -107,9 +123,10 @@ def store_result(
     ``"stored"`` (new), ``"replaced"`` (``force`` and it existed: its aggregates, profile and
     frame are replaced, the run row updated, atomically), or ``"exists"`` (another process
     stored the same configuration meanwhile and not ``force``: only the links are added).
-    ``links``: (paper, setup, variant) triples to point at this run.
+    ``links``: (paper, setup, variant, override) to point at this run (:func:`link`).
     """
     from metaanalysis.store.database import write_session
+    from simulators.verdicts import Verdict
 
     digest = result.config_hash
     p = result.provenance
@@ -140,12 +157,10 @@ def store_result(
          "ci_low": _num(r.ci_low), "ci_high": _num(r.ci_high)}
         for r in result.aggregates.itertuples(index=False)
     ]
-    profile_rows = [
-        {"config_hash": digest, "definition": v["definition"], "position": i, "verdict": v["verdict"],
-         "statistic": _num(_decode(v.get("statistic"))), "ci_low": _num(_decode(v.get("ci_low"))),
-         "ci_high": _num(_decode(v.get("ci_high"))), "iteration": v.get("iteration"),
-         "reason": v.get("reason", ""), "statistic_name": v.get("statistic_name", "")}
-        for i, v in enumerate(result.profile["verdicts"])
+    verdict_rows = [
+        verdict_row(digest, int(horizon), i, Verdict.from_dict(v))
+        for horizon, prof in result.profiles.items()
+        for i, v in enumerate(prof["verdicts"])
     ]
     blob = _frame_bytes(result.frame)
     with write_session(eng) as s:
@@ -165,10 +180,10 @@ def store_result(
             s.flush()
             if aggs:
                 s.connection().execute(insert(AggregateRow.__table__), aggs)  # type: ignore[attr-defined]
-            s.connection().execute(insert(ProfileRow.__table__), profile_rows)  # type: ignore[attr-defined]
+            s.connection().execute(insert(VerdictRow.__table__), verdict_rows)  # type: ignore[attr-defined]
             s.add(FrameRow(config_hash=digest, data=blob))
-        for paper, setup, variant in links:
-            link(s, paper, setup, variant, digest)
+        for paper, setup, variant, override in links:
+            link(s, paper, setup, variant, digest, override)
         s.flush()
         _maybe_pause()
     return status

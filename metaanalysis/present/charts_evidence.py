@@ -6,7 +6,7 @@ functions.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 from simulators.vocabulary import DEFINITIONS, POLICIES, VERDICTS
 
@@ -300,39 +300,22 @@ def forest_chart(effects: Any, pooled: Any) -> Any:
 
 def attach_evidence(matrix: Any, verdicts: Any) -> Any:
     """The matrix with the ``D:published`` / ``D:realistic`` evidence columns filled from a
-    verdicts frame (paper, setup, variant, definition, verdict): per paper, definition and
-    variant the verdicts of its setups combined by
-    :func:`metaanalysis.analysis.matrix.combine_verdicts` (agreeing -> that verdict, disagreeing ->
-    ``mixed``, none measured -> ``not-measured``); empty when the paper has no run of that
-    variant. Returns the same matrix object."""
-    from metaanalysis.analysis.matrix import evidence_columns
+    verdicts frame (:func:`metaanalysis.analysis.matrix.evidence_cells`, the one overlay).
+    Returns the same matrix object."""
+    from metaanalysis.analysis.matrix import apply_evidence, evidence_cells
 
-    try:
-        from metaanalysis.analysis.matrix import combine_verdicts
-    except ImportError:  # pragma: no cover - the evidence module is part of the package
-        def combine_verdicts(values: Iterable[str]) -> str:
-            measured = {v for v in values if v in ("collapse", "no-collapse")}
-            return "not-measured" if not measured else (measured.pop() if len(measured) == 1 else "mixed")
-
-    matrix.extra_columns = evidence_columns()
-    cells: dict[tuple[str, str, str], str] = {}
-    if verdicts is not None and len(verdicts):
-        for (paper, definition, variant), g in verdicts.groupby(["paper", "definition", "variant"]):
-            cells[(paper, definition, variant)] = combine_verdicts(g["verdict"])
-    for row in matrix.rows:
-        for d in DEFINITIONS:
-            for variant in ("published", "realistic"):
-                row.extra[f"{d}:{variant}"] = cells.get((row.key, d, variant), "")
-    return matrix
+    return apply_evidence(matrix, evidence_cells(verdicts))
 
 
 def evidence_marks(matrix: Any) -> list[dict[str, Any]]:
     """One record per (paper, definition, variant) with a verdict: where the overlay draws."""
+    from metaanalysis.analysis.matrix import OVERLAY_VARIANTS
+
     from .charts_matrix import cell_records
 
     out = []
     for c in cell_records(matrix):
-        for variant in ("published", "realistic"):
+        for variant in OVERLAY_VARIANTS:
             v = c.get(variant)
             if v and v != "not-measured":  # no mark: not measured, or no setup
                 out.append({**{k: c[k] for k in ("order", "paper", "key", "column", "definition", "family", "usage")},
@@ -356,7 +339,7 @@ def matrix_evidence_chart(matrix: Any) -> Any:
                "the letter are the re-executed verdicts of the paper's setups: circle (left) = as published, triangle "
                "(right) = under realistic conditions; vermillion collapse, green no-collapse, purple mixed (setups "
                "disagree); no mark: no setup or not measured. The code under the letter repeats them in text "
-               "(published > realistic: C collapse, N no collapse, M mixed, ? not measured, - no run). "
+               "(published > realistic: C collapse, N no collapse, M mixed, ? inconclusive, · not measured, - no run). "
                "Read: where a paper's notion of collapse is reproduced, and whether it survives realistic conditions.")
     if not n_marks:
         caption += " No re-executed evidence is stored yet (mcatlas rerun KEY): only the annotations are shown."

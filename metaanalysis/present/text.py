@@ -56,44 +56,91 @@ def paper_text(paper: Any, file: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def evidence_text(eng: Engine, paper: Any) -> str:
-    """What ``mcatlas show KEY`` adds: the paper's current stored runs, the claims they
-    contradict, and the links that are stale ("stale: rerun") or orphaned."""
-    from metaanalysis.analysis.claims import contradicted_claims
-    from metaanalysis.evidence.links import STATE_NOTES, link_states, sweep_links
+def evidence_document(eng: Engine, paper: Any, overrides: bool = False) -> dict[str, Any]:
+    """What ``mcatlas show KEY`` adds to a paper, as data (``--format json`` prints it as is):
+
+    ``claims``     each claim judged against its setups' current reruns
+                   (:func:`metaanalysis.analysis.claims.assess_claims`, the judgement the atlas,
+                   the matrix and the synthesis show);
+    ``verdicts``   the current runs' verdicts, one record per (setup, variant, definition);
+    ``links``      every stored link of the paper with its state (current, stale, orphaned);
+    ``overrides``  with ``overrides``: the verdicts of exploratory reruns (``rerun --seeds S``).
+    """
+    from metaanalysis.analysis.frames import Evidence, load_verdicts
+    from metaanalysis.evidence.links import link_states
     from metaanalysis.evidence.read import verdicts
     from metaanalysis.evidence.tables import has_evidence
 
-    if not has_evidence(eng):
-        return "evidence: none stored (mcatlas rerun KEY)"
-    states = link_states(eng, paper.key)
-    current = {k: h for k, (h, state) in states.items() if state == "current"}
-    sweeps = {(sw.setup, sw.variant): sw for sw in sweep_links(eng, paper.key, current=current)}
-    current.update({(paper.key, s, v): sw.digest for (s, v), sw in sweeps.items()})
-    frame = verdicts(eng, paper.key)
-    frame = frame[[current.get((paper.key, s, v)) == h
-                   for s, v, h in zip(frame["setup"], frame["variant"], frame["config_hash"])]]
-    others = sorted((k, h, state) for k, (h, state) in states.items() if state != "current")
-    if frame.empty and not others:
-        return "evidence: none stored (mcatlas rerun KEY)"
-    lines = ["evidence (re-executed setups):"]
-    for (setup, variant), group in frame.groupby(["setup", "variant"], sort=False):
-        collapsed = [d for d, v in zip(group["definition"], group["verdict"]) if v == "collapse"]
-        sw = sweeps.get((setup, variant))
-        what = (f"sweep over n = {', '.join(map(str, sorted(sw.hashes)))}" if sw is not None
-                else f"run {group['config_hash'].iloc[0][:12]}")
-        lines.append(f"  {setup} ({variant}, {what}): collapse under "
-                     + (", ".join(collapsed) or "no definition"))
-    if frame.empty:
+    doc: dict[str, Any] = {"claims": [], "verdicts": [], "links": []}
+    if overrides:
+        doc["overrides"] = []
+    stored = has_evidence(eng)
+    evidence = load_verdicts(eng, [paper]) if stored else Evidence.empty()
+    doc["claims"] = [a.as_dict() for a in evidence.claims([paper])]
+    if not stored:
+        return doc
+    doc["verdicts"] = evidence.verdicts.drop(columns=["paper"]).to_dict(orient="records")
+    doc["links"] = [{"setup": s, "variant": v, "config_hash": h, "state": state}
+                    for (_, s, v), (h, state) in sorted(link_states(eng, paper.key).items())]
+    if overrides:
+        frame = verdicts(eng, paper.key, overrides=True)
+        doc["overrides"] = frame[frame["override"] != ""].drop(columns=["paper"]).to_dict(orient="records")
+    return doc
+
+
+def evidence_text(doc: dict[str, Any], key: str) -> str:
+    """:func:`evidence_document` as the text ``mcatlas show KEY`` prints after the record."""
+    from metaanalysis.evidence.links import STATE_NOTES
+
+    lines = ["claims against the reruns (reproduction as published; then under realistic conditions):"]
+    if not doc["claims"]:
+        lines[-1] = "claims against the reruns: the paper records no claims"
+    for c in doc["claims"]:
+        what = f"  {c['claim']}: {c['reproduction']}"
+        if c["reproduction"] == "reproduced":
+            what += f"; realistic: {c['under_realistic']}"
+            if c["attribution"]:
+                what += f" (lost to {c['attribution']})"
+        if c["contradiction"]:
+            what += f" [{c['contradiction']}: {', '.join(c['disagreeing'])}]"
+        lines += [what, f"    {c['reason']}"]
+    current = doc["verdicts"]
+    if not doc["links"] and not current:
+        lines.append(f"evidence: none stored (mcatlas rerun {key})")
+        return "\n".join(lines + _overrides_lines(doc))
+    lines.append("evidence (re-executed setups; published read at the long-run horizon, realistic and "
+                 "control within their own iterations):")
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in current:
+        groups.setdefault((r["setup"], r["variant"]), []).append(r)
+    for (setup, variant), rows in groups.items():
+        by = {}
+        for r in rows:
+            by.setdefault(r["verdict"], []).append(r["definition"])
+        text = "; ".join(f"{v}: {', '.join(ds)}" for v, ds in by.items() if v != "not-measured")
+        lines.append(f"  {setup} ({variant}, run {str(rows[0]['config_hash'])[:12]}): {text or 'nothing measured'}")
+        for r in rows:
+            if r["verdict"] == "inconclusive":
+                lines.append(f"    {r['definition']}: {r['reason']}")
+    if not current:
         lines.append("  none current")
-    for (_, setup, variant), digest, state in others:
+    for link in doc["links"]:
+        if link["state"] == "current":
+            continue
         why = ("the setup, the realistic defaults or the simulators changed since this run; "
-               f"mcatlas rerun {paper.key}" if state == "stale" else "not shown")
-        lines.append(f"  {setup} ({variant}, run {digest[:12]}): {STATE_NOTES[state]} ({why})")
-    found = contradicted_claims(eng, paper, frame)
-    lines.append("claims the rerun contradicts:" + ("" if found else " none"))
-    lines += [f"  {c.text()}" for c in found]
-    return "\n".join(lines)
+               f"mcatlas rerun {key}" if link["state"] == "stale" else "not shown")
+        lines.append(f"  {link['setup']} ({link['variant']}, run {link['config_hash'][:12]}): "
+                     f"{STATE_NOTES[link['state']]} ({why})")
+    return "\n".join(lines + _overrides_lines(doc))
+
+
+def _overrides_lines(doc: dict[str, Any]) -> list[str]:
+    if "overrides" not in doc:
+        return []
+    lines = ["exploratory reruns (overrides; not the setup's evidence):" + ("" if doc["overrides"] else " none")]
+    for r in doc["overrides"]:
+        lines.append(f"  {r['setup']} ({r['variant']}, {r['override']}) {r['definition']}: {r['verdict']}")
+    return lines
 
 
 def summary_text(summary: dict[str, Any]) -> str:

@@ -181,6 +181,28 @@ def database_errors(url: str, drivers: bool = True) -> Iterator[None]:
         raise _user_error(exc, url, parsed) from None
 
 
+def _set_wal(cur: Any, seconds: float = 60.0) -> None:
+    """Switch an SQLite file to WAL journalling, waiting for other processes that are doing the
+    same: the switch needs an exclusive lock, and SQLite reports a busy database at once for it
+    instead of calling the busy handler, so two processes opening a new file together would
+    otherwise fail ("database is locked")."""
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + seconds
+    delay = 0.01
+    while True:
+        try:
+            if cur.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(2 * delay, 0.5)
+
+
 def engine(url: str) -> Engine:
     """The engine for ``url`` (cached); SQLite gets WAL, a busy timeout and real transactions.
 
@@ -210,9 +232,9 @@ def engine(url: str) -> Engine:
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.isolation_level = None  # let the begin event below issue BEGIN
             cur = dbapi_conn.cursor()
-            if not in_memory:
-                cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=60000")
+            if not in_memory:
+                _set_wal(cur)
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
@@ -242,7 +264,7 @@ def create_tables(eng: Engine) -> None:
 #: The annotation tables are rebuilt from the YAML on every sync (and INDEX_VERSION changes the
 #: fingerprint, forcing one), so adding the nullable column to an older database is all the
 #: migration they need.
-ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (("setup", "sweep_n", "JSON"),)
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (("setup", "sweep_n", "JSON"), ("claim", "law", "VARCHAR"))
 
 
 def _add_missing_columns(eng: Engine) -> None:

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from metaanalysis.annotations.validation import ValidationResult
 
 #: version of the index layout and record format; a change forces a resync
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 FINGERPRINT_KEY = "annotations_fingerprint"
 
 

@@ -66,6 +66,7 @@ class ClaimRow(_OfPaper, table=True):
     policy: str
     model_family: str
     where: str
+    law: Optional[str] = None
 
 
 class SetupRow(_OfPaper, table=True):

@@ -42,8 +42,11 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .note { color: #555; font-size: 0.9em; }
 .v-collapse { color: #B34700; font-weight: 600; } .v-no-collapse { color: #00795A; font-weight: 600; }
 .v-mixed { color: #A0528A; font-weight: 600; } .v-not-measured { color: #777; }
-.supported { color: #00795A; font-weight: 600; } .contradicted { color: #B34700; font-weight: 600; }
+.v-inconclusive { color: #8a6d00; font-weight: 600; }
+.supported, .reproduced, .survives { color: #00795A; font-weight: 600; }
+.contradicted, .not-reproduced, .does-not-survive { color: #B34700; font-weight: 600; }
 .partly-supported, .partly-contradicted, .inconclusive, .open { color: #8a6d00; font-weight: 600; }
+.untested, .not-applicable, .not-measured { color: #777; }
 .holds { color: #00795A; font-weight: 600; } .does-not-hold { color: #B34700; font-weight: 600; }
 pre { background: #f6f6f6; padding: 0.6em; overflow-x: auto; font-size: 0.85em; white-space: pre-wrap; }
 ul.cols { columns: 3; }

@@ -65,38 +65,52 @@ PAGE_METRICS: tuple[str, ...] = ("population_risk", "variance_ratio", "tail_mass
 # -- the pages -------------------------------------------------------------------------------
 
 
+def _runs_text(r: dict[str, Any], variant: str) -> str:
+    """``C / N / ? / -``: runs of a variant per verdict."""
+    return " / ".join(str(r[f"{variant}_{k}"]) for k in ("collapse", "no_collapse", "inconclusive", "not_measured"))
+
+
 def _synthesis_html(table: Any, root: str) -> str:
     rows = []
     for r in table.to_dict(orient="records"):
         rows.append([
-            definition_link(r["definition"], root), esc(r["family"]),
+            definition_link(r["definition"], root),
             esc(r["claims_collapse"]), esc(r["claims_no_collapse"]), esc(r["claims_mixed"]),
-            number(r["support"], ".2f"), number(r["weighted_support"], ".2f"), esc(r["claims_unweighted"]),
-            f"{r['published_collapse']} / {r['published_no_collapse']} / {r['published_not_measured']}",
-            f"{r['realistic_collapse']} / {r['realistic_no_collapse']} / {r['realistic_not_measured']}",
+            number(r["support"], ".2f"), number(r["weighted_support"], ".2f"),
+            esc(r["reproduced"]), esc(r["not_reproduced"]), esc(r["reproduction_inconclusive"]), esc(r["untested"]),
+            f"{r['survives']} / {r['does_not_survive']} / {r['realistic_inconclusive']}",
+            _runs_text(r, "published"), _runs_text(r, "realistic"),
+            number(r["inconclusive_share"], ".0%"),
         ])
     return html_table(
-        ["definition", "family", "claims: collapse", "no-collapse", "mixed", "support", "weighted support",
-         "claims without weight", "re-executed as published (C / N / not measured)", "realistic (C / N / not measured)"],
-        rows, numeric=(2, 3, 4, 5, 6, 7))
+        ["definition", "claims: collapse", "no-collapse", "mixed", "support", "weighted support",
+         "reproduced", "not reproduced", "inconclusive", "untested",
+         "of the reproduced: survive / do not / inconclusive realistic",
+         "runs as published: C / N / ? / —", "runs realistic: C / N / ? / —", "inconclusive evidence"],
+        rows, numeric=tuple(range(1, 10)) + (13,))
 
 
 def _checks_html(checks: list[dict[str, Any]], root: str) -> str:
     rows = [[esc(c["statement"]), esc(c["where"]), definition_link(c["definition"], root), esc(c["policy"]),
-             verdict_span(c["outcome"]), f"{c['collapse']} of {c['measured']}", status_span(c["status"])]
+             verdict_span(c["outcome"]),
+             (esc(c["reason"]) if c["law"] else
+              f"{c['collapse']} of {c['conclusive']}" + (f" ({c['inconclusive']} inconclusive)" if c["inconclusive"] else "")),
+             status_span(c["status"])]
             for c in checks]
     return html_table(["claim of Schaeffer et al. (arXiv 2503.03150)", "where", "definition", "policy", "claimed",
-                   "runs with a collapse verdict (of measured)", "status"], rows, numeric=(5,))
+                       "runs that collapse, of the conclusive ones (or the law's test)", "status"], rows)
 
 
 CHECKS_NOTE = (
     "Generated from the claims in <code>annotations/papers/schaeffer2025position.yaml</code>. Each claim is compared "
-    "with the verdicts of every paper's re-executed runs (both variants) that have the claim's definition and were "
-    "run under the claim's data policy; a configuration shared by several setups counts once. A claim of no collapse "
-    "is <em>supported</em> when no measured run collapses, <em>partly contradicted</em> when fewer than half do, "
+    "with the verdicts of every paper's re-executed runs (every variant) that have the claim's definition and were "
+    "run under the claim's data policy; a configuration shared by several setups counts once, and only conclusive "
+    "verdicts (collapse, no-collapse) count, inconclusive ones are shown apart. A claim of no collapse "
+    "is <em>supported</em> when no conclusive run collapses, <em>partly contradicted</em> when fewer than half do, "
     "<em>contradicted</em> otherwise; a claim of collapse is <em>supported</em> when at least half collapse, "
     "<em>partly supported</em> when some do, <em>contradicted</em> when none does; a <em>mixed</em> claim (the paper "
-    "says the question deserves study) is <em>open</em>: the counts are shown, no status is given. "
+    "says the question deserves study) is <em>open</em>: the counts are shown, no status is given. A claim that "
+    "states a law (Figure 4) is judged by the test of that law, not by counting runs. "
     "Thresholds: <a href=\"{root}methodology.html#checks\">methodology</a>.")
 
 
@@ -134,26 +148,27 @@ def _figure4_html(figure4: Any) -> str:
     return out
 
 
-def _claim_evidence(p: Any, v: Any) -> list[dict[str, Any]]:
-    """Per claim of paper ``p``: its reproducing setups and their combined verdicts as published and
-    realistic (``""`` when none of its setups has been run)."""
-    out = []
-    for c in p.claims:
-        setups = [s.name for s in p.setups if c.id in s.reproduces]
-        sub = v[(v["paper"] == p.key) & (v["setup"].isin(setups)) & (v["definition"] == c.definition)] if len(v) else v
-        pub = _combined(list(sub[sub["variant"] == "published"]["verdict"])) if len(sub) else ""
-        real = _combined(list(sub[sub["variant"] == "realistic"]["verdict"])) if len(sub) else ""
-        contradicts = pub in ("collapse", "no-collapse") and c.outcome in ("collapse", "no-collapse") and pub != c.outcome
-        out.append({"claim": c, "setups": setups, "published": pub, "realistic": real, "contradicts": contradicts})
+def _claim_status(a: Any) -> str:
+    """The first answer of a claim's assessment, as HTML: its reproduction (and contradiction)."""
+    out = status_span(a.reproduction)
+    if a.contradiction:
+        out += f' <span class="note">({esc(a.contradiction)})</span>'
     return out
 
 
-def _rerun_cell(verdict: str, setups: list[str], key: str) -> str:
-    if verdict:
-        return verdict_span(verdict)
-    if not setups:
-        return '<span class="note">no setup reproduces it</span>'
-    return f'<span class="note">not run (<code>mcatlas rerun {esc(key)}</code>)</span>'
+def _realistic_status(a: Any) -> str:
+    """The second answer: under realistic conditions (and what a loss is attributed to)."""
+    out = status_span(a.under_realistic)
+    if a.attribution:
+        out += f' <span class="note">(lost to {esc(a.attribution)})</span>'
+    return out
+
+
+def _claim_rows(assessments: Iterable[Any], db: Any, labels: dict[str, str], root: str) -> list[list[str]]:
+    claims = {(p.key, c.id): c for p in db.papers for c in p.claims}
+    return [[paper_link(a.paper, labels[a.paper], root), esc(a.statement), definition_link(a.definition, root),
+             esc(a.policy), verdict_span(a.outcome), verdict_span(a.published) or "—", _claim_status(a),
+             esc(", ".join(a.disagreeing)), esc(claims[(a.paper, a.claim)].where)] for a in assessments]
 
 
 def _index_page(db: Any, evidence: Any, charts: dict[str, Any], extra: dict[str, Any]) -> Page:
@@ -195,21 +210,25 @@ def _index_page(db: Any, evidence: Any, charts: dict[str, Any], extra: dict[str,
              "<p class='note'>The position paper's record (schaeffer2025position) has no claims to check.</p>")
     page.add('<h3 id="figure4">Figure 4: time to collapse onto one outcome</h3>')
     page.add(_figure4_html(extra["figure4"]))
+    assessed = list(extra["claims"].values())
     page.add('<h2 id="contradicted">Claims the reruns contradict</h2>')
-    rows = []
-    for p in sorted(db.papers, key=lambda p: p.sort_key()):
-        for ce in _claim_evidence(p, evidence.verdicts):
-            if ce["contradicts"]:
-                c = ce["claim"]
-                rows.append([paper_link(p.key, labels[p.key], ""), esc(c.statement), definition_link(c.definition, ""),
-                             esc(c.policy), verdict_span(c.outcome), verdict_span(ce["published"]), verdict_span(ce["realistic"]),
-                             esc(", ".join(ce["setups"]))])
-    page.add("<p class='note'>Claims whose reproducing setups, re-executed as published, give the opposite verdict "
-             "under the claim's definition (setups that disagree among themselves give <em>mixed</em> and are not "
-             "listed). A contradiction may come from the toy stand-in, not the paper: see each setup's fidelity and "
-             "note on the paper page.</p>")
-    page.add(html_table(["paper", "claim", "definition", "policy", "claimed", "rerun as published", "rerun realistic",
-                     "setups"], rows) if rows else "<p class='note'>None.</p>")
+    page.add("<p class='note'>A claim is listed here only when its reproducing setups, re-executed as the paper ran "
+             "them, conclusively give the opposite verdict under the claim's definition (or, for a claim that states "
+             "a law, the law's test fails), and at least one of the disagreeing setups runs the paper's own model "
+             "(fidelity <em>same-model</em>). A realistic rerun never contradicts a paper: it only says whether a "
+             "reproduced claim survives realistic conditions.</p>")
+    header = ["paper", "claim", "definition", "policy", "claimed", "rerun as published", "reproduction",
+              "disagreeing setups", "where"]
+    rows = _claim_rows([a for a in assessed if a.contradicted], db, labels, "")
+    page.add(html_table(header, rows) if rows else "<p class='note'>None.</p>")
+    page.add('<h3 id="stand-ins">Stand-ins that do not reproduce the paper\'s result</h3>')
+    page.add("<p class='note'>The same disagreement, but every disagreeing setup is a toy stand-in for the paper's "
+             "model: a finding about the stand-in, not evidence against the paper.</p>")
+    rows = _claim_rows([a for a in assessed if a.contradiction and not a.contradicted], db, labels, "")
+    page.add(html_table(header, rows) if rows else "<p class='note'>None.</p>")
+    open_claims = [a for a in assessed if a.reproduction == "inconclusive"]
+    page.add(f"<p class='note'>{len(open_claims)} claim(s) have inconclusive published reruns (listed on their papers' "
+             "pages with what would settle them); they count neither for nor against the papers.</p>")
     for name, heading in (("support", "Support for collapse, unweighted and realism-weighted"),
                           ("forest", "Change in population risk per run, pooled per policy"),
                           ("profiles", "Collapse profiles"),
@@ -254,19 +273,12 @@ def _definition_page(d: str, db: Any, evidence: Any, extra: dict[str, Any]) -> P
     by = by[by["definition"] == d] if len(by) else by
     page.add("<h2>Re-executed verdicts by data policy</h2>")
     if len(by):
-        page.add(html_table(["variant", "policy", "collapse", "no-collapse", "not measured"], [
-            [esc(r["variant"]), esc(r["policy"]), esc(r["collapse"]), esc(r["no_collapse"]), esc(r["not_measured"])]
-            for r in by.to_dict(orient="records")], numeric=(2, 3, 4)))
+        page.add(html_table(["variant", "policy", "collapse", "no-collapse", "inconclusive", "not measured"], [
+            [esc(r["variant"]), esc(r["policy"]), esc(r["collapse"]), esc(r["no_collapse"]), esc(r["inconclusive"]),
+             esc(r["not_measured"])] for r in by.to_dict(orient="records")], numeric=(2, 3, 4, 5)))
     else:
         page.add("<p class='note'>No re-executed runs yet.</p>")
     return page
-
-
-def _combined(values: Iterable[str]) -> str:
-    measured = {v for v in values if v in ("collapse", "no-collapse")}
-    if not measured:
-        return "not-measured" if list(values) else ""
-    return measured.pop() if len(measured) == 1 else "mixed"
 
 
 def _paper_page(p: Any, evidence: Any, extra: dict[str, Any]) -> Page:
@@ -290,15 +302,18 @@ def _paper_page(p: Any, evidence: Any, extra: dict[str, Any]) -> Page:
     page.add(f"<h2>Claims ({len(p.claims)})</h2>")
     if p.claims:
         rows = []
-        for ce in _claim_evidence(p, v):
-            c = ce["claim"]
-            flag = ' <span class="contradicted">(rerun contradicts the claim)</span>' if ce["contradicts"] else ""
+        for c in p.claims:
+            a = extra["claims"][(p.key, c.id)]
             rows.append([esc(c.id), esc(c.statement), definition_link(c.definition, "../"), verdict_span(c.outcome),
-                         esc(c.policy), esc(c.model_family), esc(c.where), esc(", ".join(ce["setups"])),
-                         _rerun_cell(ce["published"], ce["setups"], p.key) + flag,
-                         _rerun_cell(ce["realistic"], ce["setups"], p.key)])
-        page.add(html_table(["id", "statement", "definition", "claimed", "policy", "model", "where", "setups",
-                         "rerun as published", "rerun realistic"], rows))
+                         esc(c.policy), esc(c.where), esc(", ".join(a.setups)) or '<span class="note">none</span>',
+                         _claim_status(a), _realistic_status(a), esc(a.reason())])
+        page.add(html_table(["id", "statement", "definition", "claimed", "policy", "where", "setups",
+                             "reproduced as published?", "under realistic conditions", "evidence"], rows))
+        page.add("<p class='note'>Reproduction first: the published reruns either reproduce the claim, conclusively "
+                 "disagree, or are inconclusive. Only a reproduced claim is rerun under realistic conditions in a "
+                 "meaningful way; a claim that does not survive is attributed, by the control rerun (the published "
+                 "policy at the realistic horizon), to the realistic policy or to the shorter horizon. "
+                 'See the <a href="../methodology.html#verdicts">methodology</a>.</p>')
     if p.key == extra.get("position_paper"):
         page.add('<h2 id="checks">Its claims, checked against all re-executed runs</h2>')
         page.add(f"<p class='note'>{CHECKS_NOTE.format(root='../')}</p>")
@@ -337,10 +352,16 @@ def _paper_page(p: Any, evidence: Any, extra: dict[str, Any]) -> Page:
     if len(v):
         page.chart(profiles_chart(v, title=f"Collapse profiles of {p.label}'s setups"))
         page.add("<h3>Verdicts and their reasons</h3>")
-        page.add(html_table(["setup", "variant", "definition", "verdict", "statistic", "CI", "iteration", "reason"], [
+        page.add("<p class='note'>A verdict speaks about iterations 1..T of its run. The published rerun is read at "
+                 "the long-run horizon (no-collapse needs the late trend not to reach collapse within "
+                 f"{_long_horizon()} further iterations); the realistic and control reruns within their own "
+                 "iterations. Stability: the share of bootstrap replicates of the seeds that reach the same "
+                 "verdict. For an inconclusive verdict, the seeds or iterations that would settle it.</p>")
+        page.add(html_table(["setup", "variant", "definition", "verdict", "statistic", "CI", "stability",
+                             "would settle it", "reason"], [
             [esc(x["setup"]), esc(x["variant"]), definition_link(x["definition"], "../"), verdict_span(x["verdict"]),
              number(x.get("statistic")) or "—", ci_text(x.get("ci_low"), x.get("ci_high")),
-             esc("" if x.get("iteration") is None or is_missing(x.get("iteration")) else x.get("iteration")), esc(x.get("reason"))]
+             number(x.get("stability"), ".0%"), esc(_settle_text(x)), esc(x.get("reason"))]
             for x in v.to_dict(orient="records")]))
     page.add("<h3>Provenance of each run</h3>")
     rows = []
@@ -355,6 +376,22 @@ def _paper_page(p: Any, evidence: Any, extra: dict[str, Any]) -> Page:
     page.add(html_table(["setup", "variant", "run", "simulator", "policy", "seeds", "iterations", "mcatlas", "commit",
                      "device", "wall time (s)", "finished", "provenance"], rows))
     return page
+
+
+def _long_horizon() -> int:
+    from simulators.verdicts import Thresholds
+
+    return Thresholds().horizon
+
+
+def _settle_text(x: dict[str, Any]) -> str:
+    """What would settle an inconclusive verdict: ``S seeds``, ``T iterations``, both, or ""."""
+    parts = []
+    for key, unit in (("seeds_needed", "seeds"), ("iterations_needed", "iterations")):
+        value = x.get(key)
+        if value is not None and not is_missing(value):
+            parts.append(f"~{int(value)} {unit}")
+    return " or ".join(parts) if x.get("verdict") == "inconclusive" else ""
 
 
 def _thresholds_table() -> str:
@@ -382,16 +419,44 @@ def _methodology_page(db: Any, extra: dict[str, Any]) -> Page:
     page.add('<h2 id="metrics">Metrics</h2><p>Measured per iteration and seed on every run; exact where a closed form '
              "exists (the truth is known in a simulator), otherwise on a large held-out sample of real data.</p>")
     page.add(html_table(["metric", "meaning"], [[f"<code>{esc(m)}</code>", esc(METRIC_TEXT.get(m, ""))] for m in METRICS]))
-    page.add('<h2 id="verdicts">Verdict rules: the collapse profile</h2>'
-             "<p>Every re-executed run gets one verdict per definition: <em>collapse</em>, <em>no-collapse</em>, or "
-             "<em>not-measured</em> when the run's model family cannot test that definition (for example a family "
-             "without a trivial baseline cannot reach catastrophic risk, and no single run can show a change of "
-             "scaling law, which needs a sweep over n). Each rule compares the first fitted model (iteration 1) with "
-             "the last (iteration T) or tests the trend over iterations, and decides on a 95% confidence interval "
-             "obtained by resampling seeds (a bootstrap over the independent replicates), so a verdict says "
-             "&ldquo;collapse&rdquo; only when the evidence across seeds is clear. Infinite risk counts as collapse "
-             "only when it appears after the first fit. Tail disappearance needs both a fall of the tail mass "
-             "relative to iteration 1 and a tail ratio significantly below 1. The thresholds in force:</p>")
+    page.add('<h2 id="verdicts">Verdicts: collapse, no-collapse, inconclusive</h2>'
+             "<p>Every re-executed run gets one verdict per definition, about iterations 1..T of that run:</p><ul>"
+             "<li><strong>collapse</strong>: the interval of the rule's statistic excludes no change <em>and</em> the "
+             "effect reaches the rule's minimum effect of interest (a documented threshold below), so a rise of "
+             "10<sup>−7</sup> in a mass is not called collapse;</li>"
+             "<li><strong>no-collapse</strong> is a conclusion that needs evidence, never a failure to detect: the "
+             "interval lies below the rule's equivalence margin, <em>and</em> the late trend of the run is not "
+             "heading there (it levels off, or is too slow to reach the margin within the horizon);</li>"
+             "<li><strong>inconclusive</strong>: neither, e.g. a run too short or with too few seeds, an estimate "
+             "between the margins, or a verdict that too few bootstrap replicates of the seeds reproduce; it says "
+             "why and estimates the seeds or iterations that would settle it;</li>"
+             "<li><strong>not-measured</strong>: the run's model family cannot measure that quantity (a scaling-law "
+             "change needs a sweep over n).</li></ul>"
+             "<p><strong>Error rates.</strong> Intervals are percentile bootstraps over seeds (the independent "
+             "replicates). The rules of one run share a family-wise level of 95% by Bonferroni; the iteration from "
+             "which a collapse holds is found by testing from T backwards (a fixed-sequence procedure). A conclusive "
+             "verdict must be <em>stable</em>: reached by at least the minimum share of bootstrap replicates of the "
+             "seed set, so a verdict does not hinge on which seeds were drawn.</p>"
+             "<p><strong>Horizons.</strong> A published rerun asks where the process is going: its verdicts are read "
+             f"at a long-run horizon of {_long_horizon()} iterations, so a short run of a process that collapses "
+             "slowly (a Gaussian refitted to its own samples) is never no-collapse. A realistic rerun and its "
+             "control ask what happens within their own iterations.</p>"
+             "<p><strong>Claims: reproduce first, then compare.</strong> Each claim is judged against the setups "
+             "that reproduce it. <em>Reproduction</em>: its published reruns give the claimed outcome "
+             "(<em>reproduced</em>), conclusively the other one (<em>not reproduced</em>), or neither "
+             "(<em>inconclusive</em>; setups that disagree among themselves count here). <em>Under realistic "
+             "conditions</em>, only for a reproduced claim: <em>survives</em>, <em>does not survive</em> or "
+             "<em>inconclusive</em>; for a claim that is not reproduced the realistic rerun says nothing about the "
+             "paper (<em>not applicable</em>). The realistic rerun changes the policy and cuts the horizon at once; "
+             "the <em>control</em> rerun (the published policy at the realistic horizon) tells which change a claim "
+             "that does not survive lost to. A claim is listed as contradicted only when its published rerun "
+             "conclusively disagrees and a disagreeing setup runs the paper's own model; when every disagreeing setup "
+             "is a toy stand-in, the finding is about the stand-in and is listed apart. A claim that states a "
+             "specific law is judged by the test of that law, not by counting collapse verdicts. Several setups' "
+             "verdicts combine into one: agreeing conclusive verdicts give that verdict and win over inconclusive "
+             "ones, disagreeing ones give <em>mixed</em>.</p>"
+             "<p>Each rule, its statistic and its margins are documented in <code>simulators/verdicts/rules.py</code>; "
+             "the thresholds in force, with the theory each margin guards:</p>")
     page.add(_thresholds_table())
     page.add('<h2 id="realism">Realism weighting</h2>'
              "<p>Each paper is scored on five dimensions of the realistic conditions the position paper describes. "
@@ -473,7 +538,7 @@ def build_site(records: Any, evidence: Any, out_dir: Path | str, figure4: Any = 
     ``records``: the validated database (:func:`metaanalysis.annotations.validation.load_database`: its
     ``papers``, ``definitions`` and ``realism``); ``evidence``: a
     :class:`metaanalysis.analysis.frames.Evidence` (may be empty or None); ``figure4``: the
-    ``(table, test)`` of :func:`metaanalysis.analysis.absorption.position_paper_absorption` (None: not
+    ``(table, test)`` of :func:`metaanalysis.analysis.absorption.stored_absorption` (None: not
     computed, the pages say how to get it). Charts are built without altair's validation
     (:func:`metaanalysis.present.charts.unvalidated`).
     """
@@ -498,11 +563,13 @@ def _build_site(records: Any, evidence: Any, out: Path, figure4: Any) -> Path:
     w = weights(papers, records.realism) if records.realism is not None else {}
     entries = {e.id: e for e in records.definitions.definitions} if records.definitions is not None else {}
     cw = claim_weights(papers, records.realism) if records.realism is not None else {}
+    assessed = evidence.claims(papers)
     extra = {
         "weights": w,
         "claim_weights": cw,
-        "synthesis": synthesis_table(papers, cw, evidence.verdicts),
-        "checks": conclusion_checks(evidence.verdicts, papers),
+        "claims": {(a.paper, a.claim): a for a in assessed},
+        "synthesis": synthesis_table(papers, cw, evidence.verdicts, assessments=assessed),
+        "checks": conclusion_checks(evidence.verdicts, papers, assessments=assessed),
         "figure4": figure4,
         "position_paper": POSITION_PAPER,
         "labels": atlas_labels(papers),
