@@ -15,16 +15,12 @@ from click.testing import CliRunner
 
 from cli.main import main
 from metaanalysis.analysis.matrix import build_matrix, evidence_columns
-from metaanalysis.annotations.paths import REPO_ANNOTATIONS, paper_files
+from metaanalysis.annotations.paths import REPO_ANNOTATIONS
 from simulators.vocabulary import DEFINITIONS
 
 HERE = Path(__file__).resolve()
 GOOD = HERE.parent / "fixtures" / "annotations" / "good"
-SHARED_DATA = HERE.parents[2] / "shared" / "data"
-FIGURE2 = SHARED_DATA / "position-paper-figure2.csv"
-needs_figure2 = pytest.mark.skipif(
-    not FIGURE2.exists(), reason=f"{FIGURE2} not present (shared/ must sit beside the clone)"
-)
+FIGURE2 = HERE.parent / "data" / "position-paper-figure2.csv"  # source: tests/data/README.md
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
@@ -66,7 +62,6 @@ def invoke(args: list[str], root: Path, tmp_path: Path):
     )
 
 
-@needs_figure2
 def test_matrix_csv_reproduces_figure2_table(tmp_path):
     root = tmp_path / "annotations"
     root.mkdir()
@@ -86,7 +81,7 @@ def test_matrix_csv_reproduces_figure2_table(tmp_path):
     # JSON carries the same rows
     rows = json.loads(invoke(["matrix", "--format", "json"], root, tmp_path).stdout)
     assert rows == got
-    # the summary counts the figure's marks (21 explicit, 32 implicit per shared/data/README.md)
+    # the summary counts the figure's marks (21 explicit, 32 implicit per tests/data/README.md)
     summary = json.loads(invoke(["matrix", "--summary", "--format", "json"], root, tmp_path).stdout)
     marks = [w[d] for w in want for d in DEFINITIONS]
     assert sum(x["explicit"] for x in summary["definitions"]) == marks.count("explicit")
@@ -97,10 +92,7 @@ def test_matrix_csv_reproduces_figure2_table(tmp_path):
         assert "used by no paper: " + ", ".join(summary["unused"]) in text
 
 
-@needs_figure2
 def test_bundled_records_match_figure2():
-    if not paper_files(REPO_ANNOTATIONS):
-        pytest.skip("the bundled paper records (annotations/papers/) are not written yet")
     from metaanalysis.annotations.validation import validate_directory
 
     result = validate_directory(REPO_ANNOTATIONS)
