@@ -146,6 +146,11 @@ class Paper(_Record):
     doi: Annotated[str, StringConstraints(pattern=DOI_PATTERN)] | None = Field(
         default=None, description='DOI, quoted: "10.1038/s41586-024-07566-y".'
     )
+    arxiv_version: Annotated[int, Field(ge=1)] | None = Field(
+        default=None,
+        description="The arXiv version (the N of vN) that the claims' `where` fields and the "
+        "identification refer to; section, figure and theorem numbers change between versions.",
+    )
     url: Annotated[str, StringConstraints(pattern=URL_PATTERN)] | None = None
     label: Text = Field(description="The paper's label in the position paper's Figure 2.")
     figure_order: Annotated[int, Field(ge=1)] | None = Field(

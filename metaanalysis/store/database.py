@@ -264,7 +264,8 @@ def create_tables(eng: Engine) -> None:
 #: The annotation tables are rebuilt from the YAML on every sync (and INDEX_VERSION changes the
 #: fingerprint, forcing one), so adding the nullable column to an older database is all the
 #: migration they need.
-ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (("setup", "sweep_n", "JSON"), ("claim", "law", "VARCHAR"))
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (("setup", "sweep_n", "JSON"), ("claim", "law", "VARCHAR"),
+                                                  ("paper", "arxiv_version", "INTEGER"))
 
 
 def _add_missing_columns(eng: Engine) -> None:

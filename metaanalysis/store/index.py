@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from metaanalysis.annotations.validation import ValidationResult
 
 #: version of the index layout and record format; a change forces a resync
-INDEX_VERSION = 3
+INDEX_VERSION = 4
 FINGERPRINT_KEY = "annotations_fingerprint"
 
 
@@ -56,7 +56,8 @@ def rows_for(paper: Paper, file: str = "") -> list[Any]:
     rows: list[Any] = [
         PaperRow(
             key=paper.key, title=paper.title, authors=list(paper.authors), year=paper.year,
-            month=paper.month, venue=paper.venue, arxiv=paper.arxiv, doi=paper.doi, url=paper.url,
+            month=paper.month, venue=paper.venue, arxiv=paper.arxiv, doi=paper.doi,
+            arxiv_version=paper.arxiv_version, url=paper.url,
             label=paper.label, figure_order=paper.figure_order,
             explicit_definition=paper.explicit_definition,
             identification_note=paper.identification_note, notes=paper.notes, source=paper.source,

@@ -25,6 +25,7 @@ class PaperRow(SQLModel, table=True):
     venue: Optional[str] = None
     arxiv: Optional[str] = Field(default=None, index=True)
     doi: Optional[str] = Field(default=None, index=True)
+    arxiv_version: Optional[int] = None
     url: Optional[str] = None
     label: str
     figure_order: Optional[int] = None
