@@ -26,7 +26,10 @@ def fields(text: str) -> dict[str, str]:
         ("NeurIPS 2024", "inproceedings"), ("ICML 2023", "inproceedings"), ("ICLR 2025", "inproceedings"),
         ("ICCV 2023", "inproceedings"), ("AISTATS 2025 (PMLR 258)", "inproceedings"),
         ("Workshop on Data-centric ML, 2024", "inproceedings"),
+        ("Findings of the Association for Computational Linguistics: NAACL 2024", "inproceedings"),
+        ("ICLR 2025 Workshop on Data Problems for Foundation Models", "inproceedings"),
         ("Nature 631, 755-759", "article"), ("TMLR", "article"), ("Journal of Foo", "article"),
+        ("Nature Machine Intelligence (2025)", "article"),
         ("arXiv preprint", "misc"), (None, "misc"), ("A blog", "misc"),
     ],
 )
@@ -53,6 +56,31 @@ def test_journal_paper_is_article_with_volume_and_pages():
     assert (f["journal"], f["volume"], f["pages"]) == ("Nature", "631", "755--759")
     assert f["doi"] == "10.1038/s41586-024-07566-y" and f["year"] == "2024" and "month = jul" in text
     assert fields(entry(paper(venue="TMLR")))["journal"] == "Transactions on Machine Learning Research"
+
+
+def test_workshop_and_findings_keep_the_venue_as_their_booktitle():
+    # a workshop at ICLR is not the ICLR proceedings: no "International Conference ..." prefix
+    workshop = fields(entry(paper(venue="ICLR 2025 Workshop on Data Problems for Foundation Models")))
+    assert workshop["booktitle"] == "ICLR 2025 Workshop on Data Problems for Foundation Models"
+    assert workshop["year"] == "2025"
+    findings = fields(entry(paper(venue="Findings of the Association for Computational Linguistics: NAACL 2024")))
+    assert findings["booktitle"] == "Findings of the Association for Computational Linguistics: NAACL 2024"
+    # a workshop of 2023 whose volume appeared in 2024 is cited with the volume's year
+    late = fields(entry(paper(venue="Epi UAI 2023 Workshop (Springer LNAI, 2024)", year=2023, month=6)))
+    assert late["year"] == "2024" and "month" not in late
+
+
+def test_journal_year_is_not_part_of_the_journal_name():
+    text = entry(paper(venue="Nature Machine Intelligence (2025)", doi="10.1038/s42256-025-00984-1", month=5))
+    f = fields(text)
+    assert text.startswith("@article{")
+    assert f["journal"] == "Nature Machine Intelligence" and f["year"] == "2025" and "month" not in f
+    dated = fields(entry(paper(venue="Nature 631 (8022), 755-759 (2024)")))
+    assert (dated["journal"], dated["volume"], dated["number"], dated["pages"], dated["year"]) == (
+        "Nature", "631", "8022", "755--759", "2024")
+    # a page range that ends in a year-like number is a page range, not a year
+    pnas = fields(entry(paper(venue="PNAS 121, 1990-2005", year=2024)))
+    assert pnas["pages"] == "1990--2005" and pnas["year"] == "2024" and pnas["journal"] == "Proceedings of the National Academy of Sciences"
 
 
 def test_preprint_is_misc_with_eprint_and_escaped_title():

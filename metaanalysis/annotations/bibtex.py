@@ -3,12 +3,17 @@
 The entry type follows the record's ``venue`` (see :func:`classify`):
 
 * a conference (NeurIPS, ICML, ICLR, AISTATS, ICCV, ...; or a venue that says "Conference",
-  "Proceedings", "Workshop", "Symposium") becomes ``@inproceedings`` with ``booktitle`` = the
-  conference's full name and the venue as written, e.g. "International Conference on Machine
-  Learning (ICML 2024)"; a ``(PMLR 258)`` suffix becomes ``series = {PMLR}, volume = {258}``;
+  "Proceedings", "Workshop", "Symposium", "Findings") becomes ``@inproceedings`` with
+  ``booktitle`` = the conference's full name and the venue as written, e.g. "International
+  Conference on Machine Learning (ICML 2024)"; a ``(PMLR 258)`` suffix becomes
+  ``series = {PMLR}, volume = {258}``. A workshop held at a conference ("ICLR 2025 Workshop on
+  ...") and ACL's "Findings of ..." keep the venue as written: they are not the main
+  conference's proceedings;
 * a journal (Nature, Science, PNAS, TMLR, JMLR, ...; or a venue that says "Journal",
   "Transactions", "Letters") becomes ``@article`` with ``journal``; ``Nature 631, 755-759``
-  is split into ``journal = {Nature}, volume = {631}, pages = {755--759}``;
+  is split into ``journal = {Nature}, volume = {631}, pages = {755--759}``, and a trailing year
+  (``Nature Machine Intelligence (2025)``, for an article whose volume is not recorded) is the
+  entry's year, not part of the journal's name;
 * an arXiv preprint (venue mentions arXiv, or no venue and an arXiv id) becomes ``@misc`` with
   ``howpublished = {arXiv preprint arXiv:ID}``;
 * anything else: ``@article`` when the record has a DOI and a venue, else ``@misc`` with
@@ -16,8 +21,8 @@ The entry type follows the record's ``venue`` (see :func:`classify`):
 
 arXiv ids always go in ``eprint`` with ``archivePrefix = {arXiv}`` (so a published paper keeps
 its preprint); a DOI goes in ``doi``. ``year`` is the venue's year when the venue names one
-("ICML 2023": the proceedings a reader looks up), else the record's year (first public
-version); ``month`` (the release month) only when those agree; ``url`` is the record's, else the arXiv page. Titles are
+("ICML 2023": the proceedings a reader looks up; the last year it names, so a workshop of 2023
+whose volume appeared in 2024 is cited as 2024), else the record's year (first public version); ``month`` (the release month) only when those agree; ``url`` is the record's, else the arXiv page. Titles are
 double-braced to keep their capitalisation; LaTeX special characters are escaped.
 """
 
@@ -73,9 +78,11 @@ JOURNALS: dict[str, str] = {
     "Entropy": "Entropy",
     "Patterns": "Patterns",
 }
-_CONFERENCE_WORDS = re.compile(r"\b(conference|proceedings|workshop|symposium)\b", re.IGNORECASE)
+_CONFERENCE_WORDS = re.compile(r"\b(conference|proceedings|workshop|symposium|findings)\b", re.IGNORECASE)
+_NOT_MAIN_CONFERENCE = re.compile(r"\b(workshop|findings)\b", re.IGNORECASE)
 _JOURNAL_WORDS = re.compile(r"\b(journal|transactions|letters)\b", re.IGNORECASE)
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_YEAR = re.compile(r"(?<![-–])\b(?:19|20)\d\d\b(?!\s*[-–]\s*\d)")  # not a page of a range
+_TRAILING_YEAR = re.compile(r"(?:\s*\((?:19|20)\d\d\)|,?\s+(?:19|20)\d\d)\s*$")
 _SERIES = re.compile(r"\s*\((PMLR|LIPIcs|LNCS)\s+(\d+)\)\s*$")
 _VOLUME_PAGES = re.compile(r"^(?P<name>.*?\D)\s+(?P<volume>\d+)\s*(?:\((?P<number>\d+)\))?,\s*(?P<pages>\d+(?:\s*[-–]+\s*\d+)?)$")
 
@@ -104,12 +111,13 @@ def _venue_fields(kind: str, venue: str, paper: Any) -> list[tuple[str, str]]:
         series = _SERIES.search(venue)
         shown = venue[: series.start()] if series else venue
         first = shown.split()[0].rstrip(",:") if shown.split() else ""
-        full = CONFERENCES.get(first)
+        full = None if _NOT_MAIN_CONFERENCE.search(shown) else CONFERENCES.get(first)
         fields.append(("booktitle", escape(f"{full} ({shown})" if full else shown)))
         if series:
             fields += [("series", series.group(1)), ("volume", series.group(2))]
         return fields
     if kind == "article":
+        venue = _TRAILING_YEAR.sub("", venue)
         parts = _VOLUME_PAGES.match(venue)
         name = parts.group("name").strip().rstrip(",") if parts else venue
         fields = [("journal", escape(JOURNALS.get(name, name)))]
@@ -138,8 +146,8 @@ def entry(paper: Any) -> str:
     fields += _venue_fields(kind, venue, paper)
     # a published paper is cited with its venue's year (ICML 2023), which can differ from the
     # record's year (the first public version); the release month then does not apply
-    venue_year = _YEAR.search(venue) if kind != "misc" else None
-    year = int(venue_year.group(0)) if venue_year else paper.year
+    venue_years = _YEAR.findall(venue) if kind != "misc" else []
+    year = int(venue_years[-1]) if venue_years else paper.year
     fields.append(("year", str(year)))
     body = [f"  {name} = {{{value}}}" for name, value in fields]
     if paper.month and year == paper.year:
