@@ -58,7 +58,8 @@ def synthesis(obj: Context, fmt: str) -> None:
     paper's own claims are checked, not counted. CSV prints one table after another, each
     preceded by a line `# section`."""
     from metaanalysis.analysis.frames import load_evidence
-    from metaanalysis.analysis.pooling import pooled_by_policy
+    from metaanalysis.analysis.frames import EFFECT_COLUMNS, unique_runs
+    from metaanalysis.analysis.pooling import pooled_by
     from metaanalysis.analysis.synthesis import (
         conclusion_checks,
         synthesis_table,
@@ -80,7 +81,8 @@ def synthesis(obj: Context, fmt: str) -> None:
             "definitions": records(table),
             "claims": claims,
             "verdicts_by_policy": records(verdicts_by_policy(evidence.verdicts)),
-            "pooled_log_risk_ratio": records(pooled_by_policy(evidence.effects)),
+            "effects": records(unique_runs(evidence.effects)[[*EFFECT_COLUMNS, "shared_by"]]),
+            "pooled_log_risk_ratio": records(pooled_by(evidence.effects)),
             "checks": checks,
             "figure4": figure4,
         })

@@ -1,5 +1,5 @@
-"""Evidence synthesis: claim counts (unweighted and realism-weighted), verdict counts, the
-per-setup log risk ratio, and DerSimonian-Laird pooling against a worked example by hand."""
+"""Evidence synthesis: claim counts (unweighted and realism-weighted) with Wilson intervals,
+verdict counts, the per-run log risk ratio at the common horizon, and pooling per subgroup."""
 
 from __future__ import annotations
 
@@ -11,15 +11,18 @@ import pytest
 
 from metaanalysis.analysis.frames import Evidence, RunEvidence, evidence_from_runs
 from metaanalysis.analysis.pooling import (
+    EFFECT_ITERATION,
+    HETEROGENEITY_LIMIT,
     log_ratio_of_endpoints,
     log_risk_ratio,
     pool,
-    pooled_by_policy,
+    pooled_by,
 )
 from metaanalysis.analysis.synthesis import (
     conclusion_checks,
     synthesis_table,
     verdicts_by_policy,
+    wilson,
 )
 from metaanalysis.annotations.records import Paper
 
@@ -137,9 +140,9 @@ def test_a_run_shared_by_several_links_counts_once():
         {"paper": p, "setup": s, "variant": "published", "policy": "replace", "effect": e, "se": se,
          "config_hash": h} for p, s, e, se, h in (("a", "x", 0.1, 0.1, "h1"), ("b", "y", 0.1, 0.1, "h1"),
                                                  ("c", "z", 0.1, 0.1, "h1"), ("a", "w", 0.5, 0.2, "h2"))])
-    pooled = pooled_by_policy(effects).iloc[0]
+    pooled = pooled_by(effects, by=("policy",)).iloc[0]
     assert (pooled.k, pooled.runs) == (2, 2)
-    assert pooled.estimate == pytest.approx(pool([0.1, 0.5], [0.01, 0.04], method="DL", ci="z").estimate)
+    assert pooled.estimate == pytest.approx(pool([0.1, 0.5], [0.01, 0.04]).estimate)
 
 
 def test_position_paper_claims_are_checked_not_counted():
@@ -159,22 +162,51 @@ def test_log_ratio_excludes_infinite_and_zero_risks_with_a_note():
     assert e.ci_high - e.effect == pytest.approx(4.302653 * e.se, rel=1e-5)  # t(0.975, df=2)
 
 
-def test_log_risk_ratio_from_tidy_frame_and_pooling_per_policy():
+def test_log_risk_ratio_at_the_common_horizon_and_pooling_per_subgroup():
     rows = []
-    for seed, (r1, rT) in enumerate([(1.0, 2.0), (1.0, 3.0), (2.0, 2.0)]):
-        rows += [(1, seed, "population_risk", r1), (2, seed, "population_risk", 1.5), (3, seed, "population_risk", rT)]
+    for seed, (r1, r8) in enumerate([(1.0, 2.0), (1.0, 3.0), (2.0, 2.0)]):
+        for it in range(1, 13):  # the run goes on past the common horizon: what follows is not the effect
+            value = r1 if it == 1 else (r8 if it == EFFECT_ITERATION else 100.0)
+            rows.append((it, seed, "population_risk", value))
     frame = pd.DataFrame(rows, columns=["iteration", "seed", "metric", "value"])
     e = log_risk_ratio(frame)
     assert e.effect == pytest.approx(np.mean(np.log([2.0, 3.0, 1.0])))
+    short = log_risk_ratio(frame[frame["iteration"] < EFFECT_ITERATION])
+    assert math.isnan(short.effect) and "before the common horizon" in short.note
     effects = pd.DataFrame([
-        {"paper": "a", "setup": "s", "variant": "published", "policy": "replace", "effect": 0.1, "se": 0.1},
-        {"paper": "a", "setup": "t", "variant": "published", "policy": "replace", "effect": 0.5, "se": 0.2},
-        {"paper": "a", "setup": "s", "variant": "realistic", "policy": "accumulate", "effect": 0.0, "se": 0.05},
+        {"paper": "a", "setup": "s", "variant": "published", "policy": "replace", "family": "gaussian",
+         "effect": 0.1, "se": 0.1},
+        {"paper": "a", "setup": "t", "variant": "published", "policy": "replace", "family": "gaussian",
+         "effect": 0.5, "se": 0.2},
+        {"paper": "a", "setup": "u", "variant": "published", "policy": "replace", "family": "lm",
+         "effect": 9.0, "se": 0.1},
+        {"paper": "a", "setup": "s", "variant": "realistic", "policy": "accumulate", "family": "gaussian",
+         "effect": 0.0, "se": 0.05},
     ])
-    pooled = pooled_by_policy(effects).set_index("policy")
-    assert list(pooled.index) == ["replace", "accumulate"]
-    assert pooled.loc["replace", "estimate"] == pytest.approx(pool([0.1, 0.5], [0.01, 0.04], method="DL", ci="z").estimate)
-    assert pooled.loc["accumulate", "k"] == 1
+    pooled = pooled_by(effects).set_index(["policy", "family"])
+    assert list(pooled.index) == [("replace", "gaussian"), ("replace", "lm"), ("accumulate", "gaussian")]
+    gauss = pooled.loc[("replace", "gaussian")]
+    assert gauss["estimate"] == pytest.approx(pool([0.1, 0.5], [0.01, 0.04], method="REML", ci="hksj").estimate)
+    assert (gauss["method"], gauss["ci_method"]) == ("REML", "hksj")
+    assert pooled.loc[("replace", "lm"), "k"] == 1 and not pooled.loc[("replace", "lm"), "shown"]
+    # pooled across families the two effects disagree far beyond their standard errors: no single value
+    mixed = pooled_by(effects, by=("policy",)).set_index("policy").loc["replace"]
+    assert mixed["i2"] >= HETEROGENEITY_LIMIT and not mixed["shown"]
+    assert "considerable heterogeneity" in mixed["message"]
+    assert (mixed["effect_min"], mixed["effect_max"]) == (0.1, 9.0)
+
+
+def test_wilson_interval_matches_its_closed_form():
+    # 3 of 10: the interval every statistics text gives, (0.1078, 0.6032)
+    assert wilson(0.3, 10) == pytest.approx((0.10779, 0.60322), abs=1e-4)
+    low, high = wilson(0.0, 5)
+    assert low == 0.0 and high == pytest.approx(0.43448, abs=1e-4)
+    assert all(math.isnan(x) for x in wilson(0.5, 0))
+    table = synthesis_table(PAPERS, WEIGHTS, None).set_index("definition")
+    var = table.loc["collapsing-variance"]
+    assert (var.support_low, var.support_high) == pytest.approx(wilson(var.support, var.claims))
+    # weights 0.2, 0.6, 0.6 (c unweighted): Kish's effective n = 1.4^2 / 0.76
+    assert var.weighted_n == pytest.approx(1.4 ** 2 / 0.76)
 
 
 def test_evidence_from_a_real_run():

@@ -13,6 +13,6 @@ __getattr__, __dir__, __all__ = facade(__name__, {
     ".claims": ["ClaimAssessment", "assess_claims", "combine_verdicts"],
     ".laws": ["law_results"],
     ".synthesis": ["conclusion_checks", "synthesis_table", "verdicts_by_policy"],
-    ".pooling": ["log_risk_ratio", "pool", "pooled_by_policy"],
+    ".pooling": ["log_risk_ratio", "pool", "pooled_by"],
     ".absorption": ["figure4_test", "stored_absorption"],
 })

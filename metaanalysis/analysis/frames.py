@@ -35,8 +35,8 @@ TRAJECTORY_COLUMNS: tuple[str, ...] = (
 
 
 EFFECT_COLUMNS: tuple[str, ...] = (
-    "paper", "setup", "variant", "policy", "effect", "se", "ci_low", "ci_high", "seeds", "excluded", "note",
-    "config_hash",
+    "paper", "setup", "variant", "policy", "family", "effect", "se", "ci_low", "ci_high", "seeds", "excluded",
+    "note", "config_hash",
 )
 
 
@@ -112,7 +112,8 @@ class Evidence:
 
     ``verdicts``      :data:`VERDICT_COLUMNS`: one row per (paper, setup, variant, definition)
     ``trajectories``  :data:`TRAJECTORY_COLUMNS`: per-iteration mean and CI across seeds
-    ``effects``       :data:`EFFECT_COLUMNS`: the forest plot's per-setup effect (:func:`log_risk_ratio`)
+    ``effects``       :data:`EFFECT_COLUMNS`: the forest plot's per-run effect at the common horizon
+                      (:func:`log_risk_ratio`), with the run's model ``family``
     ``runs``          :data:`RUN_COLUMNS`: one row per stored run; ``provenance`` a dict
     ``laws``          the tests of claims that state a law
                       (:func:`metaanalysis.analysis.laws.law_results`)
@@ -189,7 +190,7 @@ def evidence_from_runs(runs: Iterable[RunEvidence]) -> Evidence:
                  "config_hash": r.run_id or f"{r.paper}/{r.setup}/{r.variant}"}
         summary = trajectory_summary(r.frame)
         trajectories.append(summary.assign(**ident))
-        effects.append({**ident, **log_risk_ratio(r.frame).as_dict()})
+        effects.append({**ident, "family": r.simulator, **log_risk_ratio(r.frame).as_dict()})
         if r.profile is not None:
             verdicts.append(r.profile.to_frame().assign(**ident))
         iterations = int(r.frame["iteration"].max()) if len(r.frame) else 0
@@ -272,7 +273,7 @@ def load_evidence(eng: Any, papers: Sequence[Any]) -> Any:
             frames_cache[r.config_hash] = ev.load_frame(eng, r.config_hash)
         frame = frames_cache[r.config_hash]
         if frame is not None:
-            effects.append({**key, **log_risk_ratio(frame).as_dict()})
+            effects.append({**key, "family": r.simulator, **log_risk_ratio(frame).as_dict()})
         run_rows.append({**key, "run_id": r.config_hash, "simulator": r.simulator, "seeds": r.seeds,
                          "iterations": r.iterations, "provenance": ev.run_provenance(eng, r.config_hash) or {}})
     return Evidence(

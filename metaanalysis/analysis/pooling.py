@@ -1,13 +1,27 @@
 """Effects of re-executed runs and their random-effects pooling.
 
 Effects
-    The effect of a setup run is the change in population risk over the run, per seed
-    y_s = log(R_T,s / R_1,s) (iteration T the last, 1 the first). Seeds where either risk is not
-    a finite positive number (an infinite risk after collapse, a zero or negative risk) have no
-    log ratio; they are excluded and the number excluded is reported in a note. Over the S'
-    remaining seeds: mean y-bar, standard error sd(y)/sqrt(S') (seeds are independent
-    replicates), and a t-interval y-bar +- t_{S'-1} * se. With fewer than two usable seeds the
-    standard error is undefined and the setup is left out of pooling.
+    The effect of a setup run is the change in population risk over a common horizon, per seed
+    y_s = log(R_t*,s / R_1,s) with t* = :data:`EFFECT_ITERATION` (8) for every run, whatever its
+    length: runs of 8 and of 1000 iterations are then compared after the same number of
+    generations of synthetic training (the same "dose"), not over their own lengths (where the
+    1000-iteration run would dominate because it ran longer). 8 is the length of the shortest
+    shipped neural runs and the shortest run the verdicts' trend test accepts; the trajectories
+    and verdicts show the rest of each run. Runs shorter than t* have no effect (a note says so).
+    Seeds where either risk is not a finite positive number (an infinite risk after collapse, a
+    zero or negative risk) have no log ratio; they are excluded and the number excluded is
+    reported in a note. Over the S' remaining seeds: mean y-bar, standard error
+    sd(y)/sqrt(S') (seeds are independent replicates), and a t-interval y-bar +- t_{S'-1} * se.
+    With fewer than two usable seeds the standard error is undefined and the setup is left out
+    of pooling.
+
+What is pooled (:func:`pooled_by`)
+    Only runs that measure one effect: one subgroup per data policy and model family (a
+    Gaussian's and a language model's risk are different quantities), REML with HKSJ intervals
+    by default. Where heterogeneity is considerable (I2 >= :data:`HETEROGENEITY_LIMIT`, the
+    Cochrane Handbook's "considerable" band, 75-100%), no single pooled value describes the runs:
+    the subgroup reports the spread of its effects and ``shown`` is False (the forest plot then
+    draws no diamond and says why).
 
 Pooling (:func:`pool`)
     The random-effects model y_i = mu + u_i + e_i, u_i ~ N(0, tau2), e_i ~ N(0, v_i), v_i = se_i^2,
@@ -57,6 +71,10 @@ from simulators.vocabulary import POLICIES
 
 #: the metric of the forest plot's effect
 EFFECT_METRIC = "population_risk"
+#: the common horizon of an effect: the iteration t* in log(R_t* / R_1) (module docstring)
+EFFECT_ITERATION = 8
+#: I2 at or above which a subgroup's pooled value is not shown (module docstring)
+HETEROGENEITY_LIMIT = 0.75
 #: the estimators of tau2 and the intervals for mu that :func:`pool` offers
 METHODS: tuple[str, ...] = ("DL", "REML", "PM")
 CI_METHODS: tuple[str, ...] = ("hksj", "z")
@@ -105,16 +123,19 @@ def log_ratio_of_endpoints(first: Any, last: Any, level: float = 0.95) -> SetupE
     return SetupEffect(mean, se, mean - half, mean + half, n, excluded, "; ".join(notes))
 
 
-def log_risk_ratio(frame: Any, metric: str = EFFECT_METRIC, level: float = 0.95) -> SetupEffect:
-    """:class:`SetupEffect` of a tidy run frame (``iteration, seed, metric, value``)."""
+def log_risk_ratio(frame: Any, metric: str = EFFECT_METRIC, level: float = 0.95,
+                   iteration: int = EFFECT_ITERATION) -> SetupEffect:
+    """:class:`SetupEffect` of a tidy run frame (``iteration, seed, metric, value``): the log
+    ratio of ``metric`` at ``iteration`` (the common horizon) to the first iteration."""
     sub = frame[frame["metric"] == metric]
     if len(sub) == 0:
         return SetupEffect(math.nan, math.nan, math.nan, math.nan, 0, 0, f"no {metric} measured")
     wide = sub.pivot_table(index="seed", columns="iteration", values="value", aggfunc="first")
     first, last = wide.columns.min(), wide.columns.max()
-    if first == last:
-        return SetupEffect(math.nan, math.nan, math.nan, math.nan, 0, 0, "a single iteration: no change to measure")
-    return log_ratio_of_endpoints(wide[first].to_numpy(), wide[last].to_numpy(), level)
+    if last < iteration:
+        return SetupEffect(math.nan, math.nan, math.nan, math.nan, 0, 0,
+                           f"the run stops at iteration {last}, before the common horizon {iteration}")
+    return log_ratio_of_endpoints(wide[first].to_numpy(), wide[iteration].to_numpy(), level)
 
 
 @dataclass(frozen=True)
@@ -389,28 +410,56 @@ def pool(effects: Sequence[float], variances: Sequence[float], *, method: str = 
     return Pooled(tau2_ci=tau2_ci, excluded=excluded, method=method, message="; ".join(notes), **out)
 
 
-def pooled_by_policy(effects: Any, level: float = 0.95, *, method: str = "DL", ci: str = "z") -> Any:
-    """One pooled estimate (:func:`pool` with ``method`` and ``ci``) per data policy over the
-    runs in ``effects`` (an :data:`EFFECT_COLUMNS` frame; both variants: a run counts under the
-    policy it ran with; a configuration shared by several setup links counts once,
-    :func:`unique_runs`). ``runs``: the policy's distinct runs; ``excluded``: those without a
-    usable effect and variance (infinite or zero risk in every seed, a single usable seed, zero
-    variance)."""
+#: the subgroups :func:`pooled_by` pools within by default
+SUBGROUPS: tuple[str, ...] = ("policy", "family")
+
+
+def pooled_by(effects: Any, by: Sequence[str] = SUBGROUPS, level: float = 0.95, *,
+              method: str = "REML", ci: str = "hksj") -> Any:
+    """One pooled estimate (:func:`pool` with ``method`` and ``ci``) per subgroup ``by`` (data
+    policy and model family by default; policies in vocabulary order) over the runs in
+    ``effects`` (an :data:`EFFECT_COLUMNS` frame; every variant: a run counts under the policy it
+    ran with; a configuration shared by several setup links counts once, :func:`unique_runs`).
+
+    Columns: the subgroup keys, ``runs`` (distinct runs), :data:`POOLED_COLUMNS` (``excluded``:
+    runs without a usable effect and variance: shorter than the common horizon, infinite or zero
+    risk in every seed, a single usable seed, zero variance), ``effect_min`` / ``effect_max``
+    (the spread of the usable effects) and ``shown``: whether the pooled value describes the
+    runs (k >= 2 and I2 < :data:`HETEROGENEITY_LIMIT`); when not, ``message`` says why."""
     import pandas as pd
 
     from .frames import EFFECT_COLUMNS, _frame, unique_runs
 
     e = unique_runs(_frame(effects, EFFECT_COLUMNS))
+    by = list(by)
+    columns = [*by, "runs", *POOLED_COLUMNS, "effect_min", "effect_max", "shown"]
+    if len(e) == 0:
+        return pd.DataFrame(columns=columns)
     rows = []
-    for policy in POLICIES:
-        sub = e[e["policy"] == policy]
-        if len(sub) == 0:
-            continue
+    for key, sub in e.groupby(by, sort=False, dropna=False):
+        key = key if isinstance(key, tuple) else (key,)
+        y = pd.to_numeric(sub["effect"], errors="coerce").to_numpy(dtype=float)
         se = pd.to_numeric(sub["se"], errors="coerce").to_numpy(dtype=float)
-        p = pool(pd.to_numeric(sub["effect"], errors="coerce").to_numpy(dtype=float), se ** 2,
-                 method=method, ci=ci, level=level)
-        rows.append({"policy": policy, "runs": int(len(sub)), **p.as_dict()})
-    return pd.DataFrame(rows, columns=["policy", "runs", *POOLED_COLUMNS])
+        p = pool(y, se ** 2, method=method, ci=ci, level=level)
+        usable = y[np.isfinite(y) & np.isfinite(se) & (se > 0)]
+        row = {**dict(zip(by, key)), "runs": int(len(sub)), **p.as_dict(),
+               "effect_min": float(usable.min()) if usable.size else math.nan,
+               "effect_max": float(usable.max()) if usable.size else math.nan}
+        shown = p.k >= 2 and math.isfinite(p.estimate) and p.i2 < HETEROGENEITY_LIMIT
+        if p.k >= 2 and not p.i2 < HETEROGENEITY_LIMIT:
+            why = (f"considerable heterogeneity (I² {100 * p.i2:.0f}% >= {100 * HETEROGENEITY_LIMIT:.0f}%): "
+                   "the runs do not measure one effect, so no pooled value is shown; see their spread")
+            row["message"] = "; ".join(x for x in (p.message, why) if x)
+        elif p.k < 2:
+            row["message"] = "; ".join(x for x in (p.message, "fewer than two usable runs: nothing to pool") if x)
+        row["shown"] = bool(shown)
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=columns)
+    if "policy" in by:
+        order = {p: i for i, p in enumerate(POLICIES)}
+        frame = frame.assign(_p=frame["policy"].map(order)).sort_values(["_p", *[b for b in by if b != "policy"]],
+                                                                      kind="stable").drop(columns="_p")
+    return frame.reset_index(drop=True)
 
 
 #: the columns of a pooled estimate in tables (:meth:`Pooled.as_dict`)
@@ -420,5 +469,5 @@ POOLED_COLUMNS: tuple[str, ...] = (
 )
 
 
-__all__ = ["CI_METHODS", "EFFECT_METRIC", "METHODS", "POOLED_COLUMNS", "Pooled", "SetupEffect",
-           "log_ratio_of_endpoints", "log_risk_ratio", "pool", "pooled_by_policy"]
+__all__ = ["CI_METHODS", "EFFECT_ITERATION", "EFFECT_METRIC", "HETEROGENEITY_LIMIT", "METHODS", "POOLED_COLUMNS",
+           "Pooled", "SUBGROUPS", "SetupEffect", "log_ratio_of_endpoints", "log_risk_ratio", "pool", "pooled_by"]

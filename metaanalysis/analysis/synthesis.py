@@ -16,7 +16,11 @@ The synthesis table (:func:`synthesis_table`, ``mcatlas synthesis``), one row pe
                               ``claims_unweighted``
     ``support``               share of claims that report collapse, a ``mixed`` claim counting
                               one half: (collapse + mixed / 2) / claims; ``weighted_support`` the
-                              weighted analogue. Empty (NaN) without claims.
+                              weighted analogue. Empty (NaN) without claims. ``support_low`` /
+                              ``support_high``: its 95% Wilson score interval over the claims
+                              (:func:`wilson`), the weighted one over Kish's effective number of
+                              claims (sum w)^2 / sum w^2, since unequal weights carry less
+                              information than as many equal ones.
     ``<variant>_<verdict>``   number of distinct runs whose verdict on the definition,
                               re-executed as published (realistic, control), is that verdict.
     ``inconclusive_share``    of those runs' verdicts that measure the definition (all but
@@ -83,6 +87,21 @@ def _support(collapse: float, mixed: float, total: float) -> float:
     return (collapse + 0.5 * mixed) / total if total > 0 else math.nan
 
 
+def wilson(share: float, n: float, level: float = 0.95) -> tuple[float, float]:
+    """The Wilson score interval of a proportion ``share`` observed over ``n`` (possibly
+    fractional: half-counted mixed claims, an effective number of weighted claims); NaNs without
+    observations. Wilson's interval keeps its coverage near 0 and 1 and for small n, where the
+    Wald interval fails (Brown, Cai & DasGupta 2001, Statistical Science 16:101-133)."""
+    from scipy.stats import norm
+
+    if not n > 0 or math.isnan(share):
+        return math.nan, math.nan
+    z = float(norm.isf((1 - level) / 2))
+    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 def synthesis_table(papers: Iterable[Any], weights: Mapping[Any, float | None], verdicts: Any = None,
                     checked: Sequence[str] = (POSITION_PAPER,), assessments: Sequence[Any] | None = None) -> Any:
     """The synthesis table (see the module docstring): one row per definition, in vocabulary
@@ -114,7 +133,11 @@ def synthesis_table(papers: Iterable[Any], weights: Mapping[Any, float | None], 
         row["weighted_total"] = float(sum(c["weight"] for c in weighted))
         row["claims_unweighted"] = len(mine) - len(weighted)
         row["support"] = _support(row["claims_collapse"], row["claims_mixed"], len(mine))
+        row["support_low"], row["support_high"] = wilson(row["support"], len(mine))
         row["weighted_support"] = _support(row["weighted_collapse"], row["weighted_mixed"], row["weighted_total"])
+        sq = float(sum(c["weight"] ** 2 for c in weighted))
+        row["weighted_n"] = row["weighted_total"] ** 2 / sq if sq > 0 else 0.0
+        row["weighted_support_low"], row["weighted_support_high"] = wilson(row["weighted_support"], row["weighted_n"])
         vd = v[v["definition"] == d]
         for variant in VARIANTS:
             sub = vd[vd["variant"] == variant]
@@ -244,6 +267,6 @@ def conclusion_checks(verdicts: Any, papers: Iterable[Any] = (), paper: str = PO
 
 
 __all__ = [
-    "CHECK_RULES", "LAW_CHECK_STATUS", "POSITION_PAPER", "REALISTIC_COLUMNS", "REPRODUCTION_COLUMNS", "check_status", "claim_rows", "conclusion_checks",
+    "CHECK_RULES", "LAW_CHECK_STATUS", "wilson", "POSITION_PAPER", "REALISTIC_COLUMNS", "REPRODUCTION_COLUMNS", "check_status", "claim_rows", "conclusion_checks",
     "synthesis_table", "verdicts_by_policy",
 ]

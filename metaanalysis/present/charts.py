@@ -196,42 +196,54 @@ def realism_chart(realism: Any) -> Any:
 
 
 def support_chart(synthesis: Any) -> Any:
-    """Share of claims reporting collapse per definition, unweighted vs realism-weighted."""
+    """Share of claims reporting collapse per definition, unweighted vs realism-weighted, each
+    with its number of claims and 95% Wilson interval."""
     import altair as alt
     import pandas as pd
 
-    title = "Support for collapse per definition: unweighted vs realism-weighted"
+    title = "How many claims report collapse, per definition (share with 95% Wilson interval)"
     rows = []
     for r in synthesis.to_dict(orient="records"):
-        for kind, col, n in (("unweighted", "support", r["claims"]), ("realism-weighted", "weighted_support", r["weighted_total"])):
+        for kind, col, n in (("unweighted", "support", r["claims"]),
+                             ("realism-weighted", "weighted_support", r["weighted_n"])):
             v = r[col]
             if v is None or (isinstance(v, float) and math.isnan(v)):
                 continue
             rows.append({"definition": r["definition"], "family": r["family"], "kind": kind, "support": v,
-                         "claims": r["claims"], "weight": n, "collapse": r["claims_collapse"],
+                         "low": r[f"{col}_low"], "high": r[f"{col}_high"], "n": n,
+                         "label": f"n = {r['claims']}" if kind == "unweighted" else "",
+                         "claims": r["claims"], "collapse": r["claims_collapse"],
                          "no_collapse": r["claims_no_collapse"], "mixed": r["claims_mixed"]})
     if not rows:
         return empty_chart(title, "No paper records claims yet.")
     frame = pd.DataFrame(rows)
     caption = ("For each definition, the share of the papers' claims that report collapse (a mixed claim counts "
-               "one half): black circles count every claim once, orange diamonds weight each claim by its paper's "
-               "realism. A diamond left of its circle: the claims of collapse come mostly from less realistic "
-               "settings. Definitions without claims are left out.")
+               "one half), with its 95% Wilson interval and the number of claims n: black circles count every claim "
+               "once, orange diamonds weight each claim by its paper's realism (interval over the effective number "
+               "of claims). A diamond left of its circle: the claims of collapse come mostly from less realistic "
+               "settings. Few claims give wide intervals. Definitions without claims are left out.")
     base = alt.Chart(inline_data(frame)).encode(
         y=alt.Y("definition:N", sort=list(DEFINITIONS), title=None, axis=alt.Axis(labelLimit=200)),
+        yOffset=alt.YOffset("kind:N", sort=list(SUPPORT_COLOURS)),
         tooltip=[alt.Tooltip("definition:N"), alt.Tooltip("kind:N", title="count"),
                  alt.Tooltip("support:Q", format=".2f", title="share reporting collapse"),
-                 alt.Tooltip("claims:Q", title="claims"), alt.Tooltip("collapse:Q"),
-                 alt.Tooltip("no_collapse:Q", title="no-collapse"), alt.Tooltip("mixed:Q"),
-                 alt.Tooltip("weight:Q", format=".2f", title="total weight (or claims)")],
+                 alt.Tooltip("low:Q", format=".2f", title="95% Wilson low"),
+                 alt.Tooltip("high:Q", format=".2f", title="95% Wilson high"),
+                 alt.Tooltip("n:Q", format=".1f", title="claims (effective, when weighted)"),
+                 alt.Tooltip("collapse:Q"), alt.Tooltip("no_collapse:Q", title="no-collapse"),
+                 alt.Tooltip("mixed:Q")],
     )
-    rule = base.mark_rule(color="#999999").encode(x="min(support):Q", x2="max(support):Q")
+    colour = alt.Color("kind:N", title=None, scale=colour_scale(SUPPORT_COLOURS))
+    interval = base.mark_rule(strokeWidth=2).encode(x="low:Q", x2="high:Q", color=colour)
     points = base.mark_point(filled=True, size=90).encode(
         x=alt.X("support:Q", title="share of claims reporting collapse", scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("kind:N", title=None, scale=colour_scale(SUPPORT_COLOURS)),
+        color=colour,
         shape=alt.Shape("kind:N", title=None, scale=alt.Scale(domain=list(SUPPORT_COLOURS), range=["circle", "diamond"])),
     )
-    return alt.layer(rule, points).properties(width=420, height=alt.Step(26), title=chart_title(title, caption, 90))
+    counts = base.transform_filter("datum.label != ''").mark_text(align="left", dx=6, fontSize=11).encode(
+        x=alt.datum(1.0), text="label:N")
+    return alt.layer(interval, points, counts).properties(width=420, height=alt.Step(30),
+                                                         title=chart_title(title, caption, 90))
 
 
 # -- charts of the evidence --------------------------------------------------------------------
@@ -247,7 +259,7 @@ def all_charts(papers: Sequence[Any], realism: Any, evidence: Any) -> dict[str, 
     """Every chart of :data:`CHART_NAMES` from validated records, the realism file and an
     :class:`metaanalysis.analysis.frames.Evidence` (which may be empty)."""
     from metaanalysis.analysis.matrix import build_matrix
-    from metaanalysis.analysis.pooling import pooled_by_policy
+    from metaanalysis.analysis.pooling import pooled_by
     from metaanalysis.analysis.synthesis import synthesis_table
     from metaanalysis.analysis.weighting import claim_weights, realism_frame
 
@@ -274,7 +286,7 @@ def all_charts(papers: Sequence[Any], realism: Any, evidence: Any) -> dict[str, 
     charts["support"] = support_chart(synthesis_table(papers, claim_weights(papers, realism), evidence.verdicts))
     charts["trajectories"] = trajectories_chart(evidence.trajectories)
     charts["profiles"] = profiles_chart(evidence.verdicts)
-    charts["forest"] = forest_chart(evidence.effects, pooled_by_policy(evidence.effects))
+    charts["forest"] = forest_chart(evidence.effects, pooled_by(evidence.effects))
     return charts
 
 

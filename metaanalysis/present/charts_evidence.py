@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from simulators.vocabulary import DEFINITIONS, POLICIES, VERDICTS
+from simulators.vocabulary import DEFINITIONS, POLICIES, VARIANTS, VERDICTS
 
 from .style import (
     VARIANT_COLOURS,
@@ -102,7 +102,7 @@ def trajectories_chart(trajectories: Any, metrics: Sequence[str] = ("population_
             line = base.mark_line(point=alt.OverlayMarkDef(size=12)).encode(
                 y=alt.Y("mean:Q", title="mean (95% CI)", scale=alt.Scale(zero=False)),
                 strokeDash=alt.StrokeDash("variant:N", title="rerun",
-                                          scale=alt.Scale(domain=list(VARIANT_COLOURS), range=[[1, 0], [5, 3]])),
+                                          scale=alt.Scale(domain=list(VARIANT_COLOURS), range=[[1, 0], [5, 3], [2, 2]])),
                 tooltip=[alt.Tooltip("setup_label:N", title="setup"), alt.Tooltip("variant:N"), alt.Tooltip("policy:N"),
                          alt.Tooltip("metric:N"), alt.Tooltip("iteration:Q"), alt.Tooltip("mean:Q", format=".4g"),
                          alt.Tooltip("ci_low:Q", format=".4g", title="CI low"),
@@ -126,7 +126,7 @@ def trajectories_chart(trajectories: Any, metrics: Sequence[str] = ("population_
 
 def profiles_chart(verdicts: Any, title: str | None = None) -> Any:
     """Collapse profiles as small multiples: one panel per variant, setups x definitions,
-    cells coloured by verdict and lettered (C, N, -)."""
+    cells coloured by verdict and lettered (C, N, ?, ·)."""
     import altair as alt
 
     title = title or "Collapse profiles of the re-executed setups"
@@ -134,7 +134,7 @@ def profiles_chart(verdicts: Any, title: str | None = None) -> Any:
         return empty_chart(title, "No re-executed runs are stored yet (mcatlas rerun KEY).")
     v = verdicts.copy()
     v["setup_label"] = _setup_label(v)
-    v["letter"] = v["verdict"].map(VERDICT_LETTERS).fillna("?")
+    v["letter"] = v["verdict"].map(VERDICT_LETTERS).fillna("")
     for col in ("statistic", "ci_low", "ci_high"):
         if col not in v.columns:
             v[col] = None
@@ -143,9 +143,10 @@ def profiles_chart(verdicts: Any, title: str | None = None) -> Any:
     v = v[[c for c in keep if c in v.columns]]
     setups = sorted(v["setup_label"].unique())
     caption = ("One row per re-executed setup, one column per definition; each cell is the verdict of the "
-               "definition's rule on that run (C collapse, N no-collapse, - not measured by this simulator). "
-               "Left panel: the setup as published; right: under realistic conditions. Read: which "
-               "definitions a setup collapses under, and which verdicts flip under realistic conditions.")
+               "definition's rule on that run (C collapse, N no-collapse, ? inconclusive, · not measured by this "
+               "simulator). Panels: the setup as published (read at the long-run horizon), under realistic "
+               "conditions, and the control (the published policy at the realistic horizon). Read: which "
+               "definitions a setup collapses under, and which verdicts change under realistic conditions.")
     base = alt.Chart().encode(
         x=alt.X("definition:N", sort=list(DEFINITIONS), title=None, axis=alt.Axis(labelAngle=-40, labelLimit=160)),
         y=alt.Y("setup_label:N", sort=setups, title=None, axis=alt.Axis(labelLimit=260)),
@@ -157,16 +158,21 @@ def profiles_chart(verdicts: Any, title: str | None = None) -> Any:
     rect = base.mark_rect(stroke="white").encode(
         color=alt.Color("verdict:N", title="verdict", scale=colour_scale(VERDICT_COLOURS, VERDICTS)))
     text = base.mark_text(fontSize=10, fontWeight="bold").encode(
-        text="letter:N", color=alt.condition("datum.verdict == 'not-measured'", alt.value("black"), alt.value("white")))
+        text="letter:N", color=alt.condition("datum.verdict == 'not-measured' || datum.verdict == 'inconclusive'",
+                                             alt.value("black"), alt.value("white")))
     return alt.layer(rect, text, data=inline_data(v)).properties(width=alt.Step(26), height=alt.Step(18)).facet(
-        column=alt.Column("variant:N", sort=["published", "realistic"], title=None,
+        column=alt.Column("variant:N", sort=list(VARIANTS), title=None,
                           header=alt.Header(labelFontWeight="bold")),
     ).properties(title=chart_title(title, caption, 90))
 
 
 def _pooled_label(r: dict[str, Any]) -> str:
-    """The pooled row's label: the estimate's heterogeneity written out (k, tau^2, I^2, 95% PI)."""
-    text = f"pooled {r['policy']}: k = {int(r['k'])}, tau² = {_fmt(r.get('tau2'))}, I² = {_fmt(100 * r['i2'], '.0f')}%"
+    """The pooled row's label: k, tau^2, I^2 and the 95% prediction interval written out, or,
+    where no pooled value is shown, why and the spread of the runs."""
+    text = f"pooled: k = {int(r['k'])}, tau² = {_fmt(r.get('tau2'))}, I² = {_fmt(100 * r['i2'], '.0f')}%"
+    if not r.get("shown"):
+        return (f"not pooled: k = {int(r['k'])}, I² = {_fmt(100 * r['i2'], '.0f')}%; runs range "
+                f"{_fmt(r.get('effect_min'))} to {_fmt(r.get('effect_max'))}")
     lo, hi = r.get("pi_low"), r.get("pi_high")
     if _finite(lo) and _finite(hi):
         text += f", 95% PI [{_fmt(lo)}, {_fmt(hi)}]"
@@ -186,90 +192,101 @@ def _fmt(x: Any, spec: str = ".3g") -> str:
     return format(float(x), spec) if _finite(x) else "–"
 
 
+def _family(r: dict[str, Any]) -> str:
+    """A run's model family for the forest plot's panels ("" when the evidence does not say)."""
+    family = r.get("family")
+    return family if isinstance(family, str) else ""
+
+
+#: the columns of :func:`forest_frame`
+FOREST_COLUMNS: tuple[str, ...] = (
+    "kind", "label", "policy", "family", "variant", "effect", "ci_low", "ci_high", "seeds", "note", "shared_by",
+    "k", "tau2", "i2", "pi_low", "pi_high", "shown",
+)
+
+
 def forest_frame(effects: Any, pooled: Any) -> Any:
-    """The forest plot's rows: one per distinct run (kind ``setup``; a configuration shared by
-    several setup links is one row, its label names the first link and how many others share it,
-    ``shared_by`` lists them all) and one pooled row per policy (kind ``pooled``, its label
-    carrying k, tau^2, I^2 and the 95% prediction interval), ordered by policy, then pooled last,
-    runs by effect."""
+    """The forest plot's rows: one per distinct run with a finite effect (kind ``setup``; a
+    configuration shared by several setup links is one row, its label names the first link and
+    how many others share it, ``shared_by`` lists them all) and one row per subgroup of
+    :func:`metaanalysis.analysis.pooling.pooled_by` (kind ``pooled``: the diamond with k, tau^2,
+    I^2 and the prediction interval when ``shown``; otherwise a row that says why nothing is
+    pooled and gives the spread), ordered by policy and family, the pooled row last."""
     import pandas as pd
 
-    from metaanalysis.analysis.frames import unique_runs
+    from metaanalysis.analysis.frames import EFFECT_COLUMNS, _frame, unique_runs
 
     rows = []
-    e = unique_runs(effects)
+    e = unique_runs(_frame(effects, EFFECT_COLUMNS))
     e = e[pd.to_numeric(e["effect"], errors="coerce").map(lambda x: isinstance(x, float) and math.isfinite(x))]
     for r in e.to_dict(orient="records"):
         label = f"{r['paper']} / {r['setup']} ({r['variant']})"
         if int(r["links"]) > 1:
             label += f" +{int(r['links']) - 1} more"
-        rows.append({"kind": "setup", "label": label, "policy": r["policy"], "variant": r["variant"],
-                     "effect": float(r["effect"]), "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-                     "seeds": r.get("seeds"), "note": r.get("note") or "", "shared_by": r["shared_by"],
-                     "k": None, "tau2": None, "i2": None, "pi_low": None, "pi_high": None})
+        rows.append({"kind": "setup", "label": label, "policy": r["policy"], "family": _family(r),
+                     "variant": r["variant"], "effect": float(r["effect"]), "ci_low": r["ci_low"],
+                     "ci_high": r["ci_high"], "seeds": r.get("seeds"), "note": r.get("note") or "",
+                     "shared_by": r["shared_by"], "k": None, "tau2": None, "i2": None, "pi_low": None,
+                     "pi_high": None, "shown": None})
     for r in pooled.to_dict(orient="records"):
-        if not (isinstance(r["estimate"], float) and math.isfinite(r["estimate"])):
+        if int(r["k"]) < 1:
             continue
-        rows.append({"kind": "pooled", "label": _pooled_label(r), "policy": r["policy"],
-                     "variant": "pooled", "effect": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-                     "seeds": None, "note": "DerSimonian-Laird random effects", "shared_by": "", "k": int(r["k"]),
-                     "tau2": r["tau2"], "i2": r["i2"], "pi_low": r.get("pi_low"), "pi_high": r.get("pi_high")})
-    frame = pd.DataFrame(rows, columns=["kind", "label", "policy", "variant", "effect", "ci_low", "ci_high", "seeds",
-                                        "note", "shared_by", "k", "tau2", "i2", "pi_low", "pi_high"])
+        shown = bool(r["shown"])
+        rows.append({"kind": "pooled", "label": _pooled_label(r), "policy": r["policy"], "family": _family(r),
+                     "variant": "pooled", "effect": r["estimate"] if shown else None,
+                     "ci_low": r["ci_low"] if shown else None, "ci_high": r["ci_high"] if shown else None,
+                     "seeds": None, "note": r.get("message") or f"{r['method']} random effects, {r['ci_method']} interval",
+                     "shared_by": "", "k": int(r["k"]), "tau2": r["tau2"], "i2": r["i2"],
+                     "pi_low": r.get("pi_low") if shown else None, "pi_high": r.get("pi_high") if shown else None,
+                     "shown": shown})
+    frame = pd.DataFrame(rows, columns=list(FOREST_COLUMNS))
     porder = {p: i for i, p in enumerate(POLICIES)}
     frame["_p"] = frame["policy"].map(porder).fillna(len(POLICIES))
     frame["_k"] = (frame["kind"] == "pooled").astype(int)
-    frame = frame.sort_values(["_p", "_k", "effect"]).drop(columns=["_p", "_k"]).reset_index(drop=True)
+    frame = frame.sort_values(["_p", "family", "_k", "effect"], na_position="last").drop(columns=["_p", "_k"])
+    frame = frame.reset_index(drop=True)
     frame["order"] = range(len(frame))
     return frame
 
 
 def forest_chart(effects: Any, pooled: Any) -> Any:
-    """Forest plot: per distinct run the log ratio of population risk at the last vs the first
-    iteration with its 95% CI across seeds, one panel per data policy (each with its own x scale,
-    so the small effects of accumulation are as readable as the large ones of replacement), and
-    a pooled (DerSimonian-Laird) estimate per policy as a diamond with its prediction interval."""
+    """Forest plot: per distinct run the log ratio of population risk at the common horizon
+    (iteration 8) vs the first iteration with its 95% CI across seeds, one panel per data policy
+    and model family (each with its own x scale, so the small effects of accumulation are as
+    readable as the large ones of replacement), and the subgroup's REML/HKSJ pooled estimate as a
+    diamond with its prediction interval, or, where heterogeneity is considerable, a note
+    instead of a diamond."""
     import altair as alt
 
-    from metaanalysis.analysis.frames import unique_runs
+    from metaanalysis.analysis.frames import EFFECT_COLUMNS, _frame, unique_runs
+    from metaanalysis.analysis.pooling import EFFECT_ITERATION, HETEROGENEITY_LIMIT
 
-    title = "Change in population risk over a run: per run and pooled per data policy"
+    title = f"How much population risk changed in {EFFECT_ITERATION} generations, per run and pooled"
     frame = forest_frame(effects, pooled) if len(effects) else None
     if frame is None or len(frame) == 0:
         return empty_chart(title, "No re-executed runs with a finite risk change are stored yet (mcatlas rerun KEY).")
-    runs = unique_runs(effects)
-    excluded = len(runs) - int((frame["kind"] == "setup").sum())
-    caption = ("Each row is one re-executed run (a configuration shared by several setups is drawn once; the tooltip "
-               "lists them): the mean over seeds of log(risk at the last iteration / risk at the first), with its 95% "
-               "t-interval across seeds; 0 (grey line) means no change, log 2 = 0.69 a doubling. Diamonds pool the runs "
-               "of one data policy with DerSimonian-Laird random effects (thin black line: 95% prediction interval); "
-               "the pooled row states k, tau² and I². Each panel has its own x scale. Caution: seed standard errors "
-               "shrink with the number of seeds and differ by orders of magnitude between runs, so DL's tau² is "
-               "unreliable and a few runs dominate the diamond; read the heterogeneity (I², prediction interval), not "
-               "only the diamond. Read: whether risk grows under replacement but not when data accumulate.")
-    if excluded:
-        caption += (f" {excluded} run(s) without a finite effect (infinite or zero risk at the first or last "
-                    "iteration in every seed) are not drawn; each panel says how many of its own.")
+    runs = unique_runs(_frame(effects, EFFECT_COLUMNS))
+    caption = (f"Each row is one re-executed run (a configuration shared by several setups is drawn once; the tooltip "
+               f"lists them): the mean over seeds of log(risk at iteration {EFFECT_ITERATION} / risk at iteration 1), "
+               "the same number of generations for every run, with its 95% t-interval across seeds; 0 (grey line) "
+               "means no change, log 2 = 0.69 a doubling. Runs are pooled only within one data policy and one model "
+               "family, with REML random effects and a Hartung-Knapp-Sidik-Jonkman interval (diamond; thin black "
+               "line: 95% prediction interval for a new run). Where the runs disagree too much to share one effect "
+               f"(I² ≥ {100 * HETEROGENEITY_LIMIT:.0f}%), no diamond is drawn and the row gives their spread. "
+               "Each panel has its own x scale. Runs shorter than the common horizon are not drawn.")
     colours = {**VARIANT_COLOURS, "pooled": "#000000"}
-    shapes = {"published": "circle", "realistic": "square", "pooled": "diamond"}
+    shapes = {"published": "circle", "realistic": "square", "control": "triangle-up", "pooled": "diamond"}
     panels = []
-    present = [p for p in POLICIES if p in set(frame["policy"]) | set(runs["policy"])]
-    for policy in present:
-        sub = frame[frame["policy"] == policy]
-        n_runs = int((runs["policy"] == policy).sum())
+    groups = frame[["policy", "family"]].drop_duplicates().itertuples(index=False)
+    for policy, family in groups:
+        sub = frame[(frame["policy"] == policy) & (frame["family"] == family)]
+        n_runs = int(((runs["policy"] == policy) & (runs["family"].fillna("") == family)).sum())
         shown = int((sub["kind"] == "setup").sum())
-        head = f"{policy}: {shown} of {n_runs} run(s) drawn"
-        if n_runs - shown:
-            head += f", {n_runs - shown} excluded (infinite or zero risk)"
-        if len(sub) == 0:
-            panels.append(alt.Chart(alt.Data(values=[{"message": "no run with a finite effect"}])).mark_text(
-                fontSize=12, color="#555555", align="left").encode(text="message:N").properties(
-                width=460, height=20, title=alt.TitleParams(head, anchor="start", fontSize=12, fontWeight="bold")))
-            continue
+        head = f"{policy}{', ' + family if family else ''}: {shown} of {n_runs} run(s) drawn"
         labels = sub["label"].tolist()
         base = alt.Chart().encode(
             y=alt.Y("label:N", sort=labels, title=None, axis=alt.Axis(labelLimit=460)),
-            tooltip=[alt.Tooltip("label:N", title="run"), alt.Tooltip("policy:N"),
+            tooltip=[alt.Tooltip("label:N", title="run"), alt.Tooltip("policy:N"), alt.Tooltip("family:N"),
                      alt.Tooltip("effect:Q", format=".3f", title="log risk ratio"),
                      alt.Tooltip("ci_low:Q", format=".3f", title="CI low"),
                      alt.Tooltip("ci_high:Q", format=".3f", title="CI high"), alt.Tooltip("seeds:Q"),
@@ -281,12 +298,12 @@ def forest_chart(effects: Any, pooled: Any) -> Any:
         zero = alt.Chart().mark_rule(color="#999999", strokeDash=[3, 3]).encode(x=alt.datum(0))
         pi = base.transform_filter("datum.kind == 'pooled' && isValid(datum.pi_low)").mark_rule(
             color="#000000", strokeWidth=1).encode(x="pi_low:Q", x2="pi_high:Q")
-        ci = base.mark_rule(strokeWidth=2.5).encode(
-            x=alt.X("ci_low:Q", title="log(risk at last iteration / risk at first iteration)",
+        ci = base.transform_filter("isValid(datum.effect)").mark_rule(strokeWidth=2.5).encode(
+            x=alt.X("ci_low:Q", title=f"log(risk at iteration {EFFECT_ITERATION} / risk at iteration 1)",
                     scale=alt.Scale(zero=True, nice=True)),
             x2="ci_high:Q",
             color=alt.Color("variant:N", title="run", scale=colour_scale(colours)))
-        points = base.mark_point(filled=True, size=80, opacity=1).encode(
+        points = base.transform_filter("isValid(datum.effect)").mark_point(filled=True, size=80, opacity=1).encode(
             x="effect:Q",
             color=alt.Color("variant:N", title="run", scale=colour_scale(colours)),
             shape=alt.Shape("variant:N", title="run", scale=colour_scale(shapes)),

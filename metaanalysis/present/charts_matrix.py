@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from metaanalysis.analysis.matrix import MARKS, Matrix
+from metaanalysis.present.style import VERDICT_LETTERS
 from simulators.errors import UserError
 from simulators.vocabulary import DEFINITION_FAMILIES, DEFINITIONS
 
@@ -33,8 +34,7 @@ from simulators.vocabulary import DEFINITION_FAMILIES, DEFINITIONS
 USAGE_COLOURS = {"explicit": "#0072B2", "implicit": "#E69F00", "not used": "#F0F0F0"}
 FLAG_COLOURS = {"yes": "#4D4D4D", "no": "#BDBDBD", "n/a": "#FFFFFF"}
 #: the evidence overlay's one-letter verdicts (as published > realistic) under each cell's mark
-EVIDENCE_CODES = {"collapse": "C", "no-collapse": "N", "mixed": "M", "inconclusive": "?", "not-measured": "·",
-                  "": ""}
+EVIDENCE_CODES = {**VERDICT_LETTERS, "": ""}
 EVIDENCE_CAPTION = (
     "Re-executed evidence under each mark: verdict as published > under realistic conditions "
     "(C collapse, N no collapse, M setups disagree, ? inconclusive, · not measured, - no run)."

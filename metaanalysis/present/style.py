@@ -20,10 +20,10 @@ VERDICT_COLOURS = {"collapse": "#D55E00", "no-collapse": "#009E73", "mixed": "#C
                    "not-measured": "#D9D9D9"}
 
 
-VERDICT_LETTERS = {"collapse": "C", "no-collapse": "N", "mixed": "M", "not-measured": "-"}
+VERDICT_LETTERS = {"collapse": "C", "no-collapse": "N", "mixed": "M", "inconclusive": "?", "not-measured": "·"}
 
 
-VARIANT_COLOURS = {"published": "#0072B2", "realistic": "#E69F00"}
+VARIANT_COLOURS = {"published": "#0072B2", "realistic": "#E69F00", "control": "#56B4E9"}
 
 
 FAMILY_COLOURS = {"population risk": "#0072B2", "scaling": "#CC79A7", "distribution": "#009E73"}
