@@ -93,7 +93,8 @@ from .decision import Cond, Headline, Outcome, Path, Shape, decide
 from .results import NOT_MEASURED, Profile, Verdict, fmt
 from .thresholds import Thresholds, thresholds_from
 
-#: the metric each single-run rule needs (scaling-law-change needs a sweep)
+#: the metrics each single-run rule reads (scaling-law-change needs a sweep): a run that reports
+#: none of them leaves the rule not-measured, named after the first
 RULE_METRICS: dict[str, tuple[str, ...]] = {
     "catastrophic-risk": ("population_risk",),
     "any-risk-increase": ("population_risk", "kl_to_truth"),
@@ -144,6 +145,10 @@ class _Ctx:
         parts_ = (Cond(flat, "below", 0.0, "flattening D"),
                   Cond(reach, "below", 0.0, "margin", null=-effect))
         return Cond(N, "below", 0.0, label, "0", parts=parts_)
+
+    def decide(self, out: Outcome) -> Verdict:
+        """The verdict of a rule's outcome on this run, at the profile's thresholds and level."""
+        return decide(Shape.of(self.run), self.th, self.level, out)
 
     def iterations_to(self, x: Stat, effect: float) -> int | None:
         """Iterations at which a significantly rising x would reach ``effect`` (late rate)."""
@@ -214,8 +219,6 @@ def _relative_risk(ctx: _Ctx, keep: np.ndarray | None = None) -> tuple[str, Stat
 def any_risk_increase(ctx: _Ctx) -> Verdict:
     d = "any-risk-increase"
     run, th, level = ctx.run, ctx.th, ctx.level
-    if not (run.has("population_risk") or run.has("kl_to_truth")):
-        return _absent(d, "population_risk")
     if run.T < 2:
         return _not_measured(d, "needs at least 2 iterations")
     rel = _relative_risk(ctx)
@@ -238,13 +241,13 @@ def any_risk_increase(ctx: _Ctx) -> Verdict:
                    "by level and trend")]
     out = Outcome(d, _at_T(x, level, name), collapse, no,
                   iterations_hint=ctx.iterations_to(x, eff))
-    return decide(Shape.of(run), th, level, out)
+    return ctx.decide(out)
 
 
 def diverging_risk(ctx: _Ctx) -> Verdict:
     d = "diverging-risk"
     run, th, level = ctx.run, ctx.th, ctx.level
-    if not run.has("population_risk"):
+    if not run.has("population_risk"):  # the infinite-risk path reads it even beside kl_to_truth
         return _absent(d, "population_risk")
     R = run.arrays["population_risk"]
     inf_path, share = _infinite_path(ctx, R)
@@ -254,13 +257,13 @@ def diverging_risk(ctx: _Ctx) -> Verdict:
     if rel is None:
         headline = _at_T(share, level, "share of seeds whose risk became infinite")
         out = Outcome(d, headline, [inf_path], [])
-        return decide(Shape.of(run), th, level, out)
+        return ctx.decide(out)
     _, x = rel
     parts = ctx.trend_of(x)
     name = f"slope over the last half of the mean {metric} relative to iteration 1's, per iteration"
     if parts is None:
         headline = Headline(name, math.nan, math.nan, math.nan)
-        return decide(Shape.of(run), th, level, Outcome(d, headline, [inf_path], []))
+        return ctx.decide(Outcome(d, headline, [inf_path], []))
     slope, flat, _ = parts
     H, eff = th.horizon, th.divergence_min
     grows = Path([Cond(slope, "above", 0.0, "late slope of the relative risk", "0"),
@@ -278,7 +281,7 @@ def diverging_risk(ctx: _Ctx) -> Verdict:
     headline = Headline(name, float(slope.point[-1]), float(low[-1]), float(high[-1]))
     context = f"{n_inf} of {run.S} seeds with infinite risk left out of the trend" if n_inf else ""
     out = Outcome(d, headline, [inf_path, grows], no, context=context)
-    return decide(Shape.of(run), th, level, out)
+    return ctx.decide(out)
 
 
 def _baseline_values(run: SeedRun, baseline: Any) -> np.ndarray | None:
@@ -311,15 +314,13 @@ def _baseline_values(run: SeedRun, baseline: Any) -> np.ndarray | None:
 def catastrophic_risk(ctx: _Ctx, baseline: Any) -> Verdict:
     d = "catastrophic-risk"
     run, th, level = ctx.run, ctx.th, ctx.level
-    if not run.has("population_risk"):
-        return _absent(d, "population_risk")
     R = run.arrays["population_risk"]
     inf_path, share = _infinite_path(ctx, R)
     share_head = _at_T(share, level, "share of seeds whose risk became infinite by T")
     b = _baseline_values(run, baseline)
     only_inf = Outcome(d, share_head, [inf_path], [], trend_rule=False)
     if b is None:
-        v = decide(Shape.of(run), th, level, only_inf)
+        v = ctx.decide(only_inf)
         if inf_path.holds(level, run.T)[-1]:
             return v  # collapse by infinite risk, or too few seeds / too fragile to say so
         return Verdict(d, NOT_MEASURED, v.statistic, v.ci_low, v.ci_high, level=level,
@@ -330,7 +331,7 @@ def catastrophic_risk(ctx: _Ctx, baseline: Any) -> Verdict:
     Rm = run.memo("finite risk", lambda: run.means(np.where(np.isinf(R), np.nan, R)))
     bm = run.memo(("baseline", b.tobytes()), lambda: run.means(b[:, None]))
     if not (bm.point[0] - Rm.point[0] > 0):
-        v = decide(Shape.of(run), th, level, only_inf)
+        v = ctx.decide(only_inf)
         if inf_path.holds(level, run.T)[-1]:
             return v
         return _not_measured(d, f"risk at iteration {run.first} ({fmt(Rm.point[0])}) is already at "
@@ -351,14 +352,12 @@ def catastrophic_risk(ctx: _Ctx, baseline: Any) -> Verdict:
                     heading], ctx.lengths, "by level and trend")]
     out = Outcome(d, _at_T(G, level, "share of the gap from risk(1) to the trivial baseline closed at T"),
                   [inf_path, reached_path], no, iterations_hint=ctx.iterations_to(G, gap))
-    return decide(Shape.of(run), th, level, out)
+    return ctx.decide(out)
 
 
 def collapsing_variance(ctx: _Ctx) -> Verdict:
     d, metric = "collapsing-variance", "variance_ratio"
     run, th, level = ctx.run, ctx.th, ctx.level
-    if not run.has(metric):
-        return _absent(d, metric)
     V = run.arrays[metric]
     with np.errstate(divide="ignore", invalid="ignore"):
         L = np.where(V >= 0, np.log(np.where(V >= 0, V, 1.0)), np.nan)
@@ -386,14 +385,12 @@ def collapsing_variance(ctx: _Ctx) -> Verdict:
                     ctx.heading(x, eff)], ctx.lengths, "by level and trend")]
     headline = _at_T(x, level, f"median over seeds of {metric} at T", lambda v: math.exp(-v))
     out = Outcome(d, headline, collapse, no, iterations_hint=ctx.iterations_to(x, eff))
-    return decide(Shape.of(run), th, level, out)
+    return ctx.decide(out)
 
 
 def tail_disappearance(ctx: _Ctx) -> Verdict:
     d, metric = "tail-disappearance", "tail_mass_ratio"
     run, th, level = ctx.run, ctx.th, ctx.level
-    if not run.has(metric):
-        return _absent(d, metric)
     if run.T < 2:
         return _not_measured(d, "needs at least 2 iterations")
     m = run.memo("median tail", lambda: run.medians(run.arrays[metric]))
@@ -423,14 +420,12 @@ def tail_disappearance(ctx: _Ctx) -> Verdict:
                    ctx.lengths, "by level and trend")]
     out = Outcome(d, _at_T(x, level, name, lambda v: math.exp(-v)), collapse, no,
                   iterations_hint=ctx.iterations_to(x, eff), context=context)
-    return decide(Shape.of(run), th, level, out)
+    return ctx.decide(out)
 
 
 def median_increase(ctx: _Ctx, d: str, metric: str, effect: float) -> Verdict:
     """hallucinated-data and mode-entanglement: the median over seeds of m(t) - m(1)."""
-    run, th, level = ctx.run, ctx.th, ctx.level
-    if not run.has(metric):
-        return _absent(d, metric)
+    run, level = ctx.run, ctx.level
     if run.T < 2:
         return _not_measured(d, "needs at least 2 iterations")
     X = run.arrays[metric]
@@ -450,7 +445,7 @@ def median_increase(ctx: _Ctx, d: str, metric: str, effect: float) -> Verdict:
                    "by level and trend")]
     out = Outcome(d, _at_T(x, level, f"median over seeds of {metric}(T) - {metric}(1)"),
                   collapse, no, iterations_hint=ctx.iterations_to(x, effect))
-    return decide(Shape.of(run), th, level, out)
+    return ctx.decide(out)
 
 
 def tests_of(run: SeedRun, scaling: Any) -> int:
@@ -512,7 +507,14 @@ def _profile(run: SeedRun, th: Thresholds, baseline: Any, scaling: Any) -> Profi
         "hallucinated-data": lambda: median_increase(ctx, "hallucinated-data", "hallucinated_mass",
                                                      th.hallucination_increase_min),
     }
-    verdicts = tuple(rules[d]() for d in DEFINITIONS)
+
+    def verdict(d: str) -> Verdict:
+        needs = RULE_METRICS.get(d)
+        if needs is not None and not any(run.has(m) for m in needs):
+            return _absent(d, needs[0])
+        return rules[d]()
+
+    verdicts = tuple(verdict(d) for d in DEFINITIONS)
     return Profile(verdicts=verdicts, thresholds=th, seeds=run.S, iterations=run.last, tests=tests)
 
 
