@@ -35,37 +35,34 @@ def format_option(*extra: str, default: str | None = "table", help: str | None =
                         + (f", or {', '.join(extra)}" if extra else "") + ".")
 
 
+def _python_value(v: Any) -> Any:
+    """``v`` with a numpy scalar (or 0-d array) unwrapped to the Python value it holds, NaN as
+    None and infinities as the strings ``"inf"``/``"-inf"``; anything else as it is."""
+    if hasattr(v, "item") and not isinstance(v, (str, bytes)):
+        try:
+            v = v.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(v, float) and not math.isfinite(v):
+        return None if math.isnan(v) else ("inf" if v > 0 else "-inf")
+    return v
+
+
 def number(x: Any, digits: int = 4) -> str:
     """A table cell: NaN and None empty, infinities ``inf``/``-inf``, floats to ``digits``
     significant digits, everything else as text."""
+    x = _python_value(x)
     if x is None:
         return ""
-    if hasattr(x, "item") and not isinstance(x, (str, bytes)):
-        try:
-            x = x.item()
-        except (ValueError, AttributeError):
-            pass
     if isinstance(x, float):
-        if math.isnan(x):
-            return ""
-        if math.isinf(x):
-            return "inf" if x > 0 else "-inf"
         return f"{x:.{digits}g}"
     return str(x)
 
 
 def plain(v: Any, digits: int = 6) -> Any:
     """One CSV/JSON value (containers recursively; see the module docstring)."""
-    if hasattr(v, "item") and not isinstance(v, (str, bytes)):
-        try:
-            v = v.item()
-        except (ValueError, AttributeError):
-            pass
+    v = _python_value(v)
     if isinstance(v, float):
-        if math.isnan(v):
-            return None
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
         return float(f"{v:.{digits}g}")
     if isinstance(v, Mapping):
         return {str(k): plain(x, digits) for k, x in v.items()}

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from simulators.errors import UserError
 from simulators.vocabulary import (
@@ -42,6 +42,8 @@ from .problems import (
     pydantic_problems,
 )
 from .records import DefinitionsFile, Paper, RealismFile
+
+M = TypeVar("M", bound=BaseModel)
 
 # -- pydantic errors -> problems -----------------------------------------------------------
 
@@ -87,33 +89,35 @@ def check_paper_file(
 # -- the vocabulary files ----------------------------------------------------------------
 
 
-def _load_mapping(path: Path, what: str) -> tuple[Any, list[Problem], set[str]]:
-    """The loaded mapping (or None), its load problems, and the fields YAML misread."""
+def _load_record(path: Path, model: type[M], what: str) -> tuple[Any, M | None, list[Problem]]:
+    """The loaded mapping (or None), the ``model`` record made of it (None where it does not
+    validate) and the problems so far; pydantic's complaint about a field YAML misread is left
+    to YAML's explanation, as for paper files."""
     file = display_path(path)
     try:
         loaded = yamlio.load_file(path)
     except yamlio.YamlLoadError as exc:
-        return None, [Problem(file, exc.line or 1, "", exc.message)], set()
+        return None, None, [Problem(file, exc.line or 1, "", exc.message)]
     problems = [Problem(file, p.line, p.field, p.message) for p in loaded.problems]
-    misread = {p.field for p in loaded.problems if p.kind == "value"}
-    if loaded.data is None:
-        return None, problems + [Problem(file, 1, "", f"empty file: expected {what}")], misread
-    if not isinstance(loaded.data, dict):
-        return None, problems + [Problem(file, 1, "", f"the document must be a mapping, not {kind_of(loaded.data)}")], misread
-    return loaded.data, problems, misread
+    data = loaded.data
+    if data is None:
+        return None, None, problems + [Problem(file, 1, "", f"empty file: expected {what}")]
+    if not isinstance(data, dict):
+        return None, None, problems + [Problem(file, 1, "", f"the document must be a mapping, not {kind_of(data)}")]
+    try:
+        return data, model.model_validate(data), problems
+    except ValidationError as exc:
+        misread = {p.field for p in loaded.problems if p.kind == "value"}
+        problems.extend(p for p in pydantic_problems(exc, model, data, file) if p.field not in misread)
+        return data, None, problems
 
 
 def check_definitions_file(path: Path) -> tuple[DefinitionsFile | None, list[Problem]]:
     """``definitions.yaml`` against the vocabulary: the 8 ids in order, with their families."""
     file = display_path(path)
-    data, problems, misread = _load_mapping(path, "the definitions")
+    data, result, problems = _load_record(path, DefinitionsFile, "the definitions")
     if data is None:
         return None, problems
-    result: DefinitionsFile | None = None
-    try:
-        result = DefinitionsFile.model_validate(data)
-    except ValidationError as exc:
-        problems.extend(p for p in pydantic_problems(exc, DefinitionsFile, data, file) if p.field not in misread)
     entries = as_list(data.get("definitions"))
     ids = [e.get("id") for e in entries if isinstance(e, dict)]
     for d in DEFINITIONS:
@@ -147,14 +151,9 @@ def check_definitions_file(path: Path) -> tuple[DefinitionsFile | None, list[Pro
 def check_realism_file(path: Path) -> tuple[RealismFile | None, list[Problem]]:
     """``realism.yaml``: unique dimension and level ids, levels ordered by increasing score."""
     file = display_path(path)
-    data, problems, misread = _load_mapping(path, "the realism dimensions")
+    data, result, problems = _load_record(path, RealismFile, "the realism dimensions")
     if data is None:
         return None, problems
-    result: RealismFile | None = None
-    try:
-        result = RealismFile.model_validate(data)
-    except ValidationError as exc:
-        problems.extend(p for p in pydantic_problems(exc, RealismFile, data, file) if p.field not in misread)
     seen: set = set()
     for i, dim in enumerate(as_list(data.get("dimensions"))):
         if not isinstance(dim, dict):
