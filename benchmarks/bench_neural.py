@@ -81,6 +81,24 @@ CASES: dict[str, dict[str, Any]] = {
 # ----------------------------------------------------------------------------- naive baselines
 
 
+def naive_train(model: Any, loss: Callable[[Any], Any], p: Any, x: Any, generator: Any) -> Any:
+    """The research-style training loop both baselines share: ``p.epochs`` shuffled passes over
+    x in minibatches of ``p.batch_size``, one ``torch.optim.Adam`` step on ``loss(batch)`` each."""
+    import torch
+
+    opt = torch.optim.Adam(model.parameters(), lr=p.lr)
+    model.train()
+    n = x.shape[0]
+    for _ in range(p.epochs):
+        perm = torch.randperm(n, generator=generator, device=x.device)
+        for start in range(0, n, p.batch_size):
+            batch_loss = loss(x[perm[start : start + p.batch_size]])
+            opt.zero_grad()
+            batch_loss.backward()
+            opt.step()
+    return model
+
+
 def naive_lm_fit(p: Any, x: Any, generator: Any, vocab: int) -> Any:
     """Research-style training of ONE seed's transformer LM on sequences x (n, L) int64 over
     ``vocab`` tokens."""
@@ -111,20 +129,13 @@ def naive_lm_fit(p: Any, x: Any, generator: Any, vocab: int) -> Any:
             return self.head(self.ln(h))
 
     model = TinyGPT(vocab, p.seq_len, p.width, p.layers, p.heads).to(x.device)
-    opt = torch.optim.Adam(model.parameters(), lr=p.lr)
-    model.train()
-    n = x.shape[0]
-    for _ in range(p.epochs):
-        perm = torch.randperm(n, generator=generator, device=x.device)
-        for start in range(0, n, p.batch_size):
-            batch = x[perm[start : start + p.batch_size]]
-            inp = torch.cat([torch.full_like(batch[:, :1], model.bos), batch[:, :-1]], dim=1)
-            logits = model(inp)
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch.reshape(-1))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    return model
+
+    def loss(batch: torch.Tensor) -> torch.Tensor:
+        inp = torch.cat([torch.full_like(batch[:, :1], model.bos), batch[:, :-1]], dim=1)
+        logits = model(inp)
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch.reshape(-1))
+
+    return naive_train(model, loss, p, x, generator)
 
 
 def naive_vae_fit(p: Any, x: Any, generator: Any, levels: float) -> Any:
@@ -148,21 +159,14 @@ def naive_vae_fit(p: Any, x: Any, generator: Any, levels: float) -> Any:
             return self.dec(z), mu, logvar
 
     model = VAE(x.shape[1], p.width, p.latent).to(x.device)
-    opt = torch.optim.Adam(model.parameters(), lr=p.lr)
-    model.train()
-    n = x.shape[0]
-    for _ in range(p.epochs):
-        perm = torch.randperm(n, generator=generator, device=x.device)
-        for start in range(0, n, p.batch_size):
-            batch = x[perm[start : start + p.batch_size]]
-            logits, mu, logvar = model(batch / levels)
-            rec = (batch * logits - levels * F.softplus(logits)).sum(-1)  # log Binomial(16, sigmoid)
-            kl = 0.5 * (mu**2 + logvar.exp() - 1.0 - logvar).sum(-1)
-            loss = (kl - rec).mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    return model
+
+    def loss(batch: torch.Tensor) -> torch.Tensor:
+        logits, mu, logvar = model(batch / levels)
+        rec = (batch * logits - levels * F.softplus(logits)).sum(-1)  # log Binomial(16, sigmoid)
+        kl = 0.5 * (mu**2 + logvar.exp() - 1.0 - logvar).sum(-1)
+        return (kl - rec).mean()
+
+    return naive_train(model, loss, p, x, generator)
 
 
 NAIVE: dict[str, Callable[..., Any]] = {"lm": naive_lm_fit, "vae": naive_vae_fit}

@@ -109,10 +109,10 @@ def naive_linreg(S, T, policy, f, dim=10, n=100):
     return out
 
 
-def naive_kde(S, T, policy, f, n=100, holdout=1000):
-    from scipy.stats import gaussian_kde
-
-    truth = dataset("moons")
+def naive_sampled(truth, S, T, policy, f, n, holdout, fit):
+    """The per-seed loop of the sampled families (kde, gmm): each iteration
+    ``fit(data, test, r, seed, t)`` gives the risk on a held-out sample of ``truth`` and
+    ``n`` synthetic points."""
     rng = np.random.default_rng(0)
     test, _ = truth.sample(rng, (holdout,))
     out = []
@@ -121,33 +121,32 @@ def naive_kde(S, T, policy, f, n=100, holdout=1000):
         real0, _ = truth.sample(r, (n,))
         data, pool = real0, [real0]
         for t in range(T):
-            kde = gaussian_kde(data.T)  # scott
-            out.append(-np.mean(kde.logpdf(test.T)))
-            synthetic = kde.resample(n, seed=r).T
+            risk, synthetic = fit(data, test, r, seed, t)
+            out.append(risk)
             fresh, _ = truth.sample(r, (n,))
             data, pool = next_training_set(policy, f, n, real0, pool, synthetic, fresh)
     return out
+
+
+def naive_kde(S, T, policy, f, n=100, holdout=1000):
+    from scipy.stats import gaussian_kde
+
+    def fit(data, test, r, seed, t):
+        kde = gaussian_kde(data.T)  # scott
+        return -np.mean(kde.logpdf(test.T)), kde.resample(n, seed=r).T
+
+    return naive_sampled(dataset("moons"), S, T, policy, f, n, holdout, fit)
 
 
 def naive_gmm(S, T, policy, f, n=100, holdout=4000):
     from sklearn.mixture import GaussianMixture
 
-    truth = separated_mixture(3, 2)
-    rng = np.random.default_rng(0)
-    test, _ = truth.sample(rng, (holdout,))
-    out = []
-    for seed in range(S):
-        r = np.random.default_rng(seed)
-        real0, _ = truth.sample(r, (n,))
-        data, pool = real0, [real0]
-        for t in range(T):
-            gm = GaussianMixture(3, covariance_type="full", max_iter=100, tol=1e-5, random_state=seed + t).fit(data)
-            out.append(-gm.score(test))
-            synthetic, _ = gm.sample(n)
-            synthetic = synthetic[r.permutation(n)]
-            fresh, _ = truth.sample(r, (n,))
-            data, pool = next_training_set(policy, f, n, real0, pool, synthetic, fresh)
-    return out
+    def fit(data, test, r, seed, t):
+        gm = GaussianMixture(3, covariance_type="full", max_iter=100, tol=1e-5, random_state=seed + t).fit(data)
+        synthetic, _ = gm.sample(n)
+        return -gm.score(test), synthetic[r.permutation(n)]
+
+    return naive_sampled(separated_mixture(3, 2), S, T, policy, f, n, holdout, fit)
 
 
 # ------------------------------------------------------------------ the benchmark
