@@ -22,6 +22,18 @@ def problems_of(name: str) -> list:
     return result.problems
 
 
+def edited(tmp_path: Path, name: str, replace: tuple[str, str] | None = None, extra: str = "") -> list:
+    """Problems of the good fixture ``name`` (a path below GOOD) copied with ``replace`` (old,
+    new) applied and ``extra`` lines appended, checked against the good directory."""
+    text = (GOOD / name).read_text()
+    if replace is not None:
+        assert replace[0] in text
+        text = text.replace(*replace)
+    path = tmp_path / Path(name).name
+    path.write_text(text + extra)
+    return validate_paths([path], GOOD).problems
+
+
 def test_good_fixture_directory_is_valid():
     result = validate_directory(GOOD)
     assert result.problems == []
@@ -84,10 +96,8 @@ def test_yaml_11_traps_ask_for_quotes():
 
 
 def test_unquoted_boolean_key_is_reported(tmp_path):
-    text = (GOOD / "papers" / "gerstgrasser2024model.yaml").read_text()
-    path = tmp_path / "gerstgrasser2024model.yaml"
-    path.write_text(text.replace("definitions:\n", "definitions:\n  no: explicit\n"))
-    problems = validate_paths([path], GOOD).problems
+    problems = edited(tmp_path, "papers/gerstgrasser2024model.yaml",
+                      ("definitions:\n", "definitions:\n  no: explicit\n"))
     assert any(p.field == "no" and "quote it" in p.message for p in problems), problems
 
 
@@ -117,12 +127,10 @@ def test_setup_claim_and_realism_cross_checks():
 
 
 def test_params_with_bad_values_are_errors(tmp_path):
-    text = (GOOD / "papers" / "shumailov2023curse.yaml").read_text()
-    path = tmp_path / "shumailov2023curse.yaml"
-    path.write_text(text.replace("params: {dim: 1, n: 100}", "params: {dim: 0, n: 100}"))
-    problems = validate_paths([path], GOOD).problems
+    name = "papers/shumailov2023curse.yaml"
+    problems = edited(tmp_path, name, ("params: {dim: 1, n: 100}", "params: {dim: 0, n: 100}"))
     assert [p.field for p in problems] == ["setups[0].params.dim"]
-    expected_line = text.splitlines().index("    params: {dim: 1, n: 100}") + 1
+    expected_line = (GOOD / name).read_text().splitlines().index("    params: {dim: 1, n: 100}") + 1
     assert problems[0].line == expected_line
 
 
@@ -213,19 +221,13 @@ def test_lines_are_tracked_for_nested_values():
 
 
 def test_definitions_file_must_match_vocabulary(tmp_path):
-    text = (GOOD / "definitions.yaml").read_text()
-    path = tmp_path / "definitions.yaml"
-    path.write_text(text.replace("family: scaling", "family: distribution"))
-    problems = validate_paths([path], GOOD).problems
+    problems = edited(tmp_path, "definitions.yaml", ("family: scaling", "family: distribution"))
     assert len(problems) == 1 and "belongs to family 'scaling'" in problems[0].message
     assert problems[0].line == 6
 
 
 def test_realism_levels_must_increase(tmp_path):
-    text = (GOOD / "realism.yaml").read_text()
-    path = tmp_path / "realism.yaml"
-    path.write_text(text.replace("{id: all, score: 2", "{id: all, score: 0"))
-    problems = validate_paths([path], GOOD).problems
+    problems = edited(tmp_path, "realism.yaml", ("{id: all, score: 2", "{id: all, score: 0"))
     assert len(problems) == 1 and "strictly increasing" in problems[0].message
 
 
@@ -266,13 +268,7 @@ def test_a_broken_family_module_is_not_hidden(monkeypatch):
 
 def _example(tmp_path: Path, extra: str, replace: tuple[str, str] | None = None) -> list:
     """Problems of the no-definitions example record with ``extra`` lines appended."""
-    text = (GOOD / "papers" / "example2025none.yaml").read_text()
-    if replace is not None:
-        assert replace[0] in text
-        text = text.replace(*replace)
-    path = tmp_path / "example2025none.yaml"
-    path.write_text(text + extra)
-    return validate_paths([path], GOOD).problems
+    return edited(tmp_path, "papers/example2025none.yaml", replace, extra)
 
 
 @pytest.mark.parametrize(
@@ -300,10 +296,8 @@ def test_integer_trap_in_year_and_month_and_in_params(tmp_path):
     assert "hexadecimal number 2025" in problems[0].message
     assert "octal number 8" in problems[1].message
     # inside a setup's params (plain dict[str, Any]) the value is still checked
-    text = (GOOD / "papers" / "shumailov2023curse.yaml").read_text()
-    path = tmp_path / "shumailov2023curse.yaml"
-    path.write_text(text.replace("params: {dim: 1, n: 100}", "params: {dim: 1, n: 1_00}"))
-    problems = validate_paths([path], GOOD).problems
+    problems = edited(tmp_path, "papers/shumailov2023curse.yaml",
+                      ("params: {dim: 1, n: 100}", "params: {dim: 1, n: 1_00}"))
     assert [p.field for p in problems] == ["setups[0].params.n"]
     assert "1_00 as the number 100" in problems[0].message
 

@@ -10,16 +10,15 @@ from __future__ import annotations
 import json
 import math
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from helpers import running, sigkill, wait_until
 
 from cli.main import main
 from metaanalysis import evidence as ev
@@ -334,20 +333,10 @@ def test_figure4_absorption_analysis():
 def test_sigkill_inside_the_write_transaction_leaves_nothing(tmp_path):
     db = tmp_path / "k.db"
     marker = tmp_path / "in-transaction"
-    proc = subprocess.Popen(_cli("--quiet", "rerun", "tinyb2023"), cwd=REPO,
-                            env=_env(db, **{ev.PAUSE_ENV: str(marker)}),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        deadline = time.time() + 90
-        while not marker.exists():
-            assert proc.poll() is None, proc.stderr.read().decode()
-            assert time.time() < deadline, "the rerun never reached its write transaction"
-            time.sleep(0.05)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    with running(_cli("--quiet", "rerun", "tinyb2023"), cwd=REPO,
+                 env=_env(db, **{ev.PAUSE_ENV: str(marker)})) as proc:
+        wait_until(proc, marker.exists, 90, "the rerun never reached its write transaction")
+        sigkill(proc)
     for table in ("evidence_run", "evidence_link", "evidence_aggregate", "evidence_verdict", "evidence_frame"):
         assert _count(db, table) == 0, table
     # the next call completes the work (and the killed writer's lock is gone)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import running, sigkill, wait_until
 
 from cli.main import main
 from metaanalysis import evidence as ev
@@ -46,6 +47,26 @@ def _runs(db: Path, sweep: str | None = None) -> list[str]:
         return []
     finally:
         con.close()
+
+
+def _sweep_process(db: Path, grid: Path, *options: str) -> tuple[list[str], dict[str, str]]:
+    """The command line of ``mcatlas --quiet sweep GRID OPTIONS`` in a fresh interpreter, and its
+    environment: the fixture annotations, evidence stored in ``db``."""
+    cmd = [sys.executable, "-c", "from cli.main import main; main()", "--quiet", "sweep", str(grid), *options]
+    env = dict(os.environ, MCATLAS_ANNOTATIONS=str(FIXTURE), MCATLAS_DB=f"sqlite:///{db}", PYTHONPATH=str(REPO))
+    return cmd, env
+
+
+def _assert_resumes(cmd: list[str], env: dict[str, str], db: Path, sweep: str, before: int, total: int) -> None:
+    """The sweep run again (after one killed with ``before`` of its ``total`` runs stored) skips
+    those, stores the rest, and leaves every run stored once."""
+    done = subprocess.run([*cmd, "--format", "json"], check=False, cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["skipped"] == before and out["stored"] == total - before
+    hashes = _runs(db, sweep)
+    assert len(hashes) == len(set(hashes)) == total
 
 
 def test_grid_is_the_product_and_real_fraction_only_where_it_applies():
@@ -169,30 +190,13 @@ def test_sweep_killed_midway_resumes_without_duplicates(tmp_path):
     grid.write_text("name: long\nsimulator: discrete\npolicy: replace\nseeds: 20\niterations: 60\n"
                     "params: {categories: [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13], n: 50}\n")
     db = tmp_path / "k.db"
-    env = dict(os.environ, MCATLAS_ANNOTATIONS=str(FIXTURE), MCATLAS_DB=f"sqlite:///{db}", PYTHONPATH=str(REPO))
-    cmd = [sys.executable, "-c", "from cli.main import main; main()", "--quiet", "sweep", str(grid),
-           "--executor", "serial"]
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        deadline = time.time() + 120
-        while len(_runs(db)) < 2:
-            assert proc.poll() is None, proc.stderr.read().decode()
-            assert time.time() < deadline, "the sweep stored nothing"
-            time.sleep(0.02)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    cmd, env = _sweep_process(db, grid, "--executor", "serial")
+    with running(cmd, cwd=REPO, env=env) as proc:
+        wait_until(proc, lambda: len(_runs(db)) >= 2, 120, "the sweep stored nothing", poll=0.02)
+        sigkill(proc)
     before = len(_runs(db))
     assert 2 <= before < 12, "the sweep was not killed mid-way"
-    done = subprocess.run([*cmd, "--format", "json"], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=300)
-    assert done.returncode == 0, done.stderr
-    out = json.loads(done.stdout)
-    assert out["skipped"] == before and out["stored"] == 12 - before
-    hashes = _runs(db, "long")
-    assert len(hashes) == len(set(hashes)) == 12
+    _assert_resumes(cmd, env, db, "long", before, 12)
     con = sqlite3.connect(db)
     assert con.execute("pragma integrity_check").fetchone()[0] == "ok"
     # every stored run is complete: profile and frame for each, aggregates for every iteration
@@ -230,6 +234,18 @@ def _alive(pids: list[int]) -> list[int]:
     return out
 
 
+def _outliving(pids: list[int], seconds: float) -> list[int]:
+    """The pids still running after up to ``seconds``; killed, so that none leaks into the rest
+    of the test session."""
+    deadline = time.time() + seconds
+    while _alive(pids) and time.time() < deadline:
+        time.sleep(0.1)
+    left = _alive(pids)
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    return left
+
+
 def test_process_pool_workers_die_with_a_killed_parent_and_the_sweep_resumes(tmp_path):
     """Large results (a GMM frame of 16 seeds, n up to 3000) fill the result pipe; once the parent
     is SIGKILLed nobody reads it, and workers used to block in write() forever."""
@@ -239,40 +255,17 @@ def test_process_pool_workers_die_with_a_killed_parent_and_the_sweep_resumes(tmp
     grid.write_text("name: gmmkill\nsimulator: gmm\npolicy: replace\nseeds: 16\niterations: 12\n"
                     "params: {n: [1000, 1500, 2000, 2500, 3000, 1200, 1700, 2200], components: 2, dim: 1}\n")
     db = tmp_path / "p.db"
-    env = dict(os.environ, MCATLAS_ANNOTATIONS=str(FIXTURE), MCATLAS_DB=f"sqlite:///{db}", PYTHONPATH=str(REPO))
-    cmd = [sys.executable, "-c", "from cli.main import main; main()", "--quiet", "sweep", str(grid),
-           "--executor", "processes", "--workers", "2"]
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    children: list[int] = []
-    try:
-        deadline = time.time() + 180
-        while not _runs(db):
-            assert proc.poll() is None, proc.stderr.read().decode()
-            assert time.time() < deadline, "the sweep stored nothing"
-            time.sleep(0.05)
+    cmd, env = _sweep_process(db, grid, "--executor", "processes", "--workers", "2")
+    with running(cmd, cwd=REPO, env=env) as proc:
+        wait_until(proc, lambda: _runs(db), 180, "the sweep stored nothing")
         children = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+        sigkill(proc)
     assert len(children) >= 2, "expected the two pool workers"
     before = len(_runs(db))
     assert 1 <= before < 8, "the sweep was not killed mid-way"
-    deadline = time.time() + 10
-    while _alive(children) and time.time() < deadline:
-        time.sleep(0.1)
-    left = _alive(children)
-    for pid in left:  # do not leak them into the rest of the test session
-        os.kill(pid, signal.SIGKILL)
+    left = _outliving(children, 10)
     assert left == [], f"worker processes outlived their parent: {left}"
-    done = subprocess.run([*cmd, "--format", "json"], check=False, cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=300)
-    assert done.returncode == 0, done.stderr
-    out = json.loads(done.stdout)
-    assert out["skipped"] == before and out["stored"] == 8 - before
-    hashes = _runs(db, "gmmkill")
-    assert len(hashes) == len(set(hashes)) == 8
+    _assert_resumes(cmd, env, db, "gmmkill", before, 8)
 
 
 def test_parent_watchdog_fallback_ends_an_orphaned_worker(tmp_path):
@@ -284,26 +277,12 @@ def test_parent_watchdog_fallback_ends_an_orphaned_worker(tmp_path):
              f"sweep._die_with_parent(os.getppid()); open({str(pidfile)!r}, 'w').write(str(os.getpid())); "
              "time.sleep(120)")
     parent = f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {child!r}]); time.sleep(120)"
-    proc = subprocess.Popen([sys.executable, "-c", parent], cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)))
-    try:
-        deadline = time.time() + 60
-        while not (pidfile.exists() and pidfile.read_text()):
-            assert proc.poll() is None and time.time() < deadline, "the child never started"
-            time.sleep(0.05)
+    with running([sys.executable, "-c", parent], cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO))) as proc:
+        wait_until(proc, lambda: pidfile.exists() and pidfile.read_text(), 60, "the child never started")
         pid = int(pidfile.read_text())
         assert _alive([pid]) == [pid]
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    deadline = time.time() + 10 * sw.PARENT_POLL_SECONDS + 5
-    while _alive([pid]) and time.time() < deadline:
-        time.sleep(0.1)
-    left = _alive([pid])
-    for p in left:
-        os.kill(p, signal.SIGKILL)
-    assert left == [], "the orphaned worker kept running"
+        sigkill(proc)
+    assert _outliving([pid], 10 * sw.PARENT_POLL_SECONDS + 5) == [], "the orphaned worker kept running"
 
 
 @pytest.mark.parametrize("workers, cores, environ, expected", [

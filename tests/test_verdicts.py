@@ -56,21 +56,28 @@ def t_axis(T: int) -> np.ndarray:
 # ----------------------------------------------------------------------------- the bootstrap
 
 
+def assert_matches_explicit_resampling(weighted, statistic, X: np.ndarray, rng: np.random.Generator) -> None:
+    """``weighted(W, X)`` for 300 bootstrap weight rows W equals ``statistic`` of each column of X
+    with its seeds repeated as W says, NaN left out (NaN where nothing is left)."""
+    S, K = X.shape
+    W = rng.multinomial(S, np.full(S, 1 / S), size=300).astype(float)
+    got = weighted(W, X)
+    for r in range(300):
+        for k in range(K):
+            v = np.repeat(X[:, k], W[r].astype(int))
+            v = v[~np.isnan(v)]
+            with np.errstate(invalid="ignore"):
+                ref = statistic(v) if len(v) else np.nan
+            assert (np.isnan(ref) and np.isnan(got[r, k])) or ref == pytest.approx(got[r, k])
+
+
 def test_weighted_means_match_explicit_resampling_with_inf_and_nan():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(6, 4))
     X[1, 1] = np.nan
     X[2, 2] = np.inf
     X[3, 3], X[4, 3] = np.inf, -np.inf
-    W = rng.multinomial(6, np.full(6, 1 / 6), size=300).astype(float)
-    got = _weighted_means(W, X)
-    for r in range(300):
-        for k in range(4):
-            v = np.repeat(X[:, k], W[r].astype(int))
-            v = v[~np.isnan(v)]
-            with np.errstate(invalid="ignore"):
-                ref = v.mean() if len(v) else np.nan
-            assert (np.isnan(ref) and np.isnan(got[r, k])) or ref == pytest.approx(got[r, k])
+    assert_matches_explicit_resampling(_weighted_means, np.mean, X, rng)
 
 
 def test_weighted_medians_match_explicit_resampling():
@@ -78,14 +85,7 @@ def test_weighted_medians_match_explicit_resampling():
     X = rng.normal(size=(7, 3))
     X[2, 1] = np.nan
     X[0, 2] = np.inf
-    W = rng.multinomial(7, np.full(7, 1 / 7), size=300).astype(float)
-    got = _weighted_medians(W, X)
-    for r in range(300):
-        for k in range(3):
-            v = np.repeat(X[:, k], W[r].astype(int))
-            v = v[~np.isnan(v)]
-            ref = np.median(v) if len(v) else np.nan
-            assert (np.isnan(ref) and np.isnan(got[r, k])) or ref == pytest.approx(got[r, k])
+    assert_matches_explicit_resampling(_weighted_medians, np.median, X, rng)
 
 
 def test_profile_is_reproducible_and_complete():
