@@ -4,7 +4,9 @@ encoded; the evidence overlay on the matrix; offline HTML, SVG and PNG output.""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -44,37 +46,25 @@ def db():
     return load_database(GOOD)
 
 
+def nodes(node: Any) -> Iterator[dict]:
+    """Every mapping anywhere in a spec, each before the ones inside it."""
+    if isinstance(node, dict):
+        yield node
+        children = list(node.values())
+    else:
+        children = node if isinstance(node, list) else []
+    for child in children:
+        yield from nodes(child)
+
+
 def values_of(spec: dict) -> list[dict]:
     """Every inline data row anywhere in a spec."""
-    out = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "data" in node and isinstance(node["data"], dict) and "values" in node["data"]:
-                out.extend(node["data"]["values"])
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-    walk(spec)
-    return out
+    return [row for node in nodes(spec) if isinstance(node.get("data"), dict) and "values" in node["data"]
+            for row in node["data"]["values"]]
 
 
 def encodings(spec: dict) -> list[dict]:
-    out = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "encoding" in node:
-                out.append(node["encoding"])
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-    walk(spec)
-    return out
+    return [node["encoding"] for node in nodes(spec) if "encoding" in node]
 
 
 def subtitle(spec: dict) -> str:
