@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from cli.main import main
 from metaanalysis.analysis.matrix import build_matrix
-from metaanalysis.analysis.pooling import pool, pooled_by_policy
+from metaanalysis.analysis.pooling import pool, pooled_by
 from metaanalysis.analysis.weighting import realism_frame
 from metaanalysis.annotations.validation import load_database
 from metaanalysis.present.charts import (
@@ -114,15 +114,20 @@ def test_support_chart_has_both_series():
     synth = pd.DataFrame([{
         "definition": "collapsing-variance", "family": "distribution", "claims": 4, "claims_collapse": 2,
         "claims_no_collapse": 1, "claims_mixed": 1, "weighted_total": 1.4, "support": 0.625, "weighted_support": 0.8,
+        "weighted_n": 2.5, "support_low": 0.3, "support_high": 0.9, "weighted_support_low": 0.4,
+        "weighted_support_high": 0.95,
     }, {
         "definition": "tail-disappearance", "family": "distribution", "claims": 0, "claims_collapse": 0,
         "claims_no_collapse": 0, "claims_mixed": 0, "weighted_total": 0.0, "support": float("nan"),
-        "weighted_support": float("nan"),
+        "weighted_support": float("nan"), "weighted_n": 0.0, "support_low": float("nan"),
+        "support_high": float("nan"), "weighted_support_low": float("nan"), "weighted_support_high": float("nan"),
     }])
     spec = support_chart(synth).to_dict()
     rows = values_of(spec)
     assert {(r["definition"], r["kind"], r["support"]) for r in rows} == {
         ("collapsing-variance", "unweighted", 0.625), ("collapsing-variance", "realism-weighted", 0.8)}
+    assert {(r["kind"], r["low"], r["high"], r["n"]) for r in rows} == {
+        ("unweighted", 0.3, 0.9, 4), ("realism-weighted", 0.4, 0.95, 2.5)}  # every share with its interval and n
     point = spec["layer"][1]["encoding"]
     assert point["x"]["scale"]["domain"] == [0, 1]
     assert point["shape"]["scale"]["range"] == ["circle", "diamond"]
@@ -145,7 +150,7 @@ def test_trajectories_chart_drops_infinite_means_and_says_so():
     panel = spec["vconcat"][0]["hconcat"][0]
     assert panel["layer"][0]["mark"]["type"] == "area" and panel["layer"][0]["encoding"]["y2"]["field"] == "ci_high"
     assert panel["layer"][1]["encoding"]["y"]["field"] == "mean"
-    assert panel["layer"][1]["encoding"]["color"]["scale"]["domain"] == ["published", "realistic"]
+    assert panel["layer"][1]["encoding"]["color"]["scale"]["domain"] == ["published", "realistic", "control"]
     assert "not drawn" in " ".join(panel["title"]["subtitle"])  # the panel says it lost a point
 
 
@@ -190,37 +195,49 @@ def test_profiles_chart_cells_and_colours():
 
 def test_forest_chart_rows_and_pooled_estimate():
     effects = pd.DataFrame([
-        {"paper": "a", "setup": "s", "variant": "published", "policy": "replace", "effect": 0.1, "se": 0.1,
-         "ci_low": -0.1, "ci_high": 0.3, "seeds": 10},
-        {"paper": "b", "setup": "t", "variant": "published", "policy": "replace", "effect": 0.5, "se": 0.2,
-         "ci_low": 0.1, "ci_high": 0.9, "seeds": 10},
-        {"paper": "a", "setup": "s", "variant": "realistic", "policy": "accumulate", "effect": float("nan"),
-         "se": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"), "seeds": 0},
+        {"paper": "a", "setup": "s", "variant": "published", "policy": "replace", "family": "gaussian", "effect": 0.1,
+         "se": 0.1, "ci_low": -0.1, "ci_high": 0.3, "seeds": 10},
+        {"paper": "b", "setup": "t", "variant": "published", "policy": "replace", "family": "gaussian", "effect": 0.5,
+         "se": 0.2, "ci_low": 0.1, "ci_high": 0.9, "seeds": 10},
+        {"paper": "a", "setup": "s", "variant": "realistic", "policy": "accumulate", "family": "gaussian",
+         "effect": float("nan"), "se": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"), "seeds": 0},
     ])
-    spec = forest_chart(effects, pooled_by_policy(effects)).to_dict()
+    spec = forest_chart(effects, pooled_by(effects)).to_dict()
     rows = values_of(spec)
     pooled = [r for r in rows if r.get("kind") == "pooled"]
-    assert len(pooled) == 1 and pooled[0]["policy"] == "replace"
-    assert pooled[0]["effect"] == pytest.approx(pool([0.1, 0.5], [0.01, 0.04], method="DL", ci="z").estimate)
-    assert pooled[0]["label"].startswith("pooled replace: k = 2, tau² = ")  # written on the row, not only tooltips
+    assert len(pooled) == 1 and (pooled[0]["policy"], pooled[0]["family"]) == ("replace", "gaussian")
+    assert pooled[0]["effect"] == pytest.approx(pool([0.1, 0.5], [0.01, 0.04]).estimate)  # REML, HKSJ
+    assert pooled[0]["label"].startswith("pooled: k = 2, tau² = ")  # written on the row, not only tooltips
     assert len([r for r in rows if r.get("kind") == "setup"]) == 2
-    assert "1 run(s) without a finite effect" in subtitle(spec)
+    assert "iteration 8" in subtitle(spec)  # the common horizon is said
     titles = [panel["title"]["text"] for panel in spec["vconcat"]]
-    assert titles == ["replace: 2 of 2 run(s) drawn", "accumulate: 0 of 1 run(s) drawn, 1 excluded (infinite or zero risk)"]
+    assert titles == ["replace, gaussian: 2 of 2 run(s) drawn"]  # no finite effect under accumulate: no panel
     marks = [layer["mark"]["type"] for layer in spec["vconcat"][0]["layer"]]
     assert marks == ["rule", "rule", "rule", "point"]
     # one legend: rules and points share one field and title for colour and shape (merged by Vega-Lite)
     assert spec["vconcat"][0]["layer"][2]["encoding"]["color"]["title"] == "run"
     enc = spec["vconcat"][0]["layer"][3]["encoding"]
     assert enc["color"]["field"] == enc["shape"]["field"] == "variant" and enc["color"]["title"] == enc["shape"]["title"]
-    assert "resolve" not in spec or spec["resolve"].get("scale", {}).get("x") != "shared"  # own x scale per policy
+    assert "resolve" not in spec or spec["resolve"].get("scale", {}).get("x") != "shared"  # own x scale per panel
+
+
+def test_forest_chart_draws_no_diamond_under_considerable_heterogeneity():
+    effects = pd.DataFrame([
+        {"paper": "a", "setup": s, "variant": "published", "policy": "replace", "family": "gaussian", "effect": e,
+         "se": 0.05, "ci_low": e - 0.1, "ci_high": e + 0.1, "seeds": 10} for s, e in (("x", 0.1), ("y", 2.0), ("z", 5.0))])
+    pooled = pooled_by(effects)
+    assert not pooled.iloc[0]["shown"]
+    rows = values_of(forest_chart(effects, pooled).to_dict())
+    [row] = [r for r in rows if r["kind"] == "pooled"]
+    assert row["effect"] is None and row["label"].startswith("not pooled: k = 3") and "0.1 to 5" in row["label"]
+    assert "considerable heterogeneity" in row["note"]
 
 
 def test_forest_chart_draws_a_shared_run_once_and_names_every_setup():
     effects = pd.DataFrame([
         {"paper": p, "setup": s, "variant": "published", "policy": "replace", "effect": 0.3, "se": 0.1,
          "ci_low": 0.1, "ci_high": 0.5, "seeds": 10, "config_hash": "h"} for p, s in (("a", "x"), ("b", "y"), ("c", "z"))])
-    spec = forest_chart(effects, pooled_by_policy(effects)).to_dict()
+    spec = forest_chart(effects, pooled_by(effects)).to_dict()
     runs = [r for r in values_of(spec) if r["kind"] == "setup"]
     assert len(runs) == 1 and runs[0]["label"] == "a / x (published) +2 more"
     assert runs[0]["shared_by"] == "a / x (published); b / y (published); c / z (published)"
