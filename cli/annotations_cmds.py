@@ -189,23 +189,35 @@ def _check_out(out: Path, suffixes: tuple[str, ...]) -> None:
 )
 @click.option("--evidence", is_flag=True,
               help="Add the re-executed verdicts (as published, realistic) per paper and definition.")
+@click.option("--source", default=None, metavar="NAME",
+              help="One annotator's marks (figure2, mcatlas or a contributor; `mcatlas agreement` lists "
+                   "them) instead of the consensus, on the papers that source judged.")
 @click.pass_obj
-def matrix(obj: Context, fmt: str, summary: bool, out: Path | None, evidence: bool = False) -> None:
-    """The definition-vs-paper matrix: papers in figure order, definitions grouped by family."""
+def matrix(obj: Context, fmt: str, summary: bool, out: Path | None, evidence: bool = False,
+           source: str | None = None) -> None:
+    """The definition-vs-paper matrix: papers in figure order, definitions grouped by family.
+    By default each paper's consensus marks, with a `disputed` column naming the definitions
+    another annotator marks differently."""
     from metaanalysis.analysis.matrix import build_matrix
     from metaanalysis.present.text import rich_table, summary_text
-    from metaanalysis.store.index import read_matrix_inputs
+    from metaanalysis.store.index import read_papers
 
     if out is not None:  # before any work: a bad path fails at once, in one line
         _check_out(out, (".html", ".svg", ".png", ".csv", ".json"))
     eng = obj.store() if evidence else obj.index()
-    m = build_matrix(read_matrix_inputs(eng))
+    papers = read_papers(eng)
+    if source is not None:
+        from metaanalysis.analysis.agreement import sources_of
+
+        known = sources_of(papers)
+        if source not in known:
+            raise UserError(f"unknown source {source!r}; sources in the annotations: {', '.join(known)}")
+    m = build_matrix(papers, source=source)
     if evidence:  # D:published / D:realistic columns
         from metaanalysis.analysis.frames import load_verdicts
         from metaanalysis.analysis.matrix import apply_evidence, evidence_cells
-        from metaanalysis.store.index import read_papers
 
-        apply_evidence(m, evidence_cells(load_verdicts(eng, read_papers(eng)).verdicts))
+        apply_evidence(m, evidence_cells(load_verdicts(eng, papers).verdicts))
     if out is not None:
         suffix = out.suffix.lower()
         if suffix in (".csv", ".json"):

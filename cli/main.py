@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cli.profile_cmds",
     "cli.evidence_cmds",
     "cli.atlas_cmds",
+    "cli.agreement_cmds",
 )
 
 
@@ -101,6 +102,11 @@ class _Group(click.Group):
                 raise
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except BrokenPipeError:
+            # the reader of a pipe stopped early (`mcatlas papers | head`): not an error of ours;
+            # point stdout at /dev/null so that the interpreter's final flush does not fail again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except Exception as exc:  # the last resort: never a traceback without --debug
             if _debug(ctx):
                 raise

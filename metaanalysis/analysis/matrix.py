@@ -129,23 +129,50 @@ class Matrix:
         }
 
 
-def build_matrix(papers: Iterable[Any]) -> Matrix:
+#: the extra column of the default matrix that lists, per paper, the definitions whose mark
+#: another source judges differently from the consensus
+DISPUTED_COLUMN = "disputed"
+
+
+def build_matrix(papers: Iterable[Any], source: str | None = None) -> Matrix:
     """The matrix of validated records (anything with the :class:`~metaanalysis.annotations.records.Paper`
-    attributes), sorted into matrix order."""
+    attributes), sorted into matrix order.
+
+    By default each paper's consensus marks (``definitions``: Figure 2 for its papers, mcatlas
+    for the others), with a :data:`DISPUTED_COLUMN` column (when any paper has other sources'
+    marks) listing the definitions another source marks differently. ``source``: one source's
+    marks instead (``figure2``, ``mcatlas`` or a contributor), on the papers it judged."""
     ordered = sorted(papers, key=matrix_order)
-    rows = [
-        MatrixRow(
-            key=p.key,
-            label=p.label,
-            explicit_definition=p.explicit_definition,
-            cells={d: p.definitions.get(d, "") for d in DEFINITIONS},
-            year=p.year,
-            month=p.month,
-            figure_order=p.figure_order,
-        )
-        for p in ordered
-    ]
-    return Matrix(rows)
+    rows = []
+    for p in ordered:
+        judged = p.judgement(source) if source is not None else (p.explicit_definition, dict(p.definitions))
+        if judged is None:
+            continue
+        flag, usages = judged
+        row = MatrixRow(key=p.key, label=p.label, explicit_definition=flag,
+                        cells={d: usages.get(d, "") for d in DEFINITIONS}, year=p.year, month=p.month,
+                        figure_order=p.figure_order)
+        if source is None:
+            row.extra[DISPUTED_COLUMN] = ";".join(disputed(p))
+        rows.append(row)
+    matrix = Matrix(rows)
+    if source is None and any(getattr(p, "marks", None) for p in ordered):
+        matrix.extra_columns = [DISPUTED_COLUMN]
+    return matrix
+
+
+def disputed(paper: Any) -> list[str]:
+    """The definitions (and ``explicit-definition``) that another source judges differently from
+    the paper's consensus marks."""
+    out: list[str] = []
+    for m in getattr(paper, "marks", None) or []:
+        if m.explicit_definition != paper.explicit_definition and "explicit-definition" not in out:
+            out.append("explicit-definition")
+        other = m.usages()
+        for d in DEFINITIONS:
+            if other.get(d, "") != paper.definitions.get(d, "") and d not in out:
+                out.append(d)
+    return [x for x in ("explicit-definition", *DEFINITIONS) if x in out]
 
 
 # -- the evidence overlay ------------------------------------------------------------------

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from simulators.vocabulary import (
     CLAIM_OUTCOMES,
@@ -129,8 +129,44 @@ class RealismScore(_Record):
     why: Text
 
 
+#: the name of the position paper's Figure 2 as a source of definition marks
+FIGURE2_SOURCE = "figure2"
+#: the name of mcatlas's own annotation as a source of definition marks
+MCATLAS_SOURCE = "mcatlas"
+
+
+class SourceMark(_Record):
+    """One definition as a source other than Figure 2 marks it, with where it comes from."""
+
+    usage: Usage
+    where: Text = Field(description="Where in the paper the mark comes from (section, figure, theorem).")
+
+
+class SourceMarks(_Record):
+    """Another annotator's judgement of the paper's definitions (its own explicit-definition flag
+    and marks; a definition it does not list is one it judges not used)."""
+
+    source: Slug = Field(description="Who judged: 'mcatlas' or a contributor's name (not 'figure2').")
+    explicit_definition: ExplicitDefinition
+    definitions: dict[DefinitionId, SourceMark] = Field(
+        default_factory=dict, description="Definition id -> usage and where; unlisted = not used."
+    )
+    basis: Text = Field(description="What was read, e.g. 'arXiv v1 full text' or 'abstract and introduction'.")
+
+    def usages(self) -> dict[str, str]:
+        return {d: m.usage for d, m in self.definitions.items()}
+
+
 class Paper(_Record):
-    """One annotated paper: ``annotations/papers/KEY.yaml``."""
+    """One annotated paper: ``annotations/papers/KEY.yaml``.
+
+    Definition marks are an annotator's judgement. ``definitions`` and ``explicit_definition``
+    are the *consensus* shown by default: the position paper's Figure 2 for the papers it shows
+    (``figure_order`` set), mcatlas's own annotation for the others (:attr:`consensus_source`).
+    Other judgements, mcatlas's own for a Figure 2 paper or a contributor's who disagrees with
+    an existing mark, are added under ``marks`` (one entry per source, each mark citing where
+    in the paper it comes from) instead of overwriting the consensus.
+    """
 
     key: Key = Field(description="Citation-style key; equals the file name without .yaml.")
     title: Text
@@ -172,6 +208,10 @@ class Paper(_Record):
     realism: dict[Slug, RealismScore] = Field(
         default_factory=dict, description="Dimension id of realism.yaml -> level and why."
     )
+    marks: list[SourceMarks] = Field(
+        default_factory=list,
+        description="Other annotators' definition marks (the consensus is `definitions`).",
+    )
 
     @field_validator("data_policies")
     @classmethod
@@ -181,6 +221,21 @@ class Paper(_Record):
             raise ValueError(f"listed more than once: {', '.join(dup)}")
         return value
 
+    @field_validator("marks")
+    @classmethod
+    def _distinct_sources(cls, value: list[SourceMarks], info: ValidationInfo) -> list[SourceMarks]:
+        consensus = FIGURE2_SOURCE if info.data.get("figure_order") is not None else MCATLAS_SOURCE
+        names = [m.source for m in value]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"source listed more than once: {', '.join(dup)}")
+        if consensus in names:
+            raise ValueError(f"{consensus!r} is this paper's consensus source: its marks are `definitions`; "
+                             "add yours under your own name")
+        if FIGURE2_SOURCE in names:
+            raise ValueError(f"{FIGURE2_SOURCE!r} marks only the papers of Figure 2, as their `definitions`")
+        return value
+
     def sort_key(self) -> tuple:
         """Matrix order: figure rows first (by ``figure_order``), then year, month, key."""
         return matrix_order(self)
@@ -188,6 +243,25 @@ class Paper(_Record):
     def definitions_in_order(self) -> dict[str, str]:
         """The paper's definitions in vocabulary order."""
         return {d: self.definitions[d] for d in DEFINITIONS if d in self.definitions}
+
+    @property
+    def consensus_source(self) -> str:
+        """The source of ``definitions``: Figure 2 for its papers, else mcatlas."""
+        return FIGURE2_SOURCE if self.figure_order is not None else MCATLAS_SOURCE
+
+    def sources(self) -> list[str]:
+        """Every source that judged the paper's definitions, the consensus first."""
+        return [self.consensus_source, *(m.source for m in self.marks)]
+
+    def judgement(self, source: str) -> tuple[str, dict[str, str]] | None:
+        """``(explicit_definition, {definition: usage})`` of one source, or None if it did not
+        judge this paper."""
+        if source == self.consensus_source:
+            return self.explicit_definition, dict(self.definitions)
+        for m in self.marks:
+            if m.source == source:
+                return m.explicit_definition, m.usages()
+        return None
 
 
 # -- the two vocabulary files -----------------------------------------------------------------

@@ -265,7 +265,7 @@ def create_tables(eng: Engine) -> None:
 #: fingerprint, forcing one), so adding the nullable column to an older database is all the
 #: migration they need.
 ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (("setup", "sweep_n", "JSON"), ("claim", "law", "VARCHAR"),
-                                                  ("paper", "arxiv_version", "INTEGER"))
+                                                  ("paper", "arxiv_version", "INTEGER"), ("paper", "marks", "JSON"))
 
 
 def _add_missing_columns(eng: Engine) -> None:

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from metaanalysis.annotations.validation import ValidationResult
 
 #: version of the index layout and record format; a change forces a resync
-INDEX_VERSION = 4
+INDEX_VERSION = 5
 FINGERPRINT_KEY = "annotations_fingerprint"
 
 
@@ -61,7 +61,7 @@ def rows_for(paper: Paper, file: str = "") -> list[Any]:
             label=paper.label, figure_order=paper.figure_order,
             explicit_definition=paper.explicit_definition,
             identification_note=paper.identification_note, notes=paper.notes, source=paper.source,
-            file=file,
+            marks=[m.model_dump() for m in paper.marks] or None, file=file,
         )
     ]
     rows += [DefinitionUsageRow(paper_key=paper.key, definition=d, usage=u) for d, u in paper.definitions.items()]
@@ -82,7 +82,7 @@ def read_papers(eng: Engine, keys: list[str] | None = None) -> list[Paper]:
     """Records rebuilt from the index (all, or those with the given keys), in matrix order."""
     from sqlmodel import Session, select
 
-    from metaanalysis.annotations.records import Claim, Paper, RealismScore
+    from metaanalysis.annotations.records import Claim, Paper, RealismScore, SourceMarks
 
     from .tables import (
         ClaimRow,
@@ -114,13 +114,14 @@ def read_papers(eng: Engine, keys: list[str] | None = None) -> list[Paper]:
         claims = grouped(ClaimRow, ClaimRow.position)
         setups = grouped(SetupRow, SetupRow.position)
         realism = grouped(RealismScoreRow, RealismScoreRow.position)
-        plain = [f for f in Paper.model_fields if f in PaperRow.model_fields and f != "authors"]
+        plain = [f for f in Paper.model_fields if f in PaperRow.model_fields and f not in ("authors", "marks")]
         result = []
         for p in papers:
             result.append(
                 Paper.model_construct(
                     **{f: getattr(p, f) for f in plain},
                     authors=list(p.authors),
+                    marks=[SourceMarks.model_validate(m) for m in (p.marks or [])],
                     definitions={u.definition: u.usage for u in usages.get(p.key, [])},
                     data_policies=[x.policy for x in policies.get(p.key, [])],
                     claims=[

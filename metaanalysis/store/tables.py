@@ -33,6 +33,8 @@ class PaperRow(SQLModel, table=True):
     identification_note: Optional[str] = None
     notes: Optional[str] = None
     source: Optional[str] = None
+    #: other annotators' marks (:class:`metaanalysis.annotations.records.SourceMarks` dumps)
+    marks: Optional[list] = Field(default=None, sa_column=Column(JSON, nullable=True))
     file: str = ""
 
 
