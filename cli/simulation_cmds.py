@@ -112,6 +112,7 @@ def _run_option(name: str, flag: str, **kwargs: Any) -> Any:
 RUN_OPTIONS = (
     _run_option("policy", "--policy"),
     _run_option("real_fraction", "--real-fraction", type=float),
+    _run_option("synthetic_ratio", "--synthetic-ratio", type=float),
     _run_option("seeds", "--seeds"),
     _run_option("iterations", "--iterations", type=int),
     click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A simulator parameter (repeatable)."),
@@ -120,7 +121,7 @@ RUN_OPTIONS = (
 
 
 #: the keyword names of :data:`RUN_OPTIONS`
-RUN_KEYS: tuple[str, ...] = ("policy", "real_fraction", "seeds", "iterations", "params", "device")
+RUN_KEYS: tuple[str, ...] = ("policy", "real_fraction", "synthetic_ratio", "seeds", "iterations", "params", "device")
 
 
 def run_options(command: Any) -> Any:

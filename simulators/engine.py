@@ -9,8 +9,9 @@ Public functions
 The loop
     Iteration 1 fits model 1 on n real samples; after fitting model t the data policy
     (:mod:`simulators.policies`) builds the training set of iteration t+1 from model t's
-    samples, and model t+1 is fitted on it. Every array carries a leading seed axis: one call
-    handles all seeds, with no Python loop over seeds.
+    samples (ceil(r n) of them for the synthetic ratio r), and model t+1 is fitted on it.
+    Every array carries a leading seed axis: one call handles all seeds, with no Python loop
+    over seeds.
 
 Randomness
     One generator per run, derived deterministically from the list of seed ids:
@@ -68,7 +69,8 @@ def execute(spec: RunSpec, *, progress: Progress | None = None, family: type[Fam
     rng = make_rng(seeds, cls.backend, spec.device)
     started = time.perf_counter()
     fam = cls(cls.Params(**spec.params), S, rng, spec.device)
-    policy = POLICY_CLASSES[spec.policy](fam, ops_for(cls.backend, spec.device), T, spec.real_fraction, rng)
+    policy = POLICY_CLASSES[spec.policy](fam, ops_for(cls.backend, spec.device), T, spec.real_fraction, rng,
+                                         spec.synthetic_ratio)
     values = np.empty((T, S, len(metrics)), dtype=np.float64)
     summary = policy.start(fam.real(fam.n, rng))
     model = None
@@ -103,9 +105,9 @@ def execute(spec: RunSpec, *, progress: Progress | None = None, family: type[Fam
 def run(name: str | type[Family], *, progress: Progress | None = None, **fields: Any) -> Any:
     """Run simulator ``name`` (or a :class:`Family` subclass, as tests use for families that are
     not registered): ``fields`` are those of :class:`~simulators.runspec.RunSpec` (``policy``,
-    ``real_fraction``, ``seeds``, ``iterations``, ``device``, ``metrics``) and, beside them, the
-    family's parameters (see :func:`available`). Returns the tidy frame of :func:`execute`;
-    ``progress(t, T)`` is called after each iteration."""
+    ``real_fraction``, ``synthetic_ratio``, ``seeds``, ``iterations``, ``device``, ``metrics``)
+    and, beside them, the family's parameters (see :func:`available`). Returns the tidy frame
+    of :func:`execute`; ``progress(t, T)`` is called after each iteration."""
     spec, cls = spec_of(name, **fields)
     return execute(spec, progress=progress, family=cls)
 

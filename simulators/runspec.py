@@ -1,8 +1,8 @@
 """The run configuration: one frozen model that owns the parameters of a run and their defaults.
 
 A :class:`RunSpec` says everything that determines a run's output: the simulator and its
-parameters, the data policy (and its real fraction), the seeds, the number of iterations, the
-device and the metrics. The engine executes one; the CLI options of ``mcatlas run`` and
+parameters, the data policy (and its real fraction), the synthetic ratio, the seeds, the number
+of iterations, the device and the metrics. The engine executes one; the CLI options of ``mcatlas run`` and
 ``mcatlas profile``, paper setups, their realistic variants, sweep grids and reruns all build
 one, so its field defaults (:data:`DEFAULTS`) are the only place the defaults live.
 
@@ -39,7 +39,11 @@ class RunSpec(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict, description="the simulator's parameters; "
                                    "others keep their defaults")
     policy: str = Field("replace", description=" | ".join(POLICIES))
-    real_fraction: float | None = Field(None, description="share of real data (mix, fresh only)")
+    real_fraction: float | None = Field(None, description="share of real data, 0 to 1 (mix, fresh only)")
+    synthetic_ratio: float = Field(1.0, gt=0, allow_inf_nan=False,
+                                   description="synthetic samples each model contributes, as a "
+                                   "multiple of n (ceil(r n); mix, fresh: ceil(r (n - k)) beside "
+                                   "k real; see simulators.policies)")
     seeds: int | tuple[int, ...] = Field(10, description="a count S (seed ids 0..S-1) or the ids")
     iterations: int = Field(10, description="model-fitting iterations T")
     device: str = Field("cpu", description="cpu | cuda | cuda:N (torch simulators only)")
@@ -119,6 +123,7 @@ class RunSpec(BaseModel):
             "params": dict(self.params),
             "policy": self.policy,
             "real_fraction": self.real_fraction,
+            "synthetic_ratio": float(self.synthetic_ratio),
             "seeds": list(self.seed_ids),
             "iterations": self.iterations,
             "device": self.device,
@@ -219,13 +224,14 @@ def _policy(policy: str, real_fraction: float | None) -> float | None:
         raise UserError(f"unknown policy {policy!r}; valid choices: {', '.join(POLICIES)}")
     if policy in POLICIES_WITH_REAL_FRACTION:
         if real_fraction is None:
-            raise UserError(f"policy {policy!r} needs real_fraction (a number in (0, 1])")
+            raise UserError(f"policy {policy!r} needs real_fraction (a number in [0, 1])")
         try:
             real_fraction = float(real_fraction)
         except (TypeError, ValueError):
-            raise UserError(f"real_fraction must be a number in (0, 1], got {real_fraction!r}") from None
-        if not (0.0 < real_fraction <= 1.0):
-            raise UserError(f"real_fraction must be in (0, 1], got {real_fraction}")
+            raise UserError(f"real_fraction must be a number in [0, 1], got {real_fraction!r}") from None
+        if not (0.0 <= real_fraction <= 1.0):
+            raise UserError(f"real_fraction must be in [0, 1] (0: no real data, the replace end), "
+                            f"got {real_fraction}")
         return real_fraction
     if real_fraction is not None:
         raise UserError(f"real_fraction is only for policies {', '.join(POLICIES_WITH_REAL_FRACTION)}, "
@@ -262,6 +268,7 @@ def resolve_with(cls: type[Family], spec: RunSpec) -> RunSpec:
         params=p.model_dump(mode="json"),
         policy=spec.policy,
         real_fraction=real_fraction,
+        synthetic_ratio=float(spec.synthetic_ratio),
         seeds=seed_ids,
         iterations=spec.iterations,
         device=_device(cls, spec.device),

@@ -144,8 +144,8 @@ def test_resolve_gives_a_plain_config_with_defaults():
     assert spec.resolve().key() == explicit.resolve().key()
     assert spec.resolve() == spec.resolve().resolve()  # resolving is idempotent
     # the defaults of every run field live in the model, and the engine's keywords use them
-    assert DEFAULTS == {"params": {}, "policy": "replace", "real_fraction": None, "seeds": 10,
-                        "iterations": 10, "device": "cpu", "metrics": None}
+    assert DEFAULTS == {"params": {}, "policy": "replace", "real_fraction": None, "synthetic_ratio": 1.0,
+                        "seeds": 10, "iterations": 10, "device": "cpu", "metrics": None}
     assert engine.spec_of("gaussian")[0] == RunSpec(simulator="gaussian").resolve()
 
 
@@ -160,7 +160,8 @@ def test_resolve_gives_a_plain_config_with_defaults():
         ({"name": "gaussian", "policy": "keep"}, "valid choices: replace, accumulate"),
         ({"name": "gaussian", "policy": "mix"}, "needs real_fraction"),
         ({"name": "gaussian", "policy": "replace", "real_fraction": 0.5}, "only for policies mix, fresh"),
-        ({"name": "gaussian", "policy": "fresh", "real_fraction": 0.0}, "(0, 1]"),
+        ({"name": "gaussian", "policy": "fresh", "real_fraction": 1.5}, "[0, 1]"),
+        ({"name": "gaussian", "synthetic_ratio": 0}, "synthetic_ratio: Input should be greater than 0"),
         ({"name": "gaussian", "device": "cuda"}, "valid devices for it: cpu"),
         ({"name": "gaussian", "device": "tpu"}, "valid choices: cpu, cuda"),
         ({"name": "gaussian", "seeds": 0}, "seeds"),
