@@ -6,6 +6,7 @@ The file (safe-loaded; a mapping)::
     simulator: gaussian           # one simulator
     policy: [replace, accumulate] # a value or a list
     real_fraction: [0.1, 0.5]     # a value or a list; used only with mix | fresh
+    synthetic_ratio: [1, 2]       # a value or a list (default 1)
     seeds: 20                     # a count or a list of counts (a list of lists: explicit ids)
     iterations: [10, 50]          # a value or a list
     device: cpu                   # optional, one value
@@ -102,6 +103,7 @@ class SweepFile(BaseModel):
     simulator: str = Field(description="one simulator")
     policy: str | list[str] = DEFAULTS["policy"]
     real_fraction: float | None | list[float | None] = DEFAULTS["real_fraction"]
+    synthetic_ratio: float | list[float] = DEFAULTS["synthetic_ratio"]
     seeds: int | list[int] | list[list[int]] = DEFAULTS["seeds"]
     iterations: int | list[int] = DEFAULTS["iterations"]
     device: str = DEFAULTS["device"]
@@ -143,6 +145,7 @@ def expand(
     axes = {
         "policy": _values(sweep.policy),
         "real_fraction": _values(sweep.real_fraction),
+        "synthetic_ratio": _values(sweep.synthetic_ratio),
         "seeds": seed_values,
         "iterations": _values(sweep.iterations),
         **{f"params.{k}": _values(v) for k, v in sweep.params.items()},
@@ -169,6 +172,7 @@ def expand(
             "simulator": sweep.simulator,
             "policy": policy,
             "real_fraction": point["real_fraction"] if policy in POLICIES_WITH_REAL_FRACTION else None,
+            "synthetic_ratio": point["synthetic_ratio"],
             "seeds": point["seeds"],
             "iterations": point["iterations"],
             "device": sweep.device,
