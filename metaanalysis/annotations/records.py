@@ -60,6 +60,7 @@ Text = Annotated[str, StringConstraints(min_length=1)]
 Key = Annotated[str, StringConstraints(pattern=KEY_PATTERN, max_length=80)]
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=80)]
 Fraction = Annotated[float, Field(gt=0, le=1, strict=False)]
+Ratio = Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False, strict=False)]
 
 
 class _Record(BaseModel):
@@ -105,6 +106,12 @@ class Setup(_Record):
     policy: PolicyId
     real_fraction: Fraction | None = Field(
         default=None, description="Share of real data; only (and required) with mix | fresh."
+    )
+    synthetic_ratio: Ratio | None = Field(
+        default=None,
+        description="Synthetic samples each model contributes per iteration, as a multiple of n "
+        "(default 1: as many as the real samples; mix | fresh: of the n - k non-real places). "
+        "Applies to every variant of the setup (simulators.policies).",
     )
     seeds: Annotated[int, Field(ge=1, le=10_000)]
     iterations: Annotated[int, Field(ge=1, le=100_000)]

@@ -21,6 +21,8 @@ How a published setup becomes a realistic one
     ``iterations``     R's if given (a setup may refine beyond the default), else
                        min(S's iterations, D's ``max_iterations``).
     ``seeds``          ``--seeds`` if given, else R's, else S's.
+    ``synthetic_ratio`` S's in every variant (default 1): how much synthetic data a generation
+                       adds is part of the experiment, not of the realistic conditions.
     Other keys of D are documentation and are not applied. ``--seeds`` overrides the published
     variant's seeds too. When the realistic configuration equals the published one (a setup that
     already accumulates for few iterations) both variants link to one stored run.
@@ -199,6 +201,8 @@ def _setup_config(
         "seeds": seeds if seeds is not None else _get(setup, "seeds"),
         "iterations": _get(setup, "iterations"),
     }
+    if _get(setup, "synthetic_ratio") is not None:  # absent: the RunSpec default, 1
+        config["synthetic_ratio"] = _get(setup, "synthetic_ratio")
     if variant == "published":
         return config
     realistic = _realistic_config(setup, config, params, defaults)
@@ -244,6 +248,7 @@ def _realistic_config(
         "real_fraction": real_fraction,
         "seeds": config["seeds"] if r_seeds is None else r_seeds,
         "iterations": iterations,
+        **({"synthetic_ratio": config["synthetic_ratio"]} if "synthetic_ratio" in config else {}),
     }
 
 

@@ -265,7 +265,8 @@ def create_tables(eng: Engine) -> None:
 #: fingerprint, forcing one), so adding the nullable column to an older database is all the
 #: migration they need.
 ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (("setup", "sweep_n", "JSON"), ("claim", "law", "VARCHAR"),
-                                                  ("paper", "arxiv_version", "INTEGER"), ("paper", "marks", "JSON"))
+                                                  ("paper", "arxiv_version", "INTEGER"), ("paper", "marks", "JSON"),
+                                                  ("setup", "synthetic_ratio", "FLOAT"))
 
 
 def _add_missing_columns(eng: Engine) -> None:

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from metaanalysis.annotations.validation import ValidationResult
 
 #: version of the index layout and record format; a change forces a resync
-INDEX_VERSION = 5
+INDEX_VERSION = 6
 FINGERPRINT_KEY = "annotations_fingerprint"
 
 

@@ -81,6 +81,7 @@ class SetupRow(_OfPaper, table=True):
     params: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     policy: str
     real_fraction: Optional[float] = None
+    synthetic_ratio: Optional[float] = None
     seeds: int
     iterations: int
     reproduces: list[str] = Field(sa_column=Column(JSON, nullable=False))
