@@ -20,17 +20,24 @@ def paper_text(paper: Any, file: str | None = None) -> str:
     lines.append(f"  authors: {', '.join(paper.authors)}")
     date = f"{paper.year}" + (f"-{paper.month:02d}" if paper.month else "")
     lines.append(f"  date: {date}")
-    for name in ("venue", "arxiv", "doi", "url", "label", "figure_order", "source", "identification_note", "notes"):
+    for name in ("venue", "arxiv", "arxiv_version", "doi", "url", "label", "figure_order", "source",
+                 "identification_note", "notes"):
         value = getattr(paper, name)
         if value is not None:
             lines.append(f"  {name}: {value}")
     if file:
         lines.append(f"  file: {file}")
     lines.append(f"  explicit definition: {paper.explicit_definition}")
-    lines.append("definitions:" + ("" if paper.definitions else " none"))
+    lines.append(f"definitions ({paper.consensus_source}):" + ("" if paper.definitions else " none"))
     for d in DEFINITIONS:
         if d in paper.definitions:
             lines.append(f"  {d}: {paper.definitions[d]}")
+    for m in paper.marks:
+        lines.append(f"marks of {m.source} (explicit definition: {m.explicit_definition}; read: {m.basis}):"
+                     + ("" if m.definitions else " none used"))
+        for d in DEFINITIONS:
+            if d in m.definitions:
+                lines.append(f"  {d}: {m.definitions[d].usage} ({m.definitions[d].where})")
     lines.append("data policies: " + (", ".join(paper.data_policies) or "not recorded"))
     if paper.claims:
         lines.append("claims:")
