@@ -43,11 +43,11 @@ def validate(obj: Context, paths: tuple[Path, ...], fmt: str) -> None:
     Every problem is printed, one line each; exit status 1 if there is any, else 0 with a
     one-line summary.
     """
-    from metaanalysis.annotations.paths import REPO_ANNOTATIONS
+    from metaanalysis.annotations.paths import default_annotations_dir
     from metaanalysis.annotations.validation import validate_directory, validate_paths
 
     if paths:
-        bundled = obj.annotations or (REPO_ANNOTATIONS if REPO_ANNOTATIONS.is_dir() else None)
+        bundled = obj.annotations or default_annotations_dir()
         result = validate_paths(paths, bundled)
     else:
         result = validate_directory(obj.root())

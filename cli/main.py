@@ -46,7 +46,9 @@ class Context:
         return not self.quiet and sys.stderr.isatty()
 
     def root(self) -> Path:
-        """The annotations directory (``--annotations``, ``MCATLAS_ANNOTATIONS``, the default)."""
+        """The annotations directory: ``--annotations``, else ``MCATLAS_ANNOTATIONS``, else the
+        checkout's ``annotations/``, else the copy shipped in the installed package (the order is
+        :func:`metaanalysis.annotations.paths.annotations_dir`'s)."""
         from metaanalysis.annotations.paths import annotations_dir
 
         return annotations_dir(self.annotations)
@@ -128,7 +130,8 @@ def _debug(ctx: click.Context) -> bool:
     "--annotations",
     type=click.Path(file_okay=False, path_type=Path),
     envvar="MCATLAS_ANNOTATIONS",
-    help="Annotation directory (default: the repository's annotations/).",
+    help="Annotation directory (default: the checkout's annotations/ when running from a clone, "
+         "else the copy installed with the package).",
 )
 @click.option(
     "--db",
