@@ -1,4 +1,5 @@
-"""The SQL index: round trip of records, resync after a YAML edit, one-transaction failure."""
+"""The SQL index: round trip of records, resync after a YAML edit, one-transaction failure (on
+SQLite, and on PostgreSQL when MCATLAS_TEST_DB is set)."""
 
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ def root(tmp_path):
 
 
 @pytest.fixture
-def eng(tmp_path):
-    return store.engine(f"sqlite:///{tmp_path / 'index.db'}")
+def eng(store_url):
+    return store.engine(store_url)
 
 
 def test_round_trip_gives_back_equal_records(root, eng):
@@ -41,7 +42,8 @@ def test_round_trip_gives_back_equal_records(root, eng):
     assert list(curse.realism) == ["data-propagation", "model-class"]
 
 
-def test_sqlite_uses_wal(eng, root):
+def test_sqlite_uses_wal(tmp_path, root):
+    eng = store.engine(f"sqlite:///{tmp_path / 'index.db'}")
     store.ensure_synced(eng, root)
     with eng.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar().lower() == "wal"

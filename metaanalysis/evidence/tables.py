@@ -146,23 +146,23 @@ EVIDENCE_TABLES = (RunRow, RunLinkRow, OverrideLinkRow, AggregateRow, VerdictRow
 
 
 def ensure_tables(eng: Engine) -> None:
-    """Create every missing table (annotation and evidence) inside one write transaction.
+    """Create every missing table (annotation and evidence) in one transaction under the store's
+    write lock (:func:`metaanalysis.store.database.create_tables`).
 
-    Two processes starting on a fresh SQLite file at once would otherwise race between "does the
-    table exist" and "CREATE TABLE"; with the write lock taken first, the second one sees the
-    tables and creates nothing.
+    Processes opening a fresh store at once would otherwise race between "does the table exist"
+    and "CREATE TABLE"; with the lock taken first, the later ones see the tables and create
+    nothing. Failures are one-line :class:`~simulators.errors.UserError` s naming the store.
     """
     from sqlalchemy import inspect
 
-    from metaanalysis.store import tables  # noqa: F401 - the annotation tables, same metadata
+    from metaanalysis.store import tables
+    from metaanalysis.store.database import create_tables, database_errors
 
     names = {t.__tablename__ for t in (*EVIDENCE_TABLES, *tables.ANNOTATION_TABLES)}
-    if names <= set(inspect(eng).get_table_names()):
-        return
-    with eng.connect() as conn:
-        conn = conn.execution_options(sqlite_begin="IMMEDIATE")
-        with conn.begin():
-            SQLModel.metadata.create_all(conn)
+    with database_errors(eng.url.render_as_string(hide_password=False), drivers=False):
+        if names <= set(inspect(eng).get_table_names()):
+            return
+        create_tables(eng)
 
 
 def has_evidence(eng: Engine) -> bool:

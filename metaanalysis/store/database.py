@@ -1,16 +1,27 @@
-"""The one place that creates database engines, and the write sessions every writer uses.
+"""The one place that creates database engines, and the write transactions every writer uses.
 
 :func:`engine` creates engines (cached per URL). It connects once up front and turns a bad URL, a
 missing driver, an unreachable server or an SQLite file in a missing directory into a one-line
 ``UserError`` that names the URL with its password masked (:func:`shown_url`) and says what to
 do; :func:`database_errors` does the same around later work. For SQLite it turns on WAL
-journalling, a 60 s busy timeout and foreign keys, and takes over transaction control so that a
-write transaction can begin ``IMMEDIATE`` (take the write lock up front, so two writers wait for
-each other instead of failing on a lock upgrade): use :func:`write_session` for writes.
+journalling, a busy timeout (:data:`LOCK_WAIT_SECONDS`) and foreign keys, and takes over
+transaction control so that a write transaction can begin ``IMMEDIATE``.
+
+The write lock: one store has one writer at a time, on every backend. :func:`locked` (a
+connection) and :func:`write_session` (a session) open a transaction that takes the lock *first*:
+SQLite ``BEGIN IMMEDIATE`` (two writers wait for each other instead of one failing on a lock
+upgrade), PostgreSQL a transaction-level advisory lock (``pg_advisory_xact_lock``) keyed by the
+schema, so that a writer reads what the previous one committed before it decides what to write
+(does the run exist, is the index current, which tables are missing). Lock conflicts that the
+database reports at once instead of waiting (SQLite does for a fresh file) are retried for up to
+:data:`LOCK_WAIT_SECONDS`; past that the error says that another writer holds the lock. A
+process killed inside the transaction leaves nothing: the database rolls it back and frees the
+lock. Readers never wait: they see the last committed state (:func:`snapshot` for reads that
+span several statements).
 
 Tables: every module that defines sqlmodel tables puts them in ``SQLModel.metadata``;
 :func:`create_tables` creates what is missing and adds columns introduced after a table's first
-release (:data:`ADDED_COLUMNS`).
+release (:data:`ADDED_COLUMNS`), under the write lock.
 
 Speed: only SQLAlchemy Core is imported at the top; sqlmodel when a session is opened.
 """
@@ -18,21 +29,28 @@ Speed: only SQLAlchemy Core is imported at the top; sqlmodel when a session is o
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Engine
 
 from simulators.errors import UserError
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+T = TypeVar("T")
+
 # -- engine --------------------------------------------------------------------------------
 
 _ENGINES: dict[str, Engine] = {}
+
+#: how long a writer waits for another one's write lock before giving up (SQLite's busy
+#: timeout, PostgreSQL's lock timeout, and the retries of conflicts reported at once)
+LOCK_WAIT_SECONDS = 60.0
 
 
 #: pip packages that provide the usual drivers (module name -> what to install)
@@ -71,6 +89,20 @@ def shown_url(url: str) -> str:
 def _first_line(exc: BaseException) -> str:
     lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
+
+
+#: how the backends word "another transaction holds the lock you need" (SQLite's busy database,
+#: PostgreSQL's lock timeout, deadlock and serialization failures)
+_LOCK_CONFLICTS = ("database is locked", "database table is locked", "database schema is locked",
+                   "lock timeout", "deadlock detected", "could not serialize access",
+                   "could not obtain lock")
+
+
+def is_lock_conflict(exc: BaseException) -> bool:
+    """Whether ``exc`` says that another transaction held a lock this one needed: worth retrying,
+    and never a matter of file permissions or a missing server."""
+    message = str(getattr(exc, "orig", None) or exc).lower()
+    return any(words in message for words in _LOCK_CONFLICTS)
 
 
 def _sqlite_file(parsed: Any) -> Path | None:
@@ -136,6 +168,11 @@ def _user_error(exc: BaseException, url: str, parsed: Any | None = None) -> User
     if isinstance(exc, ImportError) and parsed is not None:
         missing = getattr(exc, "name", None)
         return UserError(f"database {shown}: no driver ({_first_line(exc)}); {_driver_hint(parsed, missing)}")
+    if isinstance(exc, OperationalError) and is_lock_conflict(exc):
+        return UserError(
+            f"database {shown}: locked by another writer ({_first_line(exc)}): another process held "
+            f"the store's write lock for more than {LOCK_WAIT_SECONDS:g} s; try again when it has finished"
+        )
     if isinstance(exc, OperationalError) or type(exc) is DatabaseError:
         backend = parsed.get_backend_name() if parsed is not None else ""
         what = (
@@ -181,7 +218,7 @@ def database_errors(url: str, drivers: bool = True) -> Iterator[None]:
         raise _user_error(exc, url, parsed) from None
 
 
-def _set_wal(cur: Any, seconds: float = 60.0) -> None:
+def _set_wal(cur: Any, seconds: float = LOCK_WAIT_SECONDS) -> None:
     """Switch an SQLite file to WAL journalling, waiting for other processes that are doing the
     same: the switch needs an exclusive lock, and SQLite reports a busy database at once for it
     instead of calling the busy handler, so two processes opening a new file together would
@@ -222,7 +259,7 @@ def engine(url: str) -> Engine:
     kwargs: dict[str, Any] = {}
     if is_sqlite:
         _prepare_sqlite(parsed, shown_url(url))
-        kwargs["connect_args"] = {"timeout": 60, "check_same_thread": False}
+        kwargs["connect_args"] = {"timeout": LOCK_WAIT_SECONDS, "check_same_thread": False}
     with database_errors(url):
         eng = create_engine(parsed, **kwargs)
     if is_sqlite:
@@ -232,7 +269,7 @@ def engine(url: str) -> Engine:
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.isolation_level = None  # let the begin event below issue BEGIN
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA busy_timeout=60000")
+            cur.execute(f"PRAGMA busy_timeout={int(LOCK_WAIT_SECONDS * 1000)}")
             if not in_memory:
                 _set_wal(cur)
             cur.execute("PRAGMA foreign_keys=ON")
@@ -250,14 +287,124 @@ def engine(url: str) -> Engine:
     return eng
 
 
-def create_tables(eng: Engine) -> None:
-    """Create every table registered in ``SQLModel.metadata`` that does not exist yet."""
+def dispose(url: str) -> None:
+    """Forget the cached engine of ``url`` and close its pooled connections (a caller that is done
+    with a store, e.g. a test that drops it afterwards)."""
+    eng = _ENGINES.pop(url, None)
+    if eng is not None:
+        eng.dispose()
+
+
+# -- the write lock ------------------------------------------------------------------------
+
+#: the first key of the PostgreSQL advisory lock of a store (the second is its schema's hash)
+ADVISORY_LOCK_CLASS = 0x6D63  # "mc"
+
+
+def _take_lock(conn: Connection) -> None:
+    """Take the store's write lock in ``conn``'s open transaction (SQLite: ``BEGIN IMMEDIATE``
+    already did). PostgreSQL: the advisory lock of the schema, held until the transaction ends,
+    waited for up to :data:`LOCK_WAIT_SECONDS` (the lock timeout then holds for the rest of the
+    transaction too)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(LOCK_WAIT_SECONDS * 1000)}")
+        conn.execute(text("SELECT pg_advisory_xact_lock(:cls, hashtext(current_schema()))"),
+                     {"cls": ADVISORY_LOCK_CLASS})
+
+
+def retry_lock_conflicts(work: Callable[[], T], seconds: float | None = None) -> T:
+    """``work()``, again after a short pause while it fails on a lock conflict
+    (:func:`is_lock_conflict`) for up to ``seconds`` (:data:`LOCK_WAIT_SECONDS`). For work that
+    is one transaction: a failed attempt has written nothing."""
+    from sqlalchemy.exc import OperationalError
+
+    deadline = time.monotonic() + (LOCK_WAIT_SECONDS if seconds is None else seconds)
+    delay = 0.01
+    while True:
+        try:
+            return work()
+        except OperationalError as exc:
+            if not is_lock_conflict(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(2 * delay, 0.5)
+
+
+def _locked_connection(eng: Engine) -> Connection:
+    """A connection whose transaction holds the write lock (retried while the database reports
+    a conflict at once instead of waiting)."""
+
+    def attempt() -> Connection:
+        conn = eng.connect().execution_options(sqlite_begin="IMMEDIATE")
+        try:
+            conn.begin()
+            _take_lock(conn)
+        except BaseException:
+            conn.close()  # rolls back, frees the connection
+            raise
+        return conn
+
+    return retry_lock_conflicts(attempt)
+
+
+@contextlib.contextmanager
+def locked(eng: Engine) -> Iterator[Connection]:
+    """A connection inside one transaction that holds the store's write lock from its first
+    statement; commits on success, rolls back on error."""
+    conn = _locked_connection(eng)
+    try:
+        yield conn
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    finally:
+        conn.close()
+
+
+@contextlib.contextmanager
+def write_session(eng: Engine) -> Iterator[Session]:
+    """A session inside one transaction that holds the store's write lock (:func:`locked`).
+
+    Commits on success, rolls back on error: everything in the block is one transaction.
+    """
+    from sqlmodel import Session
+
+    with locked(eng) as conn, Session(bind=conn) as session:
+        yield session
+        session.flush()
+
+
+def snapshot(eng: Engine) -> Engine:
+    """``eng`` for reads that span several statements and must see one committed state (a
+    writer may commit between them): PostgreSQL's ``REPEATABLE READ``; SQLite's transactions
+    read one snapshot already."""
+    if eng.dialect.name == "postgresql":
+        return eng.execution_options(isolation_level="REPEATABLE READ")
+    return eng
+
+
+# -- tables --------------------------------------------------------------------------------
+
+
+def create_tables(bind: Engine | Connection) -> None:
+    """Create every table registered in ``SQLModel.metadata`` that does not exist yet, and add
+    the columns of :data:`ADDED_COLUMNS` that an older store lacks.
+
+    An engine: in a transaction of its own under the write lock, so that processes opening a
+    fresh store at once create each table once. A connection: in its transaction, whose caller
+    holds the lock (:func:`locked`).
+    """
     from sqlmodel import SQLModel
 
     from . import tables  # noqa: F401 - registers the annotation tables
 
-    SQLModel.metadata.create_all(eng)
-    _add_missing_columns(eng)
+    if isinstance(bind, Engine):
+        with locked(bind) as conn:
+            create_tables(conn)
+        return
+    SQLModel.metadata.create_all(bind)
+    _add_missing_columns(bind)
 
 
 #: columns added to annotation tables after their first release: (table, column, SQL type).
@@ -265,36 +412,13 @@ def create_tables(eng: Engine) -> None:
 #: fingerprint, forcing one), so adding the nullable column to an older database is all the
 #: migration they need.
 ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (("setup", "sweep_n", "JSON"), ("claim", "law", "VARCHAR"),
-                                                  ("paper", "arxiv_version", "INTEGER"), ("paper", "marks", "JSON"),
-                                                  ("setup", "synthetic_ratio", "FLOAT"))
+                                                  ("paper", "arxiv_version", "INTEGER"))
 
 
-def _add_missing_columns(eng: Engine) -> None:
+def _add_missing_columns(conn: Connection) -> None:
     from sqlalchemy import inspect
 
-    insp = inspect(eng)
+    insp = inspect(conn)
     for table, column, sql_type in ADDED_COLUMNS:
         if insp.has_table(table) and column not in {c["name"] for c in insp.get_columns(table)}:
-            with eng.begin() as conn:
-                conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}")
-
-
-@contextlib.contextmanager
-def write_session(eng: Engine) -> Iterator[Session]:
-    """A session whose transaction takes the write lock at once (SQLite ``BEGIN IMMEDIATE``).
-
-    Commits on success, rolls back on error: everything in the block is one transaction.
-    """
-    from sqlmodel import Session
-
-    with eng.connect() as conn:
-        conn = conn.execution_options(sqlite_begin="IMMEDIATE")
-        with Session(bind=conn) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-
-
+            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}")

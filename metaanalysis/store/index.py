@@ -10,6 +10,15 @@ Syncing: :func:`sync` validates the annotations and replaces the annotation tabl
 transaction; :func:`ensure_synced` does so only when the fingerprint of the YAML files (paths,
 modification times and sizes, plus :data:`INDEX_VERSION`) differs from the stored one.
 
+Several processes on one store (a lab's PostgreSQL server, or processes sharing an SQLite file):
+the replacement runs under the store's write lock
+(:func:`metaanalysis.store.database.locked`), and :func:`ensure_synced` looks at the stored
+fingerprint again once it holds the lock, so the processes that find the index stale at once
+rebuild it once; the others wait for that and skip. Readers see the old index or the new one,
+never half of each: the rebuild is one transaction, and a read over several tables
+(:func:`read_papers`) reads one snapshot. The evidence tables refer to papers and setups by key
+(no foreign key into the annotation tables), so a rebuild never has to touch them.
+
 Speed: sqlmodel's ORM, pydantic and the validator are imported when a sync or a record read
 needs them, so ``mcatlas matrix --format csv`` on a current index reads plain rows
 (:func:`read_matrix_inputs`) and starts fast.
@@ -17,6 +26,7 @@ needs them, so ``mcatlas matrix --format csv`` on a current index reads plain ro
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from pathlib import Path
@@ -28,7 +38,7 @@ from sqlalchemy.engine import Engine
 
 from metaanalysis.annotations.paths import DEFINITIONS_FILE, REALISM_FILE, paper_files
 
-from .database import create_tables, database_errors, engine, write_session
+from .database import create_tables, database_errors, engine, snapshot, write_session
 
 if TYPE_CHECKING:
     from metaanalysis.annotations.records import Paper, Setup
@@ -93,7 +103,7 @@ def read_papers(eng: Engine, keys: list[str] | None = None) -> list[Paper]:
         SetupRow,
     )
 
-    with Session(eng) as s:
+    with Session(snapshot(eng)) as s:
         q = select(PaperRow)
         if keys is not None:
             q = q.where(PaperRow.key.in_(keys))  # type: ignore[attr-defined]
@@ -153,7 +163,7 @@ def read_matrix_inputs(eng: Engine) -> list[SimpleNamespace]:
     Each item has ``key, label, explicit_definition, year, month, figure_order, definitions``
     (the attributes :func:`metaanalysis.analysis.matrix.build_matrix` reads).
     """
-    with eng.connect() as conn:
+    with snapshot(eng).connect() as conn:
         papers = conn.execute(
             text("SELECT key, label, explicit_definition, year, month, figure_order FROM paper")
         ).all()
@@ -191,16 +201,19 @@ def fingerprint(root: Path) -> str:
     return h.hexdigest()
 
 
-def stored_fingerprint(eng: Engine) -> str | None:
-    """The fingerprint of the YAML the index holds, or None (never synced)."""
-    if not inspect(eng).has_table("meta"):
+def stored_fingerprint(bind: Engine | Any) -> str | None:
+    """The fingerprint of the YAML the index holds, or None (never synced); ``bind``: an engine,
+    or a connection (inside its transaction)."""
+    if not inspect(bind).has_table("meta"):
         return None
-    with eng.connect() as conn:
+    with contextlib.ExitStack() as stack:
+        conn = stack.enter_context(bind.connect()) if isinstance(bind, Engine) else bind
         return conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": FINGERPRINT_KEY}).scalar()
 
 
 def sync(eng: Engine, root: Path, result: ValidationResult | None = None) -> ValidationResult:
-    """Validate ``root`` and rebuild the annotation tables from it, in one transaction.
+    """Validate ``root`` and rebuild the annotation tables from it, in one transaction under the
+    store's write lock.
 
     Raises :class:`~simulators.errors.UserError` (nothing written) if validation fails.
     """
@@ -217,14 +230,20 @@ def _url_of(eng: Engine) -> str:
     return eng.url.render_as_string(hide_password=False)
 
 
-def _replace_annotation_tables(eng: Engine, result: ValidationResult, fp: str) -> None:
+def _replace_annotation_tables(eng: Engine, result: ValidationResult, fp: str, if_stale: bool = False) -> bool:
+    """Replace the annotation tables by ``result`` (fingerprint ``fp``) under the write lock;
+    ``if_stale``: only if the index does not hold ``fp`` once the lock is held (another process
+    may have synced the same YAML meanwhile). True if it replaced them."""
     from sqlalchemy import insert
     from sqlmodel import delete
 
     from .tables import ANNOTATION_TABLES, MetaRow
 
-    create_tables(eng)
     with write_session(eng) as s:
+        conn = s.connection()
+        create_tables(conn)
+        if if_stale and stored_fingerprint(conn) == fp:
+            return False
         for table in ANNOTATION_TABLES:
             s.exec(delete(table))  # type: ignore[call-overload]
         s.flush()
@@ -239,16 +258,26 @@ def _replace_annotation_tables(eng: Engine, result: ValidationResult, fp: str) -
             if values:
                 s.execute(insert(table), values)
         s.merge(MetaRow(key=FINGERPRINT_KEY, value=fp))
+    return True
 
 
 def ensure_synced(eng: Engine, root: Path) -> bool:
-    """Sync when the YAML changed since the last sync; True if it synced."""
-    with database_errors(_url_of(eng), drivers=False):
-        current = stored_fingerprint(eng) == fingerprint(root)
-    if current:
-        return False
-    sync(eng, root)
-    return True
+    """Sync when the YAML changed since the last sync; True if this call rebuilt the index.
+
+    The YAML is validated before the write lock is taken (the lock is held only to write), and
+    the stored fingerprint is looked at again under it: when another process synced the same
+    YAML meanwhile, nothing is rebuilt.
+    """
+    from metaanalysis.annotations.validation import load_database
+
+    url = _url_of(eng)
+    fp = fingerprint(root)
+    with database_errors(url, drivers=False):
+        if stored_fingerprint(eng) == fp:
+            return False
+    result = load_database(root)
+    with database_errors(url, drivers=False):
+        return _replace_annotation_tables(eng, result, fp, if_stale=True)
 
 
 def open_index(url: str, root: Path) -> Engine:
