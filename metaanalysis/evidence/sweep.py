@@ -40,6 +40,12 @@ a picklable result out: frame, aggregates, profile, provenance) in every executo
                rather than dask's default in-process transport, so it is the same network
                path as a real cluster), else
                ``n_workers=workers`` processes with one thread each. dask is imported only here.
+               A worker lost mid-sweep (killed, out of memory, its machine gone) costs only
+               the configurations it was computing or holding: the scheduler recomputes them
+               on the other workers (a configuration that takes down
+               ``distributed.scheduler.allowed-failures`` + 1 workers fails the sweep with
+               ``KilledWorker``), and the sweep yields each once. Each result is released as
+               soon as the parent has it, so workers hold only results not yet received.
 
 Only the parent process writes to the store, one transaction per completed configuration
 (:func:`metaanalysis.evidence.write.store_result`, origin ``sweep``). Resuming: configurations whose
@@ -357,8 +363,13 @@ def _dask(units: Sequence[Unit], code: str, workers: int | None, scheduler: str 
         client = Client(cluster)
     try:
         futures = [client.submit(compute, c, code_version=code, config_hash=h, pure=False) for c, h in units]
-        for fut in as_completed(futures):
-            yield fut.result()
+        # on this client's loop: by default as_completed follows the process's current client
+        # (any ``with Client(...)`` around the sweep), and a future whose result a lost worker
+        # held then fails to wait for its recomputation ("bound to a different event loop")
+        for fut in as_completed(futures, loop=client.loop):
+            result = fut.result()
+            fut.release()  # the parent has it: the worker may free it, and a lost worker need not redo it
+            yield result
     finally:
         client.close()
         if cluster is not None:
