@@ -1,5 +1,7 @@
 """Evidence: realistic variants, rerun cache and --force, provenance, aggregates, queries,
-contradicted claims, the Figure 4 analysis, and safety under SIGKILL and concurrency.
+contradicted claims, the Figure 4 analysis, and safety under SIGKILL and concurrency. Tests
+that write or read the store run on SQLite and, with MCATLAS_TEST_DB set, on PostgreSQL
+(``store_url`` / ``module_store_url`` in conftest.py).
 
 Setups are tiny (tests/fixtures/evidence/annotations): a two-outcome categorical with 4 samples
 per iteration, small Gaussians; subprocess tests use numpy-only simulators.
@@ -10,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from helpers import running, sigkill, wait_until
+from stores import backend_of, count, rows
 
 from cli.main import main
 from metaanalysis import evidence as ev
@@ -40,26 +42,15 @@ def ev_variants():
 FIXTURE = REPO / "tests" / "fixtures" / "evidence" / "annotations"
 
 
-def _env(db: Path, **extra: str) -> dict[str, str]:
+def _env(url: str, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({"MCATLAS_ANNOTATIONS": str(FIXTURE), "MCATLAS_DB": f"sqlite:///{db}",
-                "PYTHONPATH": str(REPO)})
+    env.update({"MCATLAS_ANNOTATIONS": str(FIXTURE), "MCATLAS_DB": url, "PYTHONPATH": str(REPO)})
     env.update(extra)
     return env
 
 
 def _cli(*args: str) -> list[str]:
     return [sys.executable, "-c", "from cli.main import main; main()", *args]
-
-
-def _count(db: Path, table: str) -> int:
-    con = sqlite3.connect(db, timeout=30)
-    try:
-        return con.execute(f"select count(*) from {table}").fetchone()[0]
-    except sqlite3.OperationalError:  # table not created yet
-        return 0
-    finally:
-        con.close()
 
 
 def _papers(eng):
@@ -74,14 +65,18 @@ def _cells(eng):
     return evidence_cells(load_verdicts(eng, papers).verdicts)
 
 
-@pytest.fixture(scope="module")
-def stored(tmp_path_factory):
-    """A store with every fixture setup rerun once (every variant)."""
-    db = tmp_path_factory.mktemp("ev") / "ev.db"
-    eng = ev.open_evidence(f"sqlite:///{db}", FIXTURE)
+def _rerun_all(url: str, root: Path):
+    """Every setup of the papers in ``root`` rerun once (every variant) into the store ``url``."""
+    eng = ev.open_evidence(url, root)
     papers = list(_papers(eng).values())
-    outcomes = ev.rerun(eng, ev.plan(papers, defaults=ev.realistic_defaults(FIXTURE)))
-    return eng, db, outcomes
+    return eng, ev.rerun(eng, ev.plan(papers, defaults=ev.realistic_defaults(root)))
+
+
+@pytest.fixture(scope="module")
+def stored(module_store_url):
+    """A store with every fixture setup rerun once (every variant)."""
+    eng, outcomes = _rerun_all(module_store_url, FIXTURE)
+    return eng, module_store_url, outcomes
 
 
 # -- the realistic variant ---------------------------------------------------------------
@@ -125,7 +120,7 @@ def test_realistic_variant_rule(stored):
 
 
 def test_rerun_stores_everything_and_links_identical_configurations_once(stored):
-    eng, db, outcomes = stored
+    eng, url, outcomes = stored
     # tinya: 2 setups x 3 variants; tinyb: 1 setup whose realistic variant and control equal the
     # published one (it already accumulates for fewer iterations than the realistic cap)
     assert [(o.planned.paper, o.planned.setup, o.planned.variant) for o in outcomes] == [
@@ -135,15 +130,13 @@ def test_rerun_stores_everything_and_links_identical_configurations_once(stored)
     assert status["tinyb2023/dice-accumulate (published)"] == "computed"
     assert status["tinyb2023/dice-accumulate (realistic)"] == "cached"  # same configuration
     assert status["tinyb2023/dice-accumulate (control)"] == "cached"
-    assert _count(db, "evidence_run") == 7
-    assert _count(db, "evidence_link") == 9
+    assert count(url, "evidence_run") == 7
+    assert count(url, "evidence_link") == 9
     # every run keeps its verdicts at the long-run horizon and at its own length
-    con = sqlite3.connect(db)
-    per_run = dict(con.execute("select r.config_hash, count(distinct v.horizon) from evidence_run r "
-                               "join evidence_verdict v on v.config_hash = r.config_hash group by r.config_hash"))
-    con.close()
+    per_run = dict(rows(url, "select r.config_hash, count(distinct v.horizon) from evidence_run r "
+                             "join evidence_verdict v on v.config_hash = r.config_hash group by r.config_hash"))
     assert sorted(per_run.values()) == [2] * 7
-    assert _count(db, "evidence_verdict") == 7 * 2 * len(DEFINITIONS)
+    assert count(url, "evidence_verdict") == 7 * 2 * len(DEFINITIONS)
     runs = ev.runs_frame(eng, paper="tinya2024")
     coin = runs[(runs["setup"] == "coin-replace") & (runs["variant"] == "published")].iloc[0]
     agg = ev.aggregates(eng, coin["config_hash"])
@@ -163,18 +156,16 @@ def test_rerun_stores_everything_and_links_identical_configurations_once(stored)
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((sub.mean() - half, sub.mean() + half))
 
 
-def test_cli_cache_hit_then_force_replaces_atomically(tmp_path):
-    db = tmp_path / "c.db"
+def test_cli_cache_hit_then_force_replaces_atomically(store_url):
+    url = store_url
     runner = CliRunner()
-    args = ["--annotations", str(FIXTURE), "--db", f"sqlite:///{db}", "--quiet"]
+    args = ["--annotations", str(FIXTURE), "--db", url, "--quiet"]
     first = runner.invoke(main, [*args, "rerun", "tinya2024", "--setup", "coin-replace", "--as-published",
                                  "--format", "json"])
     assert first.exit_code == 0, first.output
     assert [o["status"] for o in json.loads(first.output)] == ["computed"]
     digest = json.loads(first.output)[0]["config_hash"]
-    con = sqlite3.connect(db)
-    stored_at = con.execute("select stored from evidence_run where config_hash=?", (digest,)).fetchone()[0]
-    con.close()
+    [(stored_at,)] = rows(url, "select stored from evidence_run where config_hash = :h", h=digest)
     again = runner.invoke(main, [*args, "rerun", "tinya2024", "--setup", "coin-replace", "--as-published"])
     assert again.exit_code == 0, again.output
     assert "cached (answered from the store)" in again.output
@@ -182,13 +173,11 @@ def test_cli_cache_hit_then_force_replaces_atomically(tmp_path):
                                   "--force", "--format", "json"])
     assert forced.exit_code == 0, forced.output
     assert [(o["status"], o["config_hash"]) for o in json.loads(forced.output)] == [("replaced", digest)]
-    con = sqlite3.connect(db)
-    assert con.execute("select count(*) from evidence_run").fetchone()[0] == 1
-    assert con.execute("select stored from evidence_run").fetchone()[0] > stored_at
-    n_metrics = con.execute("select count(distinct metric) from evidence_aggregate").fetchone()[0]
-    assert con.execute("select count(*) from evidence_aggregate").fetchone()[0] == 16 * n_metrics
-    assert con.execute("select count(*) from evidence_verdict").fetchone()[0] == 2 * len(DEFINITIONS)
-    con.close()
+    assert count(url, "evidence_run") == 1
+    assert rows(url, "select stored from evidence_run")[0][0] > stored_at
+    [(n_metrics,)] = rows(url, "select count(distinct metric) from evidence_aggregate")
+    assert count(url, "evidence_aggregate") == 16 * n_metrics
+    assert count(url, "evidence_verdict") == 2 * len(DEFINITIONS)
     # --seeds is an exploratory override: a new run, linked apart from the annotated setup's
     more = runner.invoke(main, [*args, "rerun", "tinya2024", "--setup", "coin-replace", "--as-published",
                                 "--seeds", "3", "--format", "json"])
@@ -197,7 +186,7 @@ def test_cli_cache_hit_then_force_replaces_atomically(tmp_path):
     frame = pd.read_csv(__import__("io").StringIO(listed.output), keep_default_na=False)
     assert list(frame.columns) == list(ev.RUNS_COLUMNS)
     assert frame[["seeds", "override", "status"]].values.tolist() == [[8, "", "current"], [3, "seeds=3", "current"]]
-    eng = ev.open_evidence(f"sqlite:///{db}", FIXTURE)
+    eng = ev.open_evidence(url, FIXTURE)
     assert set(ev.verdicts(eng, "tinya2024")["config_hash"]) == {digest}  # the annotated evidence stays
 
 
@@ -330,40 +319,52 @@ def test_figure4_absorption_analysis():
 # -- safety: SIGKILL and concurrency -----------------------------------------------------
 
 
-def test_sigkill_inside_the_write_transaction_leaves_nothing(tmp_path):
-    db = tmp_path / "k.db"
+TABLES = ("evidence_run", "evidence_link", "evidence_aggregate", "evidence_verdict", "evidence_frame")
+
+
+def test_sigkill_inside_the_write_transaction_leaves_nothing(store_url, tmp_path):
     marker = tmp_path / "in-transaction"
     with running(_cli("--quiet", "rerun", "tinyb2023"), cwd=REPO,
-                 env=_env(db, **{ev.PAUSE_ENV: str(marker)})) as proc:
+                 env=_env(store_url, **{ev.PAUSE_ENV: str(marker)})) as proc:
         wait_until(proc, marker.exists, 90, "the rerun never reached its write transaction")
+        # a second reader, while the run's rows are written but not committed: sees none of
+        # them (and is not kept waiting by the writer)
+        for table in TABLES:
+            assert count(store_url, table) == 0, table
         sigkill(proc)
-    for table in ("evidence_run", "evidence_link", "evidence_aggregate", "evidence_verdict", "evidence_frame"):
-        assert _count(db, table) == 0, table
+    for table in TABLES:
+        assert count(store_url, table) == 0, table
     # the next call completes the work (and the killed writer's lock is gone)
-    done = subprocess.run(_cli("--quiet", "rerun", "tinyb2023", "--format", "json"), cwd=REPO, env=_env(db),
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(_cli("--quiet", "rerun", "tinyb2023", "--format", "json"), cwd=REPO,
+                          env=_env(store_url), capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert [o["status"] for o in json.loads(done.stdout)] == ["computed", "cached", "cached"]
-    assert _count(db, "evidence_run") == 1 and _count(db, "evidence_link") == 3
+    # now the reader sees the run complete: its links, a profile at both horizons, its frame
+    assert count(store_url, "evidence_run") == 1 and count(store_url, "evidence_link") == 3
+    assert count(store_url, "evidence_verdict") == 2 * len(DEFINITIONS)
+    assert count(store_url, "evidence_frame") == 1
 
 
-def test_two_concurrent_reruns_on_one_sqlite_file(tmp_path):
-    db = tmp_path / "cc.db"
-    procs = [subprocess.Popen(_cli("--quiet", "rerun", "tinyb2023", "--format", "json"), cwd=REPO, env=_env(db),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+def test_three_concurrent_reruns_into_one_store_store_each_configuration_once(store_url):
+    """Three processes rerun the same paper into one fresh store at once: each opens the store
+    (creating its tables, syncing the index) and stores or finds the same run."""
+    procs = [subprocess.Popen(_cli("--quiet", "rerun", "tinyb2023", "--format", "json"), cwd=REPO,
+                              env=_env(store_url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(3)]
     results = [p.communicate(timeout=180) for p in procs]
     for p, (out, err) in zip(procs, results):
         assert p.returncode == 0, err
     statuses = sorted(o["status"] for out, _ in results for o in json.loads(out))
-    # one process computed and stored; the other either found it stored (cached) or computed
-    # it too and found it stored inside its write transaction (exists)
-    assert statuses.count("computed") >= 1 and len(statuses) == 6
-    con = sqlite3.connect(db)
-    assert con.execute("pragma integrity_check").fetchone()[0] == "ok"
-    assert con.execute("select count(*) from evidence_run").fetchone()[0] == 1
-    assert con.execute("select count(*) from evidence_link").fetchone()[0] == 3
-    assert con.execute("select count(*) from evidence_verdict").fetchone()[0] == 2 * len(DEFINITIONS)
-    con.close()
+    # one process computed and stored; the others either found it stored (cached) or computed
+    # it too and found it stored inside their write transaction (exists)
+    assert statuses.count("computed") >= 1 and len(statuses) == 9
+    assert set(statuses) <= {"computed", "cached", "exists"}
+    if backend_of(store_url) == "sqlite":
+        assert rows(store_url, "pragma integrity_check") == [("ok",)]
+    assert count(store_url, "evidence_run") == 1
+    assert count(store_url, "evidence_link") == 3
+    assert count(store_url, "evidence_verdict") == 2 * len(DEFINITIONS)
+    assert count(store_url, "paper") == 3  # the index, synced once and whole
 
 
 # -- the matrix with evidence, and show ----------------------------------------------------
@@ -376,14 +377,14 @@ def test_matrix_evidence_overlay_csv_json_table_chart_and_show(stored):
     from metaanalysis.analysis.matrix import build_matrix, evidence_columns
     from metaanalysis.present.charts_matrix import cell_records, matrix_spec
 
-    _, db, _ = stored
+    _, url, _ = stored
     runner = CliRunner()
-    args = ["--annotations", str(FIXTURE), "--db", f"sqlite:///{db}"]
+    args = ["--annotations", str(FIXTURE), "--db", url]
     res = runner.invoke(main, [*args, "matrix", "--evidence", "--format", "csv"])
     assert res.exit_code == 0, res.output
     rows = {r["key"]: r for r in csv.DictReader(io.StringIO(res.output))}
     assert list(rows["tinya2024"])[-16:] == evidence_columns()
-    eng = ev.open_evidence(f"sqlite:///{db}", FIXTURE)
+    eng = ev.open_evidence(url, FIXTURE)
     cells = _cells(eng)
     for key, row in rows.items():
         for d in DEFINITIONS:
@@ -430,21 +431,16 @@ def test_matrix_evidence_overlay_csv_json_table_chart_and_show(stored):
 # -- stale links: the setup changed since its run ----------------------------------------------
 
 
-def test_links_to_a_changed_setup_are_stale_until_rerun(stored, tmp_path):
+def test_links_to_a_changed_setup_are_stale_until_rerun(store_url, tmp_path):
     """Edit a setup's policy in a copy of the fixture: its stored runs no longer stand for it."""
     import csv
     import io
     import shutil
 
-    _, db, _ = stored
     copy = tmp_path / "annotations"
     shutil.copytree(FIXTURE, copy)
-    work = tmp_path / "stale.db"
-    shutil.copy(db, work)
-    for suffix in ("-wal", "-shm"):
-        if Path(str(db) + suffix).exists():
-            shutil.copy(Path(str(db) + suffix), Path(str(work) + suffix))
-    args = ["--annotations", str(copy), "--db", f"sqlite:///{work}"]
+    _rerun_all(store_url, copy)
+    args = ["--annotations", str(copy), "--db", store_url]
     runner = CliRunner()
 
     def matrix_rows() -> dict[str, dict[str, str]]:
@@ -463,7 +459,7 @@ def test_links_to_a_changed_setup_are_stale_until_rerun(stored, tmp_path):
     assert after["tinyb2023"]["collapsing-variance:published"] == ""  # stale: left out
     assert after["tinyb2023"]["collapsing-variance:realistic"] == before["tinyb2023"]["collapsing-variance:realistic"]
     assert after["tinya2024"] == before["tinya2024"]  # other papers untouched
-    eng = ev.open_evidence(f"sqlite:///{work}", copy)
+    eng = ev.open_evidence(store_url, copy)
     states = ev.link_states(eng)
     assert states[("tinyb2023", "dice-accumulate", "published")][1] == "stale"
     assert states[("tinyb2023", "dice-accumulate", "realistic")][1] == "current"
@@ -485,7 +481,7 @@ def test_links_to_a_changed_setup_are_stale_until_rerun(stored, tmp_path):
     realism = copy / "realism.yaml"
     realism.write_text(realism.read_text().replace("max_iterations: 5", "max_iterations: 3"))
     assert matrix_rows()["tinyb2023"]["collapsing-variance:realistic"] == ""
-    eng = ev.open_evidence(f"sqlite:///{work}", copy)
+    eng = ev.open_evidence(store_url, copy)
     assert ev.link_states(eng)[("tinya2024", "coin-replace", "realistic")][1] == "stale"
     assert ev.link_states(eng)[("tinya2024", "coin-replace", "published")][1] == "current"
     # a change to the simulators source changes every hash: everything is stale until rerun
@@ -503,11 +499,10 @@ def test_links_to_a_changed_setup_are_stale_until_rerun(stored, tmp_path):
     assert fresh["collapsing-variance:realistic"] in COMBINED
 
 
-def test_rerun_seeds_override_is_exploratory(tmp_path):
+def test_rerun_seeds_override_is_exploratory(store_url):
     """``mcatlas rerun --seeds S`` is stored and linked apart: it never becomes the evidence of
     the setup as annotated, and ``show --overrides`` lists it."""
-    db = tmp_path / "s.db"
-    eng = ev.open_evidence(f"sqlite:///{db}", FIXTURE)
+    eng = ev.open_evidence(store_url, FIXTURE)
     papers = [_papers(eng)["tinyb2023"]]
     outcomes = ev.rerun(eng, ev.plan(papers, seeds=2, defaults=ev.realistic_defaults(FIXTURE)))
     assert [(o.status, o.planned.override) for o in outcomes] == [("computed", "seeds=2")] + [("cached", "seeds=2")] * 2
@@ -516,7 +511,7 @@ def test_rerun_seeds_override_is_exploratory(tmp_path):
     assert {s for _, s in ev.override_states(eng).values()} == {"current"}
     assert _cells(eng) == {} and ev.verdicts(eng).empty
     assert set(ev.verdicts(eng, overrides=True)["override"]) == {"seeds=2"}
-    args = ["--annotations", str(FIXTURE), "--db", f"sqlite:///{db}"]
+    args = ["--annotations", str(FIXTURE), "--db", store_url]
     res = CliRunner().invoke(main, [*args, "rerun", "tinyb2023", "--seeds", "2"])
     assert res.exit_code == 0, res.output
     rows = [ln for ln in res.output.splitlines() if "cached (answered" in ln]
