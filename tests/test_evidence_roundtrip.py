@@ -1,7 +1,7 @@
 """A stored run keeps everything its verdicts need: for every family, re-profiling the stored
 per-seed frame gives the stored verdicts at every stored horizon, and the per-iteration
 summaries read back from the store equal those computed in memory (NaN and infinite seeds
-handled one way)."""
+handled one way). On SQLite and, with MCATLAS_TEST_DB set, on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -24,21 +24,21 @@ SMALL = {
 }
 
 
-def _store(tmp_path):
+def _store(url):
     from metaanalysis.store.database import engine
 
-    eng = engine(f"sqlite:///{tmp_path / 'rt.db'}")
+    eng = engine(url)
     ev.ensure_tables(eng)
     return eng
 
 
 @pytest.mark.parametrize("family", registry.names())
-def test_reprofiling_a_stored_run_gives_the_stored_verdicts(tmp_path, family):
+def test_reprofiling_a_stored_run_gives_the_stored_verdicts(store_url, family):
     neural = family in SMALL
     config = {"simulator": family, "params": SMALL.get(family, {}), "policy": "replace",
               "seeds": 3 if neural else 6, "iterations": 3 if neural else 8}
     result = ev.compute(config)
-    eng = _store(tmp_path)
+    eng = _store(store_url)
     assert ev.store_result(eng, result) == "stored"
     frame = ev.load_frame(eng, result.config_hash)
     # the catastrophic-risk baseline is kept where the family has one
@@ -58,7 +58,7 @@ def test_reprofiling_a_stored_run_gives_the_stored_verdicts(tmp_path, family):
     pd.testing.assert_frame_equal(back.reset_index(drop=True), memory, check_dtype=False)
 
 
-def test_nan_and_infinite_seeds_survive_the_store(tmp_path):
+def test_nan_and_infinite_seeds_survive_the_store(store_url):
     """One NaN seed and one infinite seed: the in-memory summary and the stored one agree (n
     counts the non-NaN seeds, the mean is infinite once a seed is, the interval then undefined)."""
     result = ev.compute({"simulator": "discrete", "params": {"categories": 3, "n": 5}, "seeds": 4, "iterations": 3})
@@ -68,7 +68,7 @@ def test_nan_and_infinite_seeds_survive_the_store(tmp_path):
     frame.loc[risk & (frame["seed"] == 1) & (frame["iteration"] == 3), "value"] = math.inf
     plain = frame[frame["metric"] != BASELINE_METRIC]
     result.frame, result.aggregates = frame, summarize(plain)
-    eng = _store(tmp_path)
+    eng = _store(store_url)
     ev.store_result(eng, result)
     back = ev.aggregates(eng, result.config_hash, "population_risk").set_index("iteration")
     assert back.loc[2, "n"] == 3 and np.isfinite(back.loc[2, "mean"])
