@@ -37,7 +37,7 @@ def record(i: int) -> str:
         f"year: {2020 + i % 5}",
         f"month: {1 + i % 12}",
         f'arxiv: "{2000 + i % 500:04d}.{i:05d}"',
-        f'label: "Person et al. ({2020 + i % 5})"',
+        f'label: "Person{i:05d} et al. ({2020 + i % 5})"',  # labels are unique across records
         'explicit_definition: "yes"',
         "definitions:" + ("" if defs else " {}"),
         *(f"  {d}: {u}" for d, u in defs.items()),

@@ -1,4 +1,4 @@
-"""Commands on the annotation database: validate, schema, papers, show, matrix, db sync.
+"""Commands on the annotation database: validate, new, schema, papers, show, matrix, db sync.
 
 Thin: parse, call into :mod:`metaanalysis`, print. Imports of ``metaanalysis`` modules happen
 inside the commands, so registering these commands costs nothing for the others; charts
@@ -33,15 +33,18 @@ def _gh_escape(text: str, prop: bool = False) -> str:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
-    help="text: FILE:LINE: field: message, one per line; json: one document; github: workflow "
-         "annotations.",
+    help="text: FILE:LINE: field: message (warnings: FILE:LINE: field: warning: message), one per line; "
+         "json: one document; github: workflow annotations (::error, ::warning).",
 )
 @click.pass_obj
 def validate(obj: Context, paths: tuple[Path, ...], fmt: str) -> None:
     """Check annotation files (no PATH: the whole annotations directory).
 
-    Every problem is printed, one line each; exit status 1 if there is any, else 0 with a
-    one-line summary.
+    Given files are checked against the whole database: its vocabulary and realism scales, and
+    the other records of the annotations directory (keys, arXiv ids, DOIs, figure rows, labels).
+    Every problem and every warning is printed, one line each, in file and line order, then a
+    summary counting both; exit status 1 if there is any problem. Warnings (what
+    CONTRIBUTING.md asks for that a record does not do) never fail the run.
     """
     from metaanalysis.annotations.paths import default_annotations_dir
     from metaanalysis.annotations.validation import validate_directory, validate_paths
@@ -56,18 +59,53 @@ def validate(obj: Context, paths: tuple[Path, ...], fmt: str) -> None:
             "ok": result.ok,
             "files": result.checked_files,
             "papers": len(result.papers),
+            "counts": {"problems": len(result.problems), "warnings": len(result.warnings)},
             "problems": [p.as_dict() for p in result.problems],
+            "warnings": [w.as_dict() for w in result.warnings],
         })
     else:
-        for p in result.problems:
+        for p in sorted(result.problems + result.warnings, key=lambda p: (p.file, p.line, p.severity, p.field)):
             if fmt == "github":
                 title = f",title={_gh_escape(p.field, True)}" if p.field else ""
-                click.echo(f"::error file={_gh_escape(p.file, True)},line={p.line}{title}::{_gh_escape(p.message)}")
+                click.echo(f"::{p.severity} file={_gh_escape(p.file, True)},line={p.line}{title}::{_gh_escape(p.message)}")
             else:
                 click.echo(str(p))
         click.echo(result.summary(), err=bool(result.problems))
     if result.problems:
         sys.exit(1)
+
+
+@main.command("new")
+@click.argument("key")
+@click.option("--arxiv", "arxiv", metavar="ID",
+              help="The paper's arXiv id (2403.12345, optionally vN): fills arxiv, url, year, month and label.")
+@click.option("--title", help="The paper's title.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Directory to write KEY.yaml in (default: the annotations directory's papers/).")
+@click.pass_obj
+def new(obj: Context, key: str, arxiv: str | None, title: str | None, out_dir: Path | None) -> None:
+    """Write a new paper record KEY.yaml to fill in: every required field, TODO placeholders
+    where only the paper can tell, comments saying what goes where. `mcatlas validate` fails
+    until every TODO is replaced. Refuses to overwrite a file or to reuse a key."""
+    from metaanalysis.annotations import yamlio
+    from metaanalysis.annotations.paths import PAPERS_DIR, paper_files, shipped_annotations
+    from metaanalysis.annotations.skeleton import (
+        placeholder_problems,
+        skeleton_text,
+        write_new,
+    )
+    from metaanalysis.annotations.validation import bundled_realism
+
+    root = obj.root()
+    if out_dir is None and root == shipped_annotations():
+        raise UserError(f"{root} is the copy of the annotations installed with the package; add papers in a "
+                        "clone of the repository (or give --out DIR)")
+    text = skeleton_text(key, arxiv=arxiv, title=title, realism=bundled_realism(root))
+    path = write_new(out_dir if out_dir is not None else root / PAPERS_DIR, key, text, paper_files(root))
+    if not obj.quiet:
+        todo = len(placeholder_problems(yamlio.load_text(text).data, ""))
+        click.echo(f"wrote {path}: replace its {todo} TODO placeholders (CONTRIBUTING.md says how), "
+                   f"then run `mcatlas validate {path}`")
 
 
 @main.command()
@@ -108,14 +146,26 @@ def db_sync(obj: Context) -> None:
 @click.option("--explicit", type=click.Choice(EXPLICIT_DEFINITION), help="Explicit-definition flag.")
 @click.option("--year", type=int, help="Release year.")
 @click.option("--policy", type=click.Choice(POLICIES), help="Papers that study this data policy.")
+@click.option("--search", metavar="TEXT",
+              help="Papers whose title, authors, notes or claims contain TEXT (ignoring case); the table "
+                   "and CSV say where it matched.")
 @format_option("bibtex")
 @click.pass_obj
 def papers(obj: Context, definition: str | None, usage: str | None, explicit: str | None,
-           year: int | None, policy: str | None, fmt: str) -> None:
-    """List papers, filtered by definition, usage, explicit flag, year or data policy."""
+           year: int | None, policy: str | None, search: str | None, fmt: str) -> None:
+    """List papers, filtered by definition, usage, explicit flag, year, data policy or text."""
     from metaanalysis.store.queries import find_papers
 
     found = find_papers(obj.index(), definition=definition, usage=usage, explicit=explicit, year=year, policy=policy)
+    matched: dict[str, list[str]] = {}
+    if search is not None:
+        from metaanalysis.annotations.search import search_papers
+
+        if not search.strip():
+            raise UserError("--search: give some text to look for")
+        hits = search_papers(found, search)
+        found = [p for p, _ in hits]
+        matched = {p.key: fields for p, fields in hits}
     if fmt == "bibtex":
         from metaanalysis.annotations.bibtex import bibliography
 
@@ -132,10 +182,15 @@ def papers(obj: Context, definition: str | None, usage: str | None, explicit: st
          ";".join(p.data_policies), p.arxiv or "", p.doi or "", p.title, "; ".join(p.authors)]
         for p in found
     ]
+    short = [0, 1, 3, 4, 5, 6]
+    if search is not None:  # where the text was found
+        columns.append("matched")
+        for row, p in zip(rows, found):
+            row.append("; ".join(matched[p.key]))
+        short.append(len(columns) - 1)
     if fmt == "csv":
         echo_csv([dict(zip(columns, r)) for r in rows], columns)
         return
-    short = [0, 1, 3, 4, 5, 6]
     print_table(f"{len(found)} paper(s)", [columns[i] for i in short], [[r[i] for i in short] for r in rows])
 
 

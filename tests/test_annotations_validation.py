@@ -23,15 +23,19 @@ def problems_of(name: str) -> list:
 
 
 def edited(tmp_path: Path, name: str, replace: tuple[str, str] | None = None, extra: str = "") -> list:
-    """Problems of the good fixture ``name`` (a path below GOOD) copied with ``replace`` (old,
-    new) applied and ``extra`` lines appended, checked against the good directory."""
+    """Problems of the good fixture ``name`` (a path below GOOD) with ``replace`` (old, new)
+    applied and ``extra`` lines appended, edited in place in a copy of the good directory and
+    checked against that copy (as a contributor validates the record they edit)."""
+    root = tmp_path / "annotations"
+    if not root.exists():
+        shutil.copytree(GOOD, root)
     text = (GOOD / name).read_text()
     if replace is not None:
         assert replace[0] in text
         text = text.replace(*replace)
-    path = tmp_path / Path(name).name
+    path = root / name
     path.write_text(text + extra)
-    return validate_paths([path], GOOD).problems
+    return validate_paths([path], root).problems
 
 
 def test_good_fixture_directory_is_valid():
@@ -98,7 +102,7 @@ def test_yaml_11_traps_ask_for_quotes():
 def test_unquoted_boolean_key_is_reported(tmp_path):
     problems = edited(tmp_path, "papers/gerstgrasser2024model.yaml",
                       ("definitions:\n", "definitions:\n  no: explicit\n"))
-    assert any(p.field == "no" and "quote it" in p.message for p in problems), problems
+    assert any(p.field == "definitions.no" and "quote it" in p.message for p in problems), problems
 
 
 def test_setup_claim_and_realism_cross_checks():
@@ -135,10 +139,18 @@ def test_params_with_bad_values_are_errors(tmp_path):
 
 
 def test_same_arxiv_in_two_files_names_both():
+    # without a database: the two files against each other, reported on the second
+    result = validate_paths([BAD / "dup"], None)
+    assert sorted((Path(p.file).name, p.field) for p in result.problems) == [("second.yaml", "arxiv"), ("second.yaml", "label")]
+    assert all("first.yaml" in p.message for p in result.problems)
+    # against the good database too, whose shumailov2023curse has that arXiv id
     result = validate_paths([BAD / "dup"], GOOD)
-    assert len(result.problems) == 1
-    p = result.problems[0]
-    assert p.field == "arxiv" and p.file.endswith("second.yaml") and "first.yaml" in p.message
+    by = {(Path(p.file).name, p.field): p for p in result.problems}
+    assert set(by) == {("first.yaml", "arxiv"), ("second.yaml", "arxiv"), ("second.yaml", "label")}
+    assert "shumailov2023curse.yaml" in by["first.yaml", "arxiv"].message
+    assert "first.yaml" not in by["first.yaml", "arxiv"].message
+    assert "shumailov2023curse.yaml" in by["second.yaml", "arxiv"].message
+    assert "first.yaml" in by["second.yaml", "arxiv"].message
 
 
 def test_same_key_doi_and_figure_row_across_directories(tmp_path):
@@ -146,8 +158,14 @@ def test_same_key_doi_and_figure_row_across_directories(tmp_path):
     a.mkdir(), b.mkdir()
     shutil.copy(GOOD / "papers" / "shumailov2024ai.yaml", a)
     shutil.copy(GOOD / "papers" / "shumailov2024ai.yaml", b)
-    fields = sorted(p.field for p in validate_paths([a, b], GOOD).problems)
-    assert fields == ["doi", "figure_order", "key"]
+    problems = validate_paths([a, b], None).problems
+    assert sorted(p.field for p in problems) == ["doi", "figure_order", "key"]  # two Figure 2 rows may share a label
+    assert {Path(p.file).parent.name for p in problems} == {"b"}
+    # against the database as well: each copy also clashes with the database's own record
+    problems = validate_paths([a, b], GOOD).problems
+    for d in ("a", "b"):
+        fields = sorted(p.field for p in problems if Path(p.file).parent.name == d)
+        assert fields == ["doi", "figure_order", "key"], d
 
 
 def test_oversized_file_is_refused_before_parsing(tmp_path):

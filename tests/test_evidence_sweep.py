@@ -92,7 +92,7 @@ def test_bad_sweep_files_are_one_line_errors(tmp_path):
         # the bounded loader: duplicate keys are reported as FILE:LINE: field: message
         "dup.yaml": ("simulator: discrete\nseeds: 3\niterations: 4\nseeds: 5\n",
                      r"dup.yaml:4: seeds: duplicate key \(first on line 2\)"),
-        "dupparam.yaml": ("simulator: discrete\nparams:\n  n: 5\n  n: [6, 7]\n", r"dupparam.yaml:4: n: duplicate key"),
+        "dupparam.yaml": ("simulator: discrete\nparams:\n  n: 5\n  n: [6, 7]\n", r"dupparam.yaml:4: params.n: duplicate key"),
         "empty.yaml": ("", "empty file"),
     }
     for name, (text, needle) in cases.items():

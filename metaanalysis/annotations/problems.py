@@ -18,45 +18,60 @@ from pydantic import BaseModel, ValidationError
 from . import locate, yamlio
 from .records import DefinitionsFile, Paper, RealismFile
 
+#: the severities of a :class:`Problem`: an error fails validation, a warning does not
+SEVERITIES = ("error", "warning")
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One problem: ``FILE:LINE: field: message``."""
+    """One problem: ``FILE:LINE: field: message`` (a warning: ``FILE:LINE: field: warning: message``).
+
+    An error is something the record must not contain (validation fails); a warning is
+    something the contributing guide asks for that the record does not do, which a reviewer
+    should look at but which does not fail the run (:mod:`metaanalysis.annotations.guidance`).
+    """
 
     file: str
     line: int
     field: str
     message: str
+    severity: str = "error"
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}"
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        message = f"warning: {self.message}" if self.severity == "warning" else self.message
+        return f"{where}: {self.field}: {message}" if self.field else f"{where}: {message}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "field": self.field, "message": self.message}
+        return {"file": self.file, "line": self.line, "field": self.field, "message": self.message,
+                "severity": self.severity}
 
 
 @dataclass
 class ValidationResult:
-    """Validated records, the files they came from, and every problem found."""
+    """Validated records, the files they came from, every problem (error) found, and the
+    warnings about the records that validate."""
 
     papers: list[Paper] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)  # key -> file
     definitions: DefinitionsFile | None = None
     realism: RealismFile | None = None
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     checked_files: int = 0
 
     @property
     def ok(self) -> bool:
+        """No errors (warnings do not count)."""
         return not self.problems
 
     def summary(self) -> str:
-        """The one-line summary of a run."""
+        """The one-line summary of a run, with its own count of warnings."""
+        warned = f", {len(self.warnings)} warning(s)"
         if self.problems:
             files = len({p.file for p in self.problems})
-            return f"{len(self.problems)} problem(s) in {files} file(s) ({self.checked_files} checked)"
-        return f"ok: {self.checked_files} file(s), {len(self.papers)} paper(s) valid"
+            return f"{len(self.problems)} problem(s) in {files} file(s) ({self.checked_files} checked){warned}"
+        return f"ok: {self.checked_files} file(s), {len(self.papers)} paper(s) valid{warned}"
 
 
 def display_path(path: Path) -> str:
@@ -207,4 +222,4 @@ def pydantic_problems(
     return out
 
 
-__all__ = ["Problem", "ValidationResult", "display_path", "error_message", "kind_of", "pydantic_problems", "shortened"]
+__all__ = ["SEVERITIES", "Problem", "ValidationResult", "display_path", "error_message", "kind_of", "pydantic_problems", "shortened"]

@@ -4,9 +4,11 @@ Entry points:
 
 * :func:`validate_directory` — the whole annotations directory: ``definitions.yaml`` and
   ``realism.yaml`` against the vocabulary, every ``papers/*.yaml`` record, and uniqueness of
-  keys, arXiv ids, DOIs and figure rows across files.
+  keys, arXiv ids, DOIs, figure rows and labels across files (two Figure 2 rows may share a
+  label: the figure has two columns labelled alike).
 * :func:`validate_paths` — given files (or directories of files), checked against the bundled
-  definitions (the vocabulary) and the bundled ``realism.yaml``.
+  definitions (the vocabulary), the bundled ``realism.yaml`` and the other records of the
+  annotations directory, so that one new file is checked against the whole database.
 * :func:`load_database` — the validated records, or a :class:`~simulators.errors.UserError`.
 
 A :class:`Problem` prints as ``FILE:LINE: field: message``. Checks run on the loaded data even
@@ -14,11 +16,16 @@ where pydantic already failed on another field, so one run reports everything it
 
 Simulators: a setup's ``simulator`` must be registered (``simulators.registry.get``) and its
 ``params`` must validate against that family's ``Params`` model (:mod:`.checks`).
+
+A placeholder left by ``mcatlas new`` (a string starting with ``TODO``) is an error naming its
+field (:mod:`.skeleton`). Records that validate also get warnings (:mod:`.guidance`): what the
+contributing guide asks for that the record does not do; they never fail a run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,6 +40,7 @@ from simulators.vocabulary import (
 
 from . import locate, yamlio
 from .checks import SimulatorChecks, as_list, cross_checks
+from .guidance import paper_warnings
 from .paths import DEFINITIONS_FILE, PAPERS_DIR, REALISM_FILE, paper_files
 from .problems import (
     Problem,
@@ -42,6 +50,7 @@ from .problems import (
     pydantic_problems,
 )
 from .records import DefinitionsFile, Paper, RealismFile
+from .skeleton import is_placeholder, placeholder_problems
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -58,32 +67,49 @@ def check_paper_file(
     path: Path, realism: RealismFile | None, sims: SimulatorChecks | None = None
 ) -> tuple[Paper | None, list[Problem]]:
     """Load and check one paper file: the record (or None) and its problems."""
+    paper, problems, _ = _check_paper(path, realism, sims or SimulatorChecks())
+    return paper, problems
+
+
+def _covered(field: str, fields: set[str]) -> bool:
+    """Whether ``field`` is one of ``fields`` or lies below one (``a.b`` under ``a``)."""
+    return any(field == f or field.startswith((f + ".", f + "[")) for f in fields)
+
+
+def _check_paper(path: Path, realism: RealismFile | None, sims: SimulatorChecks) -> tuple[Paper | None, list[Problem], Any]:
+    """:func:`check_paper_file`, plus the loaded data (None when the file is not a mapping)."""
     file = display_path(path)
-    sims = sims or SimulatorChecks()
     try:
         loaded = yamlio.load_file(path)
     except yamlio.YamlLoadError as exc:
-        return None, [Problem(file, exc.line or 1, "", exc.message)]
+        return None, [Problem(file, exc.line or 1, "", exc.message)], None
     data = loaded.data
     problems = [Problem(file, p.line, p.field, p.message) for p in loaded.problems]
     # a field whose scalar YAML misread (010, 0x7e6, 2022-02-30 ...) gets that explanation
     # instead of pydantic's less specific complaint about the same value
     misread = {p.field for p in loaded.problems if p.kind == "value"}
     if data is None:
-        return None, problems + [Problem(file, 1, "", "empty file: expected a paper record (a mapping of fields)")]
+        return None, problems + [Problem(file, 1, "", "empty file: expected a paper record (a mapping of fields)")], None
     if not isinstance(data, dict):
         return None, problems + [
             Problem(file, getattr(data, "line", 1), "", f"the document must be a mapping of fields, not {kind_of(data)}")
-        ]
+        ], None
+    # a placeholder of `mcatlas new` left in a field is reported as such, and the complaints it
+    # causes (a string where a number or a choice belongs) are not
+    placeholders = placeholder_problems(data, file)
+    problems.extend(placeholders)
+    unfilled = {p.field for p in placeholders}
     paper: Paper | None = None
     try:
         paper = Paper.model_validate(data)
     except ValidationError as exc:
-        problems.extend(p for p in pydantic_problems(exc, Paper, data, file) if p.field not in misread)
-    problems.extend(p for p in cross_checks(data, file, path.stem, realism, sims) if p.field not in misread)
+        problems.extend(p for p in pydantic_problems(exc, Paper, data, file)
+                        if p.field not in misread and not _covered(p.field, unfilled))
+    problems.extend(p for p in cross_checks(data, file, path.stem, realism, sims)
+                    if p.field not in misread and not _covered(p.field, unfilled))
     if problems:
-        return None, sorted(set(problems))
-    return paper, []
+        return None, sorted(set(problems)), data
+    return paper, [], data
 
 
 # -- the vocabulary files ----------------------------------------------------------------
@@ -175,49 +201,111 @@ def check_realism_file(path: Path) -> tuple[RealismFile | None, list[Problem]]:
 # -- many files --------------------------------------------------------------------------
 
 
-def _cross_file(result: ValidationResult, raw: list[tuple[Path, Paper]]) -> None:
-    """The same key, arXiv id, DOI or figure row in two files is an error naming both."""
-    for attr, label in (("key", "key"), ("arxiv", "arXiv id"), ("doi", "DOI"), ("figure_order", "figure_order")):
-        first: dict[Any, Path] = {}
-        for path, paper in raw:
-            value = getattr(paper, attr)
-            if value is None:
+#: the fields no two records may share, and how messages name them
+UNIQUE_FIELDS: tuple[tuple[str, str], ...] = (
+    ("key", "key"), ("arxiv", "arXiv id"), ("doi", "DOI"), ("figure_order", "figure_order"), ("label", "label"),
+)
+
+
+@dataclass
+class _Entry:
+    """A record's unique fields as written (only values of the right type), for comparing files."""
+
+    path: Path
+    values: dict[str, Any]
+    lines: dict[str, int]
+
+    @property
+    def figure_row(self) -> bool:
+        return "figure_order" in self.values
+
+    @classmethod
+    def of(cls, path: Path, data: Any) -> _Entry:
+        values: dict[str, Any] = {}
+        lines: dict[str, int] = {}
+        if isinstance(data, dict):
+            for attr, _ in UNIQUE_FIELDS:
+                value = data.get(attr)
+                ok = (type(value) is int) if attr == "figure_order" else (isinstance(value, str) and value.strip())
+                if ok and not is_placeholder(value):
+                    values[attr] = value
+                    lines[attr] = locate.line_of(data, (attr,))
+        return cls(path, values, lines)
+
+
+def _norm(value: Any) -> Any:
+    return " ".join(value.casefold().split()) if isinstance(value, str) else value
+
+
+def _cross_file(result: ValidationResult, checked: list[_Entry], others: list[_Entry]) -> None:
+    """The same key, arXiv id, DOI, figure row or label in two records is an error on the checked
+    file, naming every other file that uses it. ``others`` (records of the database that were
+    not checked) count as coming first, so a checked file is compared with all of them and with
+    the checked files before it. Two rows of Figure 2 may share a label: they are the figure's
+    own labels, and the figure labels two columns alike."""
+    for attr, label in UNIQUE_FIELDS:
+        seen: dict[Any, list[_Entry]] = {}
+        for entry in others:
+            if attr in entry.values:
+                seen.setdefault(_norm(entry.values[attr]), []).append(entry)
+        for entry in checked:
+            if attr not in entry.values:
                 continue
-            norm = value.lower() if isinstance(value, str) else value
-            if norm in first:
+            value = entry.values[attr]
+            same = seen.setdefault(_norm(value), [])
+            clash = [o for o in same if not (attr == "label" and entry.figure_row and o.figure_row)]
+            if clash:
+                names = ", ".join(display_path(o.path) for o in clash)
+                why = ("; labels tell the matrix's columns apart: a new paper's is 'Surname et al. (YYYY Mon)'"
+                       if attr == "label" else "")
                 result.problems.append(
-                    Problem(display_path(path), _field_line(path, attr), attr,
-                            f"{label} {value!r} is also used by {display_path(first[norm])}")
+                    Problem(display_path(entry.path), entry.lines[attr], attr, f"{label} {value!r} is also used by {names}{why}")
                 )
-            else:
-                first[norm] = path
+            same.append(entry)
 
 
-def _field_line(path: Path, attr: str) -> int:
-    try:
-        data = yamlio.load_file(path).data
-    except yamlio.YamlLoadError:
-        return 1
-    return locate.line_of(data, (attr,)) if isinstance(data, dict) else 1
+def _database_entries(root: Path | None, checked: Iterable[Path]) -> list[_Entry]:
+    """The unique fields of the database's records at ``root`` other than the ``checked`` files
+    (read as written; a record that does not load has none)."""
+    if root is None:
+        return []
+    skip = {p.resolve() for p in checked}
+    out = []
+    for path in paper_files(root):
+        if path.resolve() in skip:
+            continue
+        try:
+            data = yamlio.load_file(path).data
+        except yamlio.YamlLoadError:
+            continue
+        out.append(_Entry.of(path, data))
+    return out
 
 
-def _check_papers(paths: Iterable[Path], realism: RealismFile | None, result: ValidationResult) -> None:
+def _check_papers(
+    paths: Iterable[Path], realism: RealismFile | None, result: ValidationResult, database: Path | None = None
+) -> None:
+    """Check paper files, each alone, then against each other and against the other records of
+    the ``database`` directory; warnings for the records that validate."""
     sims = SimulatorChecks()
+    paths = list(paths)
     good: list[tuple[Path, Paper]] = []
+    entries: list[_Entry] = []
     for path in paths:
         result.checked_files += 1
-        paper, problems = check_paper_file(path, realism, sims)
+        paper, problems, data = _check_paper(path, realism, sims)
         result.problems.extend(problems)
+        entries.append(_Entry.of(path, data))
         if paper is not None:
             good.append((path, paper))
+            result.warnings.extend(paper_warnings(paper, data, display_path(path), realism))
     before = len(result.problems)
-    _cross_file(result, good)
+    _cross_file(result, entries, _database_entries(database, paths))
     bad = {p.file for p in result.problems[before:]}
     for path, paper in good:
         if display_path(path) not in bad:
             result.papers.append(paper)
             result.files[paper.key] = path
-
 
 def validate_directory(root: Path) -> ValidationResult:
     """Check a whole annotations directory (definitions, realism, every paper)."""
@@ -241,6 +329,7 @@ def validate_directory(root: Path) -> ValidationResult:
         result.problems.append(Problem(display_path(root / PAPERS_DIR), 1, "", "papers directory is missing"))
     _check_papers(paper_files(root), result.realism, result)
     result.problems.sort()
+    result.warnings.sort()
     return result
 
 
@@ -258,10 +347,13 @@ def bundled_realism(root: Path | None) -> RealismFile | None:
 
 
 def validate_paths(paths: Iterable[Path], annotations: Path | None) -> ValidationResult:
-    """Check the given files (directories: their *.yaml files) against the bundled vocabulary.
+    """Check the given files (directories: their *.yaml files) against the annotations directory
+    ``annotations`` (the database they belong to).
 
     ``definitions.yaml`` and ``realism.yaml`` are recognised by name and checked as such; every
-    other file is a paper record, checked against ``annotations``' realism.yaml (when present).
+    other file is a paper record, checked against ``annotations``' realism.yaml (when present)
+    and, for keys, arXiv ids, DOIs, figure rows and labels, against the other records of
+    ``annotations/papers/`` (a given file that is one of them replaces it in the comparison).
     """
     result = ValidationResult()
     files: list[Path] = []
@@ -274,6 +366,7 @@ def validate_paths(paths: Iterable[Path], annotations: Path | None) -> Validatio
         else:
             result.problems.append(Problem(display_path(p), 1, "", "file not found"))
     realism: RealismFile | None = None
+    realism_given = False  # a realism.yaml among the files stands in for the bundled one, valid or not
     papers: list[Path] = []
     for f in files:
         if f.name == DEFINITIONS_FILE:
@@ -285,12 +378,14 @@ def validate_paths(paths: Iterable[Path], annotations: Path | None) -> Validatio
             realism, problems = check_realism_file(f)
             result.problems.extend(problems)
             result.realism = realism
+            realism_given = True
         else:
             papers.append(f)
-    if realism is None:
+    if not realism_given:
         realism = bundled_realism(annotations)
-    _check_papers(papers, realism, result)
+    _check_papers(papers, realism, result, annotations)
     result.problems.sort()
+    result.warnings.sort()
     return result
 
 

@@ -18,8 +18,12 @@ Annotation files arrive by pull request, so the loader treats them as hostile in
   impossible date (``2022-02-30``) is reported with its field instead of aborting the file;
   a number longer than :data:`MAX_NUMBER_CHARS` characters is refused (Python would otherwise
   fail with its int-to-string digit limit). These are non-fatal problems of kind ``"value"``.
-* Duplicate keys inside one mapping are reported (plain PyYAML silently keeps the last), as are
-  merge keys (``<<``), which would make duplicate detection ambiguous.
+* Duplicate keys inside one mapping are reported with their full path (``setups[0].seeds``;
+  plain PyYAML silently keeps the last), as are merge keys (``<<``), which would make duplicate
+  detection ambiguous.
+* A syntax error keeps the parser's line and words and leads with a plain hint at the likely
+  cause (a tab, an unquoted ``: `` in a value, a missing ``- ``, an unclosed quote or bracket;
+  :mod:`metaanalysis.annotations.syntax`).
 * Mappings load as :class:`LineDict` and sequences as :class:`LineList`: ordinary ``dict``/``list``
   subclasses that carry the 1-based line of each key/item and the source text of scalar values.
   Validation maps a pydantic error location back to ``FILE:LINE`` with
@@ -41,6 +45,8 @@ from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .syntax import syntax_hint
 
 #: largest annotation file accepted, in bytes (a paper record is a few KiB)
 MAX_BYTES = 1_000_000
@@ -197,7 +203,7 @@ class _Bounded:
         for key_node, value_node in node.value:
             if key_node.tag == _TAG + "merge":
                 self.problems.append(
-                    LoadProblem(_line(key_node), "<<", "merge keys (<<) are not supported")
+                    LoadProblem(_line(key_node), self._field("<<"), "merge keys (<<) are not supported")
                 )
                 continue
             if not isinstance(key_node, ScalarNode):
@@ -211,7 +217,7 @@ class _Bounded:
                 self.problems.append(
                     LoadProblem(
                         _line(key_node),
-                        key_node.value,
+                        self._field(key_node.value),
                         f"key {key_node.value!r} was read by YAML as {describe(key)}; "
                         f"quote it: \"{key_node.value}\"",
                     )
@@ -221,7 +227,7 @@ class _Bounded:
                 self.problems.append(
                     LoadProblem(
                         _line(key_node),
-                        key,
+                        self._field(key),
                         f"duplicate key (first on line {data.key_lines[key]}); "
                         "each key may appear once in a mapping",
                     )
@@ -256,6 +262,11 @@ class _Bounded:
                 data.raw[i] = child.value
                 if _quoted(child):
                     data.quoted.add(i)
+
+    def _field(self, key: Any) -> str:
+        """The full path of ``key`` in the mapping being constructed (``setups[0].seeds``):
+        children are constructed depth-first (``deep=True``), so ``_path`` is that mapping's."""
+        return field_name([p for p in self._path if p is not None] + [key])
 
     # -- scalars: YAML 1.1's surprising numbers and dates -----------------------------------
     def _value_problem(self, node: Node, message: str) -> bool:
@@ -451,9 +462,11 @@ def load_text(text: str, loader_class: type | None = None) -> LoadResult:
                 # before the composer reaches MAX_DEPTH: the same refusal, in the same words
                 raise YamlLoadError(_too_deep(), line) from None
             context = f" {exc.context}" if exc.context else ""
-            if exc.context_mark is not None and mark is not None and exc.context_mark.line != mark.line:
-                context += f" started on line {exc.context_mark.line + 1}"
-            raise YamlLoadError(f"YAML syntax error: {problem}{context}", line) from None
+            context_line = exc.context_mark.line + 1 if exc.context_mark is not None else None
+            if context_line is not None and mark is not None and context_line != line:
+                context += f" started on line {context_line}"
+            hint = syntax_hint(text, problem, exc.context or "", line, context_line)
+            raise YamlLoadError(f"YAML syntax error: {hint} (the parser says: {problem}{context})", line) from None
         except yaml.YAMLError as exc:
             raise YamlLoadError(f"YAML error: {str(exc).splitlines()[0]}") from None
         except RecursionError:
