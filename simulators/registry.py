@@ -72,3 +72,10 @@ def get(name: str) -> type[Family]:
         raise UnknownSimulatorError(
             f"unknown simulator {name!r}{hint}; valid choices: {', '.join(sorted(_FAMILIES))}"
         ) from None
+
+
+def run_cost(simulator: str, seeds: int, iterations: int, n: float) -> float:
+    """A rough cost of one run, for ordering reruns and warning about setups too large to rerun:
+    seeds x iterations x samples per iteration x the family's ``relative_cost`` (a neural family
+    trains a network per fit)."""
+    return float(seeds) * float(iterations) * float(n or 1) * float(getattr(get(simulator), "relative_cost", 1.0))

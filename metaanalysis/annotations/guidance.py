@@ -59,8 +59,7 @@ def setup_cost(setup: Any) -> float:
         field = params.model_fields.get("n") if params is not None else None
         n = field.default if field is not None and isinstance(field.default, int) else 1
     ns = setup.sweep_n or [n]
-    per_sample = getattr(family, "relative_cost", 1.0)
-    return float(sum(setup.seeds * setup.iterations * float(x or 1) * per_sample for x in set(ns)))
+    return float(sum(registry.run_cost(setup.simulator, setup.seeds, setup.iterations, x) for x in set(ns)))
 
 
 def _sci(x: float) -> str:

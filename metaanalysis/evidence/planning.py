@@ -261,8 +261,7 @@ class PlannedRun:
     variant: str
     config: dict[str, Any] = field(compare=False)
     config_hash: str = ""
-    #: a rough cost for ordering: seeds x iterations x samples per iteration x the family's
-    #: ``relative_cost`` (neural families train a network per fit)
+    #: a rough cost for ordering (:func:`simulators.registry.run_cost`)
     cost: float = 0.0
     #: ``""`` for the setup as annotated, else what differs (``"seeds=S"``): exploratory
     override: str = ""
@@ -311,9 +310,8 @@ def plan(
                     resolved = canonical_config(raw)
                 except UserError as exc:
                     raise UserError(f"{paper.key}/{name} ({variant}): {exc}") from None
-                n = float(resolved["params"].get("n", 1) or 1)
-                per_sample = getattr(registry.get(resolved["simulator"]), "relative_cost", 1.0)
-                cost = len(resolved["seeds"]) * resolved["iterations"] * n * per_sample
+                cost = registry.run_cost(resolved["simulator"], len(resolved["seeds"]), resolved["iterations"],
+                                         resolved["params"].get("n", 1))
                 override = ""
                 if seeds is not None:
                     annotated = canonical_config(setup_config(setup, variant, defaults, n=sweep_n))
