@@ -32,6 +32,16 @@ Measuring
     region where real data have (near) zero density, whose mass is *hallucinated*, is outside
     its central 1 - :data:`HALLUCINATION_MASS`.
 
+Memory
+    A family states what its arrays take, so that a run that cannot fit is refused before it
+    allocates (:mod:`simulators.memory`): :meth:`Family.sample_bytes` (one sample of one seed
+    in a batch), :meth:`Family.model_bytes` (one fitted model) and :meth:`Family.memory_bytes`
+    (an upper bound on everything else the family holds at once: truth, held-out data, two
+    models, summaries and the largest temporaries of summarize, fit, sample and measure). The
+    data policy's batches and pool are the policy's (:meth:`simulators.policies.Policy.
+    memory_bytes`). A family with ``pure_sample`` lets ``accumulate-subsample`` regenerate old
+    samples from their model instead of keeping them (:mod:`simulators.policies`).
+
 Randomness
     The engine creates one generator per run (``numpy.random.Generator`` or
     ``torch.Generator``) from the run's seeds and passes it to every call that draws. Same
@@ -101,6 +111,13 @@ class Family(ABC):
     #: multiply it by seeds x iterations x n to run cheap work first (neural families are
     #: thousands of times dearer per sample because every fit trains a network)
     relative_cost: ClassVar[float] = 1.0
+    #: whether ``sample`` is a function of the model, the count and the generator's state alone
+    #: (no other state is read or changed) and fitted models are never modified: then a draw can
+    #: be repeated exactly from the generator's state before it
+    pure_sample: ClassVar[bool] = False
+    #: parameters besides ``n`` that scale the family's own arrays (named when a run is refused
+    #: for memory)
+    memory_params: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, params: FamilyParams, seeds: int, rng: Any, device: str = "cpu") -> None:
         """Draw :attr:`measurement_seed` from the run's generator, then :meth:`build`."""
@@ -146,6 +163,26 @@ class Family(ABC):
     def n(self) -> int:
         """Samples per iteration."""
         return int(self.params.n)
+
+    @classmethod
+    def sample_bytes(cls, params: FamilyParams) -> int | None:
+        """Bytes of one sample of one seed in a batch (all its arrays), or None when the family
+        does not state its memory (its runs are then not checked)."""
+        return None
+
+    @classmethod
+    def model_bytes(cls, params: FamilyParams, seeds: int, pool: int) -> int:
+        """Bytes of one fitted model of ``seeds`` seeds, fitted on ``pool`` samples per seed."""
+        return 0
+
+    @classmethod
+    def memory_bytes(cls, params: FamilyParams, seeds: int, pool: int) -> int:
+        """An upper bound on the bytes the family's own arrays take at once in a run of
+        ``seeds`` seeds whose largest training set has ``pool`` samples per seed (draws have at
+        most n): truth, held-out data and fixed designs, two models (the last and the one being
+        fitted), summaries, and the largest of the temporaries of summarize, fit, sample and
+        measure. The batches the data policy holds are not included."""
+        return 0
 
     @abstractmethod
     def real(self, n: int, rng: Any) -> Batch:

@@ -20,7 +20,10 @@ policy                     training set of iteration t+1               size
                            prefix (a view, no copy).
 ``accumulate-subsample``   a uniform n-subset, without replacement     n
                            and independently per seed, of the pool
-                           (everything so far plus model t's m).
+                           (everything so far plus model t's m). The
+                           pool is kept in pieces, each as the smaller
+                           of its samples and what regenerates them
+                           (see "Memory" below).
 ``mix`` (f)                the same k original real samples every      k + ceil(r (n - k))
                            iteration (the first k of the n real
                            samples of iteration 1) plus ceil(r (n-k))
@@ -48,6 +51,23 @@ results are bit-identical to runs without the ratio.
 
 Every policy sees batches only through :mod:`simulators.batch_ops` (slices, concatenation,
 gathers, a preallocated pool), so one implementation serves numpy and torch families.
+
+Memory. ``accumulate-subsample`` draws n of a pool that grows by m samples per iteration, so
+keeping every sample costs S (n + (T-1) m) samples. It keeps each block of synthetic samples
+(one draw of at most n, see above) either as the samples or as what regenerates them exactly:
+the model that drew them and the run generator's state just before the draw. A family declares
+that this is exact (``pure_sample``: its ``sample`` is a function of the model, the count and
+the generator state alone, and a fitted model is never modified); the policy then keeps, per
+model, whichever is smaller in bytes, its samples or the model (Gaussian, discrete,
+regression and mixture models are far smaller than their samples; a KDE model *is* its
+training set, and at the default sizes an ``lm`` transformer is larger than its samples, so
+those keep their samples). At each iteration the blocks some seed's subset falls in are drawn
+again from a copy of their generator state, the same arrays bit for bit, and the subset is
+copied out of them one block at a time: the run frame is identical to keeping the whole pool,
+and memory holds the real samples, the models and one block instead of the pool. The price is
+time: iteration t redraws up to t blocks (the subset's keys already cost O(S t m) per
+iteration). Each policy also states its memory (:meth:`Policy.memory_bytes`, used by
+:mod:`simulators.memory` to refuse a run that cannot fit).
 """
 
 from __future__ import annotations
@@ -55,6 +75,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .base import Batch, Family, Summary
@@ -80,10 +101,58 @@ def synthetic_count(synthetic_ratio: float, m: int) -> int:
     return max(1, math.ceil(synthetic_ratio * m - 1e-9))
 
 
+@dataclass(frozen=True)
+class Shape:
+    """What a policy's memory depends on: the run's sizes and the family's bytes.
+
+    ``sample_bytes``: one sample of one seed in a batch (every array of the batch);
+    ``model_bytes``: one fitted model of all seeds; ``additive``: whether the family keeps
+    summaries (``accumulate`` then keeps no pool); ``pure_sample``: whether
+    ``accumulate-subsample`` may regenerate samples from their model."""
+
+    seeds: int
+    n: int
+    iterations: int
+    synthetic_ratio: float
+    real_fraction: float | None
+    sample_bytes: int
+    model_bytes: int
+    additive: bool
+    pure_sample: bool
+
+    @property
+    def m(self) -> int:
+        """Synthetic samples per iteration (``replace``, ``accumulate``, ``accumulate-subsample``)."""
+        return synthetic_count(self.synthetic_ratio, self.n)
+
+    @property
+    def pool(self) -> int:
+        """Samples per seed of everything drawn by the last iteration: n + (T-1) m."""
+        return self.n + (self.iterations - 1) * self.m
+
+    def batch(self, samples: int) -> int:
+        """Bytes of a batch of ``samples`` samples per seed."""
+        return self.seeds * samples * self.sample_bytes
+
+
 class Policy(ABC):
     """One data policy for one run: it holds what the policy keeps between iterations."""
 
     name: ClassVar[str]
+
+    @classmethod
+    def training_size(cls, shape: Shape) -> int:
+        """The largest training set per seed that the family summarizes or fits (samples)."""
+        return shape.n if shape.iterations == 1 else max(shape.n, shape.m)
+
+    @classmethod
+    def memory_bytes(cls, shape: Shape) -> int:
+        """An upper bound on the bytes of the samples this policy holds at once: its pool or
+        kept samples, the training set being built beside the previous one (which the engine
+        and, for a KDE, the model still hold), and the draw being written. The family's own
+        arrays (models, summaries, the temporaries of sampling) are the family's
+        ``memory_bytes``."""
+        return shape.batch(2 * cls.training_size(shape) + 2 * shape.n)
 
     def __init__(self, family: Family, ops: Any, iterations: int, real_fraction: float | None,
                  rng: Any, synthetic_ratio: float = 1.0) -> None:
@@ -103,17 +172,17 @@ class Policy(ABC):
     def next(self, model: Any) -> Summary:
         """The training set of the next iteration, after ``model`` was fitted."""
 
-    def _draws(self, model: Any, count: int, offset: int = 0) -> Iterator[Batch]:
+    def _draws(self, model: Any, count: int, offset: int = 0, states: list[Any] | None = None) -> Iterator[Batch]:
         """``count`` samples of ``model`` in blocks on rows offset..n-1 (see the module
-        docstring): whole draws of n cut to rows offset..n-1, then one partial draw."""
+        docstring): whole draws of n cut to rows offset..n-1, then one partial draw. With
+        ``states``, the generator's state before each draw is appended to it."""
         width = self.n - offset
         full, rest = divmod(count, width)
-        for _ in range(full):
-            batch = self.family.sample(model, self.n, self.rng)
-            yield batch if offset == 0 else self.ops.take(batch, offset, self.n)
-        if rest:
-            batch = self.family.sample(model, offset + rest, self.rng)
-            yield batch if offset == 0 else self.ops.take(batch, offset, offset + rest)
+        for size in [self.n] * full + ([offset + rest] if rest else []):
+            if states is not None:
+                states.append(self.ops.rng_state(self.rng))
+            batch = self.family.sample(model, size, self.rng)
+            yield batch if offset == 0 else self.ops.take(batch, offset, size)
 
     def _synthetic(self, model: Any, count: int, offset: int = 0) -> Batch:
         """``count`` samples of ``model`` as one batch (one draw, or blocks written into one
@@ -136,6 +205,22 @@ def _size(batch: Batch) -> int:
     return int(next(iter(batch.values())).shape[1])
 
 
+def _nbytes(obj: Any) -> int:
+    """Bytes of the arrays (numpy or torch) in ``obj``, walking dicts, lists and tuples; a
+    generator state dict counts its integers as 8 bytes each."""
+    if hasattr(obj, "nbytes"):
+        return int(obj.nbytes)
+    if hasattr(obj, "element_size"):
+        return int(obj.element_size() * obj.numel())
+    if isinstance(obj, dict):
+        return sum(_nbytes(v) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return sum(_nbytes(v) for v in obj)
+    if isinstance(obj, (int, float, bool, str)) or obj is None:
+        return 8
+    raise TypeError(f"cannot size a {type(obj).__name__}")
+
+
 class Replace(Policy):
     name = "replace"
 
@@ -145,6 +230,16 @@ class Replace(Policy):
 
 class _Pooled(Policy):
     """Keeps every sample so far in a pool preallocated for all iterations."""
+
+    @classmethod
+    def training_size(cls, shape: Shape) -> int:
+        return shape.pool
+
+    @classmethod
+    def memory_bytes(cls, shape: Shape) -> int:
+        # the pool, the draw being written into it, the previous training set (a view) and the
+        # summary of a non-additive family (the pool's prefix, a view)
+        return shape.batch(shape.pool + shape.n)
 
     def start(self, real: Batch) -> Summary:
         self.pool = self.ops.allocate(real, self.n + (self.iterations - 1) * self.m)
@@ -162,6 +257,18 @@ class _Pooled(Policy):
 class Accumulate(_Pooled):
     name = "accumulate"
 
+    @classmethod
+    def training_size(cls, shape: Shape) -> int:
+        if shape.additive:  # a running summary: batches of at most max(n, m) are summarized
+            return Policy.training_size(shape)
+        return shape.pool
+
+    @classmethod
+    def memory_bytes(cls, shape: Shape) -> int:
+        if shape.additive:  # m synthetic samples written block by block, then summarized
+            return shape.batch(shape.n + max(shape.n, shape.m) + shape.n)
+        return super().memory_bytes(shape)
+
     def start(self, real: Batch) -> Summary:
         if not self.family.additive:
             return super().start(real)
@@ -176,13 +283,83 @@ class Accumulate(_Pooled):
         return self.family.summarize(self._grow(model))
 
 
-class AccumulateSubsample(_Pooled):
+@dataclass
+class _Piece:
+    """Samples ``start:stop`` of an ``accumulate-subsample`` pool: kept as ``batch``, or as the
+    ``model`` that drew them from the generator ``state`` (``sample(model, stop - start)``)."""
+
+    start: int
+    stop: int
+    batch: Batch | None = None
+    model: Any = None
+    state: Any = None
+
+
+class AccumulateSubsample(Policy):
+    """The pool in pieces, each kept as samples or as its model and generator state (see
+    "Memory" in the module docstring)."""
+
     name = "accumulate-subsample"
 
+    def start(self, real: Batch) -> Summary:
+        self.pieces = [_Piece(0, self.n, batch=real)]
+        self.filled = self.n
+        return self.family.summarize(real)
+
     def next(self, model: Any) -> Summary:
-        pool = self._grow(model)
+        self._add(model)
         index = self.ops.subset(self.family.seeds, self.filled, self.n, self.rng)
-        return self.family.summarize(self.ops.gather(pool, index))
+        starts = [p.start for p in self.pieces] + [self.filled]
+        batch = self.ops.gather_pieces(self.pieces[0].batch, index, starts, self._fetch)
+        return self.family.summarize(batch)
+
+    def _add(self, model: Any) -> None:
+        """Model t's m samples, block by block, as pieces of samples or of (model, state):
+        the model when it and the states take fewer bytes than the m samples (judged on the
+        first block)."""
+        states: list[Any] | None = [] if self.family.pure_sample else None
+        keep_model: bool | None = None
+        for block in self._draws(model, self.m, states=states):
+            size = _size(block)
+            if keep_model is None:
+                blocks = -(-self.m // self.n)
+                keep_model = states is not None and (
+                    _nbytes(model) + blocks * _nbytes(states[-1]) < _nbytes(block) * self.m / size)
+            piece = _Piece(self.filled, self.filled + size)
+            if keep_model:
+                piece.model, piece.state = model, states[-1]
+            else:
+                piece.batch = block
+            self.pieces.append(piece)
+            self.filled += size
+
+    def _fetch(self, j: int) -> Batch:
+        """Piece j's samples: kept, or drawn again from its model and generator state."""
+        piece = self.pieces[j]
+        if piece.batch is not None:
+            return piece.batch
+        return self.family.sample(piece.model, piece.stop - piece.start, self.ops.rng_at(piece.state, self.rng))
+
+    @classmethod
+    def training_size(cls, shape: Shape) -> int:
+        return shape.n
+
+    @classmethod
+    def memory_bytes(cls, shape: Shape) -> int:
+        m, n = shape.m, shape.n
+        per_model = shape.batch(m)
+        if shape.pure_sample:
+            per_model = min(per_model, shape.model_bytes)
+        kept = shape.batch(n) + (shape.iterations - 1) * per_model
+        # the subset's keys and their partition (numpy: blocks of at most SUBSET_KEYS; torch:
+        # float32 keys of the whole pool) and the index with its sort (8 bytes each, 3 copies)
+        from .batch_ops import SUBSET_KEYS
+
+        keys = 16 * min(shape.seeds * shape.pool, SUBSET_KEYS + shape.pool)
+        index = 3 * 8 * shape.seeds * n
+        # the new training set, the previous one, one piece being copied out of, and model t's
+        # draw before it is kept
+        return kept + keys + index + shape.batch(4 * n)
 
 
 class _RealShare(Policy):
@@ -192,6 +369,21 @@ class _RealShare(Policy):
         super().__init__(*args)
         self.k = real_count(self.real_fraction, self.n)
         self.synthetic = synthetic_count(self.synthetic_ratio, self.n - self.k)
+
+    @classmethod
+    def training_size(cls, shape: Shape) -> int:
+        k = real_count(shape.real_fraction or 0.0, shape.n)
+        if shape.iterations == 1:
+            return shape.n
+        return max(shape.n, k + synthetic_count(shape.synthetic_ratio, shape.n - k))
+
+    @classmethod
+    def memory_bytes(cls, shape: Shape) -> int:
+        # the real batch whose first k samples are kept (a view holds all n), this iteration's
+        # real batch (fresh), the training set and its synthetic part being concatenated, the
+        # previous training set, and the draw being written
+        train = cls.training_size(shape)
+        return shape.batch(2 * shape.n + 3 * train + shape.n)
 
     @abstractmethod
     def _real(self) -> Batch:
@@ -231,4 +423,4 @@ POLICY_CLASSES: dict[str, type[Policy]] = {
 assert tuple(POLICY_CLASSES) == POLICIES, "policies.py and vocabulary.POLICIES disagree"
 
 
-__all__ = ["POLICY_CLASSES", "Policy", "real_count", "synthetic_count"]
+__all__ = ["POLICY_CLASSES", "Policy", "Shape", "real_count", "synthetic_count"]

@@ -89,6 +89,7 @@ class Discrete(Family):
     metrics = ("population_risk", "kl_to_truth", "entropy", "support_size", "tail_mass_ratio",
                "variance_ratio", "mean_sq_error")
     additive = True
+    pure_sample = True
     summary_line = "categorical distribution, MLE frequencies (uniform | zipf truth)"
 
     def build(self, rng: Any) -> None:

@@ -146,6 +146,7 @@ class Gaussian(Family):
     metrics = ("population_risk", "kl_to_truth", "variance_ratio", "entropy", "tail_mass_ratio",
                "hallucinated_mass", "mean_sq_error")
     additive = True
+    pure_sample = True
     summary_line = "multivariate Gaussian, sample mean and covariance (mle | unbiased)"
 
     def build(self, rng: Any) -> None:

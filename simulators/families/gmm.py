@@ -140,6 +140,7 @@ class GMM(Family):
     metrics = ("population_risk", "kl_to_truth", "variance_ratio", "entropy", "tail_mass_ratio",
                "hallucinated_mass", "mode_overlap")
     additive = False
+    pure_sample = True
     summary_line = "Gaussian mixture fitted by EM (k-means++ init), separated true modes"
 
     def build(self, rng: Any) -> None:

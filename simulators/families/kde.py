@@ -91,6 +91,7 @@ class KDE(Family):
     Params = KDEParams
     metrics = ("population_risk", "kl_to_truth", "variance_ratio", "tail_mass_ratio", "hallucinated_mass")
     additive = False
+    pure_sample = True
     summary_line = "Gaussian kernel density estimate on blobs | moons | circles"
 
     def build(self, rng: Any) -> None:

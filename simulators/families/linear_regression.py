@@ -52,6 +52,7 @@ class LinearRegression(Family):
     Params = LinearRegressionParams
     metrics = ("population_risk", "mean_sq_error")
     additive = True
+    pure_sample = True
     summary_line = "least squares on a fixed design, relabelled by the previous fit"
 
     def build(self, rng: Any) -> None:

@@ -96,6 +96,7 @@ class LM(Family):
                "hallucinated_mass", "mode_overlap")
     backend = "torch"
     additive = False
+    pure_sample = True
     summary_line = "small transformer LM on a topic Markov language with exact probabilities (or real text)"
 
     @classmethod

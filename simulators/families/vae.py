@@ -99,6 +99,7 @@ class VAE(Family):
     metrics = ("population_risk", "variance_ratio", "tail_mass_ratio", "hallucinated_mass", "mode_overlap")
     backend = "torch"
     additive = False
+    pure_sample = True
     summary_line = "MLP VAE on scikit-learn's 8x8 digits (binomial pixels), IWAE risk, classifier coverage"
 
     def build(self, rng: Any) -> None:
