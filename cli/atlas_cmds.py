@@ -236,4 +236,22 @@ def report(obj: Context, out_dir: Path, no_rerun: bool, budget: float | None) ->
     db, evidence, eng = _atlas_inputs(obj, rerun=not no_rerun, budget=budget)
     index = build_site(db, evidence, out_dir, figure4=stored_absorption(eng))
     if not obj.quiet:
+        click.echo(evidence_coverage(db.papers, evidence), err=True)
         click.echo(f"wrote {index}", err=True)
+
+
+def evidence_coverage(papers: Any, evidence: Any) -> str:
+    """One line: how many papers the atlas shows evidence for, and why the others have none
+    (no setups, or setups without a current stored run)."""
+    with_runs = set(evidence.runs["paper"]) if len(evidence.runs) else set()
+    papers = list(papers)
+    no_setup = [p.key for p in papers if not p.setups]
+    not_run = [p.key for p in papers if p.setups and p.key not in with_runs]
+    text = f"evidence for {len(papers) - len(no_setup) - len(not_run)} of {len(papers)} papers"
+    if not_run or no_setup:
+        text += f"; {len(no_setup) + len(not_run)} without: {len(no_setup)} have no setups"
+        if not_run:
+            shown = ", ".join(not_run[:5]) + (", ..." if len(not_run) > 5 else "")
+            text += (f", {len(not_run)} have setups with no current run ({shown}; `mcatlas rerun --all`, or "
+                     "`mcatlas report` without --no-rerun)")
+    return text

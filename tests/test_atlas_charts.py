@@ -3,6 +3,7 @@ encoded; the evidence overlay on the matrix; offline HTML, SVG and PNG output.""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,12 +31,13 @@ from metaanalysis.present.charts import (
 from metaanalysis.present.charts_evidence import (
     attach_evidence,
     evidence_marks,
-    forest_chart,
+    iteration_ticks,
     matrix_evidence_chart,
     profiles_chart,
     trajectories_chart,
 )
-from metaanalysis.present.style import POLICY_COLOURS, VERDICT_COLOURS
+from metaanalysis.present.charts_forest import forest_chart
+from metaanalysis.present.style import USAGE_BAR_COLOURS, VARIANT_COLOURS, VERDICT_COLOURS
 from simulators.vocabulary import DEFINITIONS
 
 GOOD = Path(__file__).resolve().parent / "fixtures" / "annotations" / "good"
@@ -58,9 +60,16 @@ def nodes(node: Any) -> Iterator[dict]:
 
 
 def values_of(spec: dict) -> list[dict]:
-    """Every inline data row anywhere in a spec."""
-    return [row for node in nodes(spec) if isinstance(node.get("data"), dict) and "values" in node["data"]
-            for row in node["data"]["values"]]
+    """Every data row anywhere in a spec: inline, or named in its top-level ``datasets``."""
+    named = spec.get("datasets") or {}
+    rows = []
+    for node in nodes(spec):
+        data = node.get("data") if node is not spec.get("datasets") else None
+        if isinstance(data, dict) and "values" in data:
+            rows += data["values"]
+        elif isinstance(data, dict) and data.get("name") in named:
+            rows += named[data["name"]]
+    return rows
 
 
 def encodings(spec: dict) -> list[dict]:
@@ -82,8 +91,13 @@ def test_usage_and_time_charts_count_the_records(db):
     enc = spec["encoding"]
     assert enc["y"]["sort"] == list(DEFINITIONS)  # vocabulary order, not alphabetical
     assert enc["x"]["aggregate"] == "count"
-    assert enc["color"]["scale"]["range"] == ["#0072B2", "#E69F00"]
-    assert spec["title"]["text"] and "explicitly" in subtitle(spec)
+    assert enc["color"]["scale"]["range"] == [USAGE_BAR_COLOURS["explicit"], USAGE_BAR_COLOURS["implicit"]]
+    assert "explicitly" in subtitle(spec)
+    # the title is a finding computed from the records: the most used definition and its count
+    users = {d: sum(d in p.definitions for p in db.papers) for d in DEFINITIONS}
+    top = max(users.values())
+    using = sum(bool(p.definitions) for p in db.papers)
+    assert any(f"{d}: {top} of {using} papers" in spec["title"]["text"] for d in users if users[d] == top)
     time_spec = definitions_time_chart(usage).to_dict()
     assert time_spec["encoding"]["x"]["timeUnit"] == "yearmonth"
     dates = {r["key"]: r["date"] for r in values_of(time_spec)}
@@ -95,8 +109,10 @@ def test_policies_by_year(db):
     rows = values_of(spec)
     assert {(r["key"], r["policy"]) for r in rows} == {(p.key, pol) for p in db.papers for pol in p.data_policies}
     enc = spec["encoding"]
-    assert enc["column"]["field"] == "year"
-    assert enc["color"]["scale"]["range"] == [POLICY_COLOURS[p] for p in enc["color"]["scale"]["domain"]]
+    assert enc["x"]["field"] == "year" and enc["row"]["field"] == "policy"
+    assert "color" not in enc  # the policy is written on its row, not coloured
+    replace = sum("replace" in p.data_policies for p in db.papers)
+    assert spec["title"]["text"].startswith(f"{replace} of {sum(bool(p.data_policies) for p in db.papers)} papers")
 
 
 def test_realism_chart_sorts_papers_by_weight(db):
@@ -141,17 +157,22 @@ TRAJ = pd.DataFrame([
 ])
 
 
+def _panel_rows(spec: dict, panel: dict) -> list[dict]:
+    return spec["datasets"][panel["data"]["name"]]
+
+
 def test_trajectories_chart_drops_infinite_means_and_says_so():
-    spec = trajectories_chart(TRAJ).to_dict()
+    spec = trajectories_chart(TRAJ).to_dict()  # validated against Vega-Lite's schema
     rows = values_of(spec)
     assert len(rows) == 5  # the infinite mean is not drawn
     assert all(r["mean"] is not None for r in rows)
     assert "1 point(s) with an infinite" in subtitle(spec)
     panel = spec["vconcat"][0]["hconcat"][0]
-    assert panel["layer"][0]["mark"]["type"] == "area" and panel["layer"][0]["encoding"]["y2"]["field"] == "ci_high"
+    assert panel["layer"][0]["mark"]["type"] == "area" and panel["layer"][0]["encoding"]["y2"]["field"] == "band_high"
     assert panel["layer"][1]["encoding"]["y"]["field"] == "mean"
-    assert panel["layer"][1]["encoding"]["color"]["scale"]["domain"] == ["published", "realistic", "control"]
+    assert panel["layer"][1]["encoding"]["color"]["scale"]["domain"] == ["published", "realistic"]
     assert "not drawn" in " ".join(panel["title"]["subtitle"])  # the panel says it lost a point
+    assert panel["title"]["text"] == "population risk (cross-entropy, nats) · log scale"
 
 
 def _cell(x: float, setup: str, metric: str, variant: str = "published") -> list[dict]:
@@ -163,21 +184,49 @@ def _cell(x: float, setup: str, metric: str, variant: str = "published") -> list
 def test_trajectories_chart_panels_keep_their_own_setup_and_metric():
     # setup "a" has no variance_ratio at all and only infinite risk; setup "b" has both metrics.
     # In a row x column facet the missing cells shift b's data into a's panels; with explicit
-    # panels every panel holds exactly its (setup, metric) rows and empty cells say why.
+    # panels every panel holds exactly its (setup, metric) rows, and a cell with nothing finite
+    # is no placeholder panel: the caption says why it is missing.
     inf_risk = [{**r, "mean": float("inf"), "n_inf": 3} for r in _cell(1.0, "a", "population_risk")]
     frame = pd.DataFrame(inf_risk + _cell(2.0, "b", "population_risk") + _cell(3.0, "b", "variance_ratio"))
-    spec = trajectories_chart(frame, ("population_risk", "variance_ratio")).to_dict()
-    assert [row["title"]["text"] for row in spec["vconcat"]] == ["p / a", "p / b"]
-    a, b = spec["vconcat"]
-    assert [panel["title"]["text"] for panel in a["hconcat"]] == ["population_risk", "variance_ratio"]
-    texts = [panel["data"]["values"][0]["message"] for panel in a["hconcat"]]
-    assert texts[0].startswith("infinite in up to 3 of 5 seed(s)") and texts[1] == "not reported"
-    assert all(panel["mark"]["type"] == "text" for panel in a["hconcat"])
-    for panel, metric, slope in zip(b["hconcat"], ("population_risk", "variance_ratio"), (2.0, 3.0)):
-        data = values_of(panel)
+    spec = trajectories_chart(frame, ("population_risk", "variance_ratio"),
+                              simulators={("p", "b"): "linear-regression"}).to_dict()
+    assert [row["title"]["text"] for row in spec["vconcat"]] == ["p / b"]  # a has nothing finite: no row
+    assert "p / a, population risk: infinite in up to 3 of 5 seed(s) at every iteration" in subtitle(spec)
+    [b] = spec["vconcat"]
+    names = ("population risk (excess squared error)", "variance ratio (fitted / real)")
+    for panel, metric, slope, name in zip(b["hconcat"], ("population_risk", "variance_ratio"), (2.0, 3.0), names):
+        data = _panel_rows(spec, panel)
         assert {(r["setup"], r["metric"]) for r in data} == {("b", metric)}
         assert [r["mean"] for r in data] == [slope, 2 * slope, 3 * slope]
-        assert panel["title"]["text"] == metric
+        assert panel["title"]["text"].startswith(name)  # metric in words with its unit
+
+
+def test_trajectories_log_scale_positive_bands_and_integer_ticks():
+    kl = [{**r, "ci_low": r["mean"] - 5.0} for r in _cell(1.0, "s", "kl_to_truth")]  # a band reaching below 0
+    risk = [{**r, "mean": r["mean"] - 2.5} for r in _cell(1.0, "s", "population_risk")]  # a negative cross-entropy
+    spec = trajectories_chart(pd.DataFrame(kl + risk), ("population_risk", "kl_to_truth")).to_dict()
+    risk_panel, kl_panel = spec["vconcat"][0]["hconcat"]
+    # KL is positive: log scale, and its band never goes to or below zero
+    assert kl_panel["layer"][1]["encoding"]["y"]["scale"] == {"type": "log"}
+    kl_rows = _panel_rows(spec, kl_panel)
+    assert min(r["band_low"] for r in kl_rows) > 0 and all(r["ci_low"] < 0 for r in kl_rows)
+    # the risk goes negative (a differential cross-entropy can): a linear scale, nothing cut
+    assert risk_panel["layer"][1]["encoding"]["y"]["scale"] == {"zero": False}
+    assert [r["band_low"] for r in _panel_rows(spec, risk_panel)] == [r["ci_low"] for r in risk]
+    assert kl_panel["layer"][0]["encoding"]["x"]["axis"]["values"] == [1, 2, 3]
+    assert iteration_ticks(range(1, 101)) == [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
+    assert iteration_ticks(range(0, 1001)) == [0, 200, 400, 600, 800, 1000]
+
+
+def test_trajectories_tell_the_three_reruns_apart():
+    frame = pd.DataFrame([r for v in ("published", "realistic", "control") for r in _cell(1.0, "s", "kl_to_truth", v)])
+    spec = trajectories_chart(frame, ("kl_to_truth",)).to_dict()
+    line = spec["vconcat"][0]["hconcat"][0]["layer"][1]["encoding"]
+    assert line["color"]["scale"]["domain"] == ["published", "realistic", "control"]
+    for channel in ("color", "strokeDash", "shape"):  # each channel alone tells them apart
+        values = [json.dumps(x) for x in line[channel]["scale"]["range"]]
+        assert len(set(values)) == 3, channel
+    assert line["color"]["scale"]["range"] == [VARIANT_COLOURS[v] for v in ("published", "realistic", "control")]
 
 
 def test_profiles_chart_cells_and_colours():
@@ -188,9 +237,11 @@ def test_profiles_chart_cells_and_colours():
     rows = values_of(spec)
     assert len(rows) == 8
     assert {r["letter"] for r in rows if r["definition"] == "collapsing-variance"} == {"C"}
-    rect = spec["spec"]["layer"][0]["encoding"]
+    assert {r["letter"] for r in rows if r["verdict"] == "not-measured"} == {""}  # an empty cell, no filler
+    rect = spec["spec"]["layer"][1]["encoding"]
     assert rect["x"]["sort"] == list(DEFINITIONS)
-    assert rect["color"]["scale"]["range"][0] == VERDICT_COLOURS["collapse"]
+    assert rect["color"]["scale"]["range"] == [VERDICT_COLOURS["collapse"]]
+    assert "1 of 1 measured verdicts are collapse" in spec["title"]["text"]
 
 
 def test_forest_chart_rows_and_pooled_estimate():
@@ -259,12 +310,26 @@ def test_matrix_overlay_marks_each_cell_with_evidence(db):
     marks = evidence_marks(m)
     assert {(x["definition"], x["variant"], x["verdict"]) for x in marks} == {
         ("collapsing-variance", "published", "mixed"), ("collapsing-variance", "realistic", "no-collapse")}
-    spec = matrix_evidence_chart(m).to_dict()
-    overlay = [e for e in encodings(spec) if e.get("color", {}).get("field") == "verdict"]
-    assert len(overlay) == 2  # published and realistic layers in the distribution block
-    assert {r["verdict"] for r in values_of(spec) if "verdict" in r} == {"mixed", "no-collapse"}
-    # the matrix itself is still there: one rect per (paper, definition)
-    assert len([r for r in values_of(spec) if "mark" in r]) == 8 * len(db.papers)
+    spec = matrix_evidence_chart(m, href_root="papers/").to_dict()
+    cells = [r for r in values_of(spec) if "definition" in r and "published_fill" in r]
+    assert len(cells) == 8 * len(db.papers)  # one cell per (paper, definition), no mark for "not run"
+    shum = {r["definition"]: r for r in cells if r["key"] == "shumailov2023curse"}
+    # the fill is the published verdict, the corner the realistic one; not measured is empty
+    assert (shum["collapsing-variance"]["published_fill"], shum["collapsing-variance"]["realistic_fill"]) == (
+        "mixed", "no-collapse")
+    assert shum["mode-entanglement"]["published_fill"] == "none"
+    assert shum["collapsing-variance"]["mark"] == "E" and shum["diverging-risk"]["mark"] == "I"
+    fills = [e["fill"] for e in encodings(spec) if e.get("fill", {}).get("field") in ("published_fill", "realistic_fill")]
+    assert fills and all(f["scale"]["range"][:4] == list(VERDICT_COLOURS.values()) for f in fills)
+    # every column links to its paper's page
+    hrefs = {r["href"] for r in cells}
+    assert hrefs == {f"papers/{p.key}.html" for p in db.papers}
+    assert any(e.get("href", {}).get("field") == "href" for e in encodings(spec))
+    # the key explains every mark the cells use: both letters, every verdict fill and corner
+    key = [r for r in values_of(spec) if r.get("kind") == "cell"]
+    assert {r["mark"] for r in key} >= {"E", "I"}
+    assert {r["fill"] for r in key} >= set(VERDICT_COLOURS) | {"none"}
+    assert {r["corner"] for r in key} >= set(VERDICT_COLOURS)
 
 
 def test_save_chart_offline_html_svg_png(tmp_path, db):

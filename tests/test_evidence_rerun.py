@@ -408,7 +408,9 @@ def test_matrix_evidence_overlay_csv_json_table_chart_and_show(stored):
     console = Console(width=400, record=True, file=io.StringIO())
     console.print(rich_table(m))
     text = console.export_text()
-    assert f"E | {pub} -> {real}" in text  # the annotation and the evidence in one cell
+    from metaanalysis.present.text import EVIDENCE_LETTERS
+
+    assert f"E {EVIDENCE_LETTERS[pub]}>{EVIDENCE_LETTERS[real]}" in text  # the annotation and the evidence in one cell
     assert "collapsing-variance:published" not in text  # not as separate columns
     # the chart marks the evidence: a compact code per cell and an extra text layer
     recs = {(r["key"], r["definition"]): r for r in cell_records(m)}

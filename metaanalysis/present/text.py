@@ -166,8 +166,17 @@ def summary_text(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+#: one-letter verdicts of the terminal matrix (``-``: no run)
+EVIDENCE_LETTERS: dict[str, str] = {"collapse": "C", "no-collapse": "N", "mixed": "M", "inconclusive": "?",
+                                    "not-measured": "·", "": "-"}
+
+
 def rich_table(matrix: Matrix) -> Any:
-    """A rich Table with E/I marks, family-grouped columns (rich imported here, lazily)."""
+    """A rich Table with E/I marks, family-grouped columns (rich imported here, lazily). With the
+    evidence overlay each cell reads ``E C>N``: the mark, then the verdict as published and
+    under realistic conditions in one letter each (:data:`EVIDENCE_LETTERS`), so that the table
+    fits a terminal of about 120 columns without cutting any verdict; the caption spells the
+    letters out."""
     from rich.table import Table
 
     fam_short = {"population risk": "risk", "scaling": "scal.", "distribution": "dist."}
@@ -178,19 +187,20 @@ def rich_table(matrix: Matrix) -> Any:
     )
     # the evidence overlay goes into the definition cells, not into extra columns
     evidence = set(evidence_columns()) <= set(matrix.extra_columns)
-    table.add_column("paper", no_wrap=True)
+    table.add_column("paper", overflow="fold", min_width=12)
     # the key tells apart papers with the same label (two "Dohmatob et al. (2024 Feb)")
     table.add_column("key", no_wrap=True, style="dim")
     table.add_column("expl.\ndef.", justify="center", no_wrap=True)
     for fam, defs in matrix.families():
         for d in defs:
             table.add_column(
-                f"{fam_short.get(fam, fam)}\n{ABBREV[d]}", justify="center", no_wrap=not evidence,
+                f"{fam_short.get(fam, fam)}\n{ABBREV[d]}", justify="center", no_wrap=True,
                 header_style=styles.get(fam, ""),
             )
     extra = [c for c in matrix.extra_columns if not (evidence and c in evidence_columns())]
     if evidence:
-        table.caption += "; cells with evidence: mark | verdict as published -> realistic (- no run)"
+        table.caption += ("; cells with evidence: mark, then verdict as published > under realistic conditions "
+                          "(C collapse, N no collapse, M setups disagree, ? inconclusive, · not measured, - no run)")
     for c in extra:
         table.add_column(c, justify="center")
     for r in matrix.rows:
@@ -204,11 +214,11 @@ def rich_table(matrix: Matrix) -> Any:
 
 
 def evidence_cell_text(mark: str, published: str, realistic: str) -> str:
-    """A table cell with evidence: ``E | collapse -> no-collapse`` (``-`` for no run); just the
-    mark when neither variant has a run."""
+    """A table cell with evidence: ``E C>N`` (mark, then one letter per variant, ``-`` for no
+    run); just the mark when neither variant has a run."""
     if not published and not realistic:
         return mark
-    return f"{mark or '-'} | {published or '-'} -> {realistic or '-'}"
+    return f"{mark or ' '} {EVIDENCE_LETTERS[published]}>{EVIDENCE_LETTERS[realistic]}"
 
 
-__all__ = ["evidence_cell_text", "evidence_text", "paper_text", "rich_table", "summary_text"]
+__all__ = ["EVIDENCE_LETTERS", "evidence_cell_text", "evidence_text", "paper_text", "rich_table", "summary_text"]
