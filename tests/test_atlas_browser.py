@@ -155,6 +155,26 @@ def test_paper_table_filters_and_sorts(site, browser):
     page.close()
 
 
+def test_a_matrix_cell_opens_its_papers_page(site, browser):
+    db, out, _ = site
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    warnings: list[str] = []
+    page.on("console", lambda m: warnings.append(m.text) if m.type in ("warning", "error") else None)
+    _open(page, out / "index.html")
+    # the matrix is the first chart; its first family block's cells are its rect marks
+    x, y = page.evaluate("""(() => {
+        const cell = document.querySelector('#chart-0 svg g.mark-rect path');
+        cell.scrollIntoView();
+        const r = cell.getBoundingClientRect();
+        return [r.x + r.width / 2, r.y + r.height / 2];
+    })()""")
+    page.mouse.click(x, y)
+    page.wait_for_url("**/papers/*.html")
+    assert Path(urlparse(page.url).path).stem in {p.key for p in db.papers}
+    page.close()
+    assert warnings == []  # Vega warns of specification it drops
+
+
 def test_every_download_exists_and_parses(site, browser):
     db, out, _ = site
     page = browser.new_page()

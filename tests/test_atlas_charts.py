@@ -264,10 +264,10 @@ def test_forest_chart_rows_and_pooled_estimate():
     titles = [panel["title"]["text"] for panel in spec["vconcat"]]
     assert titles == ["replace, gaussian: 2 of 2 run(s) drawn"]  # no finite effect under accumulate: no panel
     marks = [layer["mark"]["type"] for layer in spec["vconcat"][0]["layer"]]
-    assert marks == ["rule", "rule", "rule", "point"]
+    assert marks == ["rule", "rule", "point"]  # zero line, intervals, points: k = 2 has no prediction interval
     # one legend: rules and points share one field and title for colour and shape (merged by Vega-Lite)
-    assert spec["vconcat"][0]["layer"][2]["encoding"]["color"]["title"] == "run"
-    enc = spec["vconcat"][0]["layer"][3]["encoding"]
+    assert spec["vconcat"][0]["layer"][1]["encoding"]["color"]["title"] == "run"
+    enc = spec["vconcat"][0]["layer"][2]["encoding"]
     assert enc["color"]["field"] == enc["shape"]["field"] == "variant" and enc["color"]["title"] == enc["shape"]["title"]
     assert "resolve" not in spec or spec["resolve"].get("scale", {}).get("x") != "shared"  # own x scale per panel
 

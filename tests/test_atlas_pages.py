@@ -183,7 +183,20 @@ def test_tables_have_captions_and_header_scope_and_pages_a_viewport(site):
         assert page.count('class="table-wrap"') == len(tables), path  # each scrolls in its own box
 
 
-def test_mode_entanglement_weighted_support_says_why_it_is_empty(site):
+def test_an_undefined_weighted_support_says_why():
+    from metaanalysis.present.atlas.parts import weighted_support_text
+
+    nan = float("nan")
+    # the shipped mode-entanglement row: one claim, of weight 0 (replace, toy models)
+    assert "every scored claim has realism weight 0" in weighted_support_text(
+        {"weighted_support": nan, "claims": 1, "claims_unweighted": 0})
+    assert "no claim from a scored paper" in weighted_support_text(
+        {"weighted_support": nan, "claims": 2, "claims_unweighted": 2})
+    assert "no claims" in weighted_support_text({"weighted_support": nan, "claims": 0, "claims_unweighted": 0})
+    assert weighted_support_text({"weighted_support": 0.25, "claims": 3, "claims_unweighted": 1}) == "0.25"
+
+
+def test_no_synthesis_cell_is_blank(site):
     _, out = site
     db = load_database(GOOD)
     page = (out / "index.html").read_text(encoding="utf-8")

@@ -253,8 +253,8 @@ def support_chart(synthesis: Any) -> Any:
                "one half), with its 95% Wilson interval and the number of claims n: black circles count every claim "
                "once, blue diamonds weight each claim by its paper's realism (interval over the effective number "
                "of claims). A diamond left of its circle: the claims of collapse come mostly from less realistic "
-               "settings. Few claims give wide intervals. Definitions without claims, and weighted shares of "
-               "definitions whose claims all come from papers without realism scores, are left out.")
+               "settings. Few claims give wide intervals. Definitions without claims are left out, and so is a "
+               "weighted share whose claims all have realism weight 0 or come from unscored papers (undefined).")
     base = alt.Chart(inline_data(frame)).encode(
         y=alt.Y("definition:N", sort=list(DEFINITIONS), title=None, axis=alt.Axis(labelLimit=200)),
         yOffset=alt.YOffset("kind:N", sort=list(SUPPORT_COLOURS)),

@@ -174,7 +174,9 @@ def forest_chart(effects: Any, pooled: Any) -> Any:
             color=alt.Color("variant:N", title="run", scale=colour_scale(colours)),
             shape=alt.Shape("variant:N", title="run", scale=colour_scale(shapes)),
         )
-        panels.append(alt.layer(zero, pi, ci, points, data=data.add(sub)).properties(
+        has_pi = bool((sub["kind"] == "pooled").any() and sub["pi_low"].notna().any())
+        layers = (zero, pi, ci, points) if has_pi else (zero, ci, points)  # no empty layer: Vega warns
+        panels.append(alt.layer(*layers, data=data.add(sub)).properties(
             width=460, height=alt.Step(18),
             title=alt.TitleParams(head, anchor="start", fontSize=12, fontWeight="bold")))
     shared = alt.Resolve(scale=alt.ScaleResolveMap(color="shared", shape="shared"))

@@ -203,7 +203,7 @@ def key_chart(evidence: bool) -> Any:
     rows = 1 + max(r["row"] for r in recs)
     width = int(max(r["x"] + (7.2 * len(r["text"]) if r["kind"] == "head" else CELL + 7 * len(r["text"]))
                     for r in recs))
-    y = alt.Y("row:O", axis=None, scale=alt.Scale(paddingInner=0.2, paddingOuter=0))
+    y = alt.Y("row:O", axis=None, scale=alt.Scale(padding=0.5))
     x = alt.X("x:Q", axis=None, scale=None)
     fill_scale = alt.Scale(domain=list(FILLS), range=list(FILLS.values()))
     base = alt.Chart(alt.Data(values=recs))

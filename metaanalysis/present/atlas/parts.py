@@ -14,14 +14,17 @@ def runs_text(r: dict[str, Any], variant: str) -> str:
 
 
 def weighted_support_text(r: dict[str, Any]) -> str:
-    """The weighted support of a synthesis row, or why there is none: no claims, or claims only
-    from papers without realism scores (their weight is unknown, never taken as 0 or 1)."""
+    """The weighted support of a synthesis row, or why there is none: no claims; claims only
+    from papers without realism scores (their weight is unknown, never taken as 0 or 1); or
+    claims whose realism weights are all 0 (a share of a total weight of 0 is undefined)."""
     text = number(r["weighted_support"], ".2f")
     if text:
         return text
-    if r["claims"]:
+    if not r["claims"]:
+        return '<span class="note">no claims</span>'
+    if r["claims_unweighted"] == r["claims"]:
         return '<span class="note">none: no claim from a scored paper</span>'
-    return '<span class="note">no claims</span>'
+    return '<span class="note">undefined: every scored claim has realism weight 0</span>'
 
 
 def synthesis_html(table: Any, root: str, caption: str = "Evidence synthesis per definition") -> str:
