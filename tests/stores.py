@@ -105,3 +105,14 @@ def count(url: str, table: str) -> int:
             return conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one()
     finally:
         eng.dispose()
+
+
+def tables(url: str) -> set[str]:
+    """The names of the store's tables."""
+    from sqlalchemy import inspect
+
+    eng = _plain_engine(url)
+    try:
+        return set(inspect(eng).get_table_names())
+    finally:
+        eng.dispose()

@@ -72,18 +72,29 @@ _BACKENDS = {"postgresql": "PostgreSQL", "mysql": "MySQL", "mariadb": "MariaDB",
              "mssql": "SQL Server", "sqlite": "SQLite"}
 
 
+#: query parameters of a URL that carry a password (libpq reads ``?password=``)
+_SECRET_QUERY = frozenset({"password", "passwd", "pwd"})
+
+
 def shown_url(url: str) -> str:
-    """``url`` as it may be printed: with the password masked (``***``)."""
+    """``url`` as it may be printed: with the password masked (``***``), in the user part and
+    in a ``password`` query parameter; an unparseable URL with everything before its ``@``."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
+        if "@" not in (parsed.host or ""):  # else a password with a raw @ ran into the host
+            secret = {k: "***" for k in parsed.query if k.lower() in _SECRET_QUERY}
+            shown = parsed.update_query_dict(secret).render_as_string(hide_password=True)
+            return shown.replace("%2A%2A%2A", "***")
     except (ArgumentError, ValueError, TypeError):
-        if "@" in url and "://" in url:  # unparseable: hide everything between :// and @
-            scheme, rest = url.split("://", 1)
-            return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+        pass
+    if "@" not in url:
         return url
+    head, host = url.rsplit("@", 1)
+    scheme = head.split("://", 1)[0] + "://" if "://" in head else ""
+    return f"{scheme}***@{host}"
 
 
 def _first_line(exc: BaseException) -> str:
@@ -144,11 +155,13 @@ def _driver_hint(parsed: Any, module: str | None) -> str:
     return f"install the Python driver for {name}"
 
 
-def _user_error(exc: BaseException, url: str, parsed: Any | None = None) -> UserError:
-    """A database failure as one line naming the (masked) URL and what to do."""
+def _user_error(exc: BaseException, url: str, parsed: Any | None = None, opening: bool = False) -> UserError:
+    """A database failure as one line naming the (masked) URL and what to do; ``opening``: the
+    first connection, where any database error means the store cannot be opened."""
     from sqlalchemy.exc import (
         ArgumentError,
         DatabaseError,
+        DBAPIError,
         NoSuchModuleError,
         OperationalError,
     )
@@ -181,17 +194,21 @@ def _user_error(exc: BaseException, url: str, parsed: Any | None = None) -> User
             else "check that the server is running and the host, port, user, password and database name"
         )
         return UserError(f"database {shown}: cannot open it ({_first_line(exc)}); {what}")
+    if opening and isinstance(exc, DBAPIError):  # e.g. an unknown connection option in the URL
+        return UserError(f"database {shown}: cannot open it ({_first_line(exc)}); check the URL")
     return UserError(f"database {shown}: {type(exc).__name__}: {_first_line(exc)}")
 
 
 @contextlib.contextmanager
-def database_errors(url: str, drivers: bool = True) -> Iterator[None]:
+def database_errors(url: str, drivers: bool = True, opening: bool = False) -> Iterator[None]:
     """Turn SQLAlchemy's connection and URL errors inside the block into a one-line
     :class:`UserError` naming the URL (password masked); ``drivers``: an ImportError too (a
-    missing database driver; only around creating the engine, where nothing else is imported)."""
+    missing database driver; only around creating the engine, where nothing else is imported);
+    ``opening``: every database error (around the first connection)."""
     from sqlalchemy.exc import (
         ArgumentError,
         DatabaseError,
+        DBAPIError,
         NoSuchModuleError,
         OperationalError,
     )
@@ -199,13 +216,15 @@ def database_errors(url: str, drivers: bool = True) -> Iterator[None]:
     caught: tuple[type[BaseException], ...] = (ArgumentError, NoSuchModuleError, DatabaseError)
     if drivers:
         caught += (ImportError,)
+    if opening:
+        caught += (DBAPIError,)
     try:
         yield
     except caught as exc:
         # of the DatabaseErrors only "cannot open/use it" ones: OperationalError, and the plain
         # DatabaseError SQLite raises for a file that is not a database. Others (integrity
-        # errors ...) would be bugs and keep their type.
-        if isinstance(exc, DatabaseError) and not (
+        # errors ...) would be bugs and keep their type; while opening, there are no others.
+        if not opening and isinstance(exc, DatabaseError) and not (
             isinstance(exc, OperationalError) or type(exc) is DatabaseError
         ):
             raise
@@ -215,7 +234,7 @@ def database_errors(url: str, drivers: bool = True) -> Iterator[None]:
             parsed = make_url(url)
         except (ArgumentError, ValueError, TypeError):
             parsed = None
-        raise _user_error(exc, url, parsed) from None
+        raise _user_error(exc, url, parsed, opening) from None
 
 
 def _set_wal(cur: Any, seconds: float = LOCK_WAIT_SECONDS) -> None:
@@ -253,8 +272,19 @@ def engine(url: str) -> Engine:
         return cached
     from sqlalchemy.engine import make_url
 
-    with database_errors(url):
-        parsed = make_url(url)
+    try:
+        with database_errors(url):
+            parsed = make_url(url)
+    except ValueError:  # a port that is not a number, an unclosed [ of an IPv6 host
+        raise UserError(
+            f"database {shown_url(url)}: not a database URL (its host or port cannot be read); use an "
+            "SQLAlchemy URL such as sqlite:///path/to/file.db or postgresql+psycopg://user@host:5432/dbname"
+        ) from None
+    if "@" in (parsed.host or ""):
+        raise UserError(
+            f"database {shown_url(url)}: the URL has more than one @ (a password with a raw @?); write "
+            "an @ in the user or password as %40 or keep the password in ~/.pgpass"
+        )
     is_sqlite = parsed.get_backend_name() == "sqlite"
     kwargs: dict[str, Any] = {}
     if is_sqlite:
@@ -281,7 +311,7 @@ def engine(url: str) -> Engine:
             conn.exec_driver_sql(f"BEGIN {mode}".strip())
 
     # first connect: fail here, in one line, if it cannot work
-    with database_errors(url, drivers=False), eng.connect():
+    with database_errors(url, drivers=False, opening=True), eng.connect():
         pass
     _ENGINES[url] = eng
     return eng
