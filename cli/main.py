@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cli.evidence_cmds",
     "cli.atlas_cmds",
     "cli.agreement_cmds",
+    "cli.explore_cmds",
 )
 
 
