@@ -158,6 +158,8 @@ ul.cols { columns: 3; }
   ul.cols { columns: 1; }
   h1 { font-size: 1.35em; }
   table { font-size: 0.85em; }
+  table.wide { min-width: calc(var(--columns) * 6.5em); }
+  table.wide td { min-width: 7em; }
 }
 """
 

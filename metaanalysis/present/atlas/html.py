@@ -193,7 +193,9 @@ def html_table(columns: Sequence[str], rows: Iterable[Sequence[str]], numeric: S
     """An HTML table in a box that scrolls sideways; cells are already-escaped HTML, headers
     plain text. ``caption`` (plain text) is shown above it; ``sortable`` gives every header a
     button that sorts by that column (``assets/atlas.js``), ``sort_keys`` per row and column
-    the values to sort by (else the cell's text)."""
+    the values to sort by (else the cell's text). A table of more than four columns is
+    ``wide``: on a phone it keeps a readable width and scrolls in its box instead of squeezing
+    its columns to a word each."""
     head = "".join(
         '<th scope="col"' + (' class="num"' if i in numeric else "") + ">"
         + (f'<button type="button" class="sort">{esc(c)}</button>' if sortable else esc(c)) + "</th>"
@@ -209,7 +211,10 @@ def html_table(columns: Sequence[str], rows: Iterable[Sequence[str]], numeric: S
             cells.append(f"<td{attrs}>{c}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     ident = f' id="{esc(table_id)}"' if table_id else ""
-    cls = ' class="sortable"' if sortable else ""
+    classes = (["sortable"] if sortable else []) + (["wide"] if len(columns) > 4 else [])
+    cls = f' class="{" ".join(classes)}"' if classes else ""
+    if len(columns) > 4:
+        cls += f' style="--columns: {len(columns)}"'
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
     return (f'<div class="table-wrap"><table{ident}{cls}>{cap}<thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table></div>")
