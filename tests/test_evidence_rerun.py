@@ -9,6 +9,7 @@ per iteration, small Gaussians; subprocess tests use numpy-only simulators.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -348,12 +349,12 @@ def test_sigkill_inside_the_write_transaction_leaves_nothing(store_url, tmp_path
 def test_three_concurrent_reruns_into_one_store_store_each_configuration_once(store_url):
     """Three processes rerun the same paper into one fresh store at once: each opens the store
     (creating its tables, syncing the index) and stores or finds the same run."""
-    procs = [subprocess.Popen(_cli("--quiet", "rerun", "tinyb2023", "--format", "json"), cwd=REPO,
-                              env=_env(store_url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(3)]
-    results = [p.communicate(timeout=180) for p in procs]
+    with contextlib.ExitStack() as stack:  # none left running if one fails or hangs
+        procs = [stack.enter_context(running(_cli("--quiet", "rerun", "tinyb2023", "--format", "json"),
+                                             cwd=REPO, env=_env(store_url))) for _ in range(3)]
+        results = [p.communicate(timeout=180) for p in procs]
     for p, (out, err) in zip(procs, results):
-        assert p.returncode == 0, err
+        assert p.returncode == 0, err.decode()
     statuses = sorted(o["status"] for out, _ in results for o in json.loads(out))
     # one process computed and stored; the others either found it stored (cached) or computed
     # it too and found it stored inside their write transaction (exists)

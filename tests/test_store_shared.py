@@ -79,19 +79,26 @@ def test_processes_opening_a_fresh_store_at_once_all_succeed_and_sync_once(backe
     with contextlib.ExitStack() as stack:
         urls = [stack.enter_context(contextlib.contextmanager(new_store)(backend, _dir(tmp_path, k)))
                 for k in range(rounds)]
-        started = [subprocess.Popen([sys.executable, "-c", OPENER, json.dumps(urls), str(barrier), str(i), str(procs)],
-                                    cwd=REPO, env=_env(urls[0]), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    text=True) for i in range(procs)]
-        results = [p.communicate(timeout=300) for p in started]
-        for p, (_, err) in zip(started, results):
-            assert p.returncode == 0, err
-        synced = [json.loads(out) for out, _ in results]
+        results = _all_at_once([[sys.executable, "-c", OPENER, json.dumps(urls), str(barrier), str(i), str(procs)]
+                                for i in range(procs)], _env(urls[0]))
+        synced = [json.loads(out) for out in results]
         assert [sum(s[k] for s in synced) for k in range(rounds)] == [1] * rounds
         for k, url in enumerate(urls):
             assert count(url, "paper") == 3 and count(url, "claim") > 0
             assert "evidence_run" in tables(url) or not k % 2
             if backend == "sqlite":
                 assert rows(url, "pragma integrity_check") == [("ok",)]
+
+
+def _all_at_once(commands: list[list[str]], env: dict[str, str], timeout: float = 300) -> list[str]:
+    """Start every command at once, wait for all; each must succeed; their outputs. None is left
+    running if one fails or hangs."""
+    with contextlib.ExitStack() as stack:
+        procs = [stack.enter_context(running(cmd, cwd=REPO, env=env)) for cmd in commands]
+        results = [p.communicate(timeout=timeout) for p in procs]
+    for p, (_, err) in zip(procs, results):
+        assert p.returncode == 0, err.decode()
+    return [out.decode() for out, _ in results]
 
 
 def _dir(tmp_path: Path, k: int) -> Path:
@@ -117,13 +124,8 @@ params:
 def test_concurrent_sweeps_of_one_grid_store_each_configuration_once(store_url, tmp_path):
     grid = tmp_path / "grid.yaml"
     grid.write_text(GRID)
-    procs = [subprocess.Popen(_cli("--quiet", "sweep", str(grid), "--executor", "serial", "--format", "json"),
-                              cwd=REPO, env=_env(store_url), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True) for _ in range(3)]
-    results = [p.communicate(timeout=300) for p in procs]
-    for p, (_, err) in zip(procs, results):
-        assert p.returncode == 0, err
-    outcomes = [json.loads(out) for out, _ in results]
+    cmd = _cli("--quiet", "sweep", str(grid), "--executor", "serial", "--format", "json")
+    outcomes = [json.loads(out) for out in _all_at_once([cmd] * 3, _env(store_url))]
     for o in outcomes:  # each process accounts for every configuration once
         assert o["skipped"] + o["stored"] + o["existed"] == o["total"] == 6
     # every configuration was stored by exactly one process; the others skipped it or found
