@@ -13,11 +13,11 @@ SQLite ``BEGIN IMMEDIATE`` (two writers wait for each other instead of one faili
 upgrade), PostgreSQL a transaction-level advisory lock (``pg_advisory_xact_lock``) keyed by the
 schema, so that a writer reads what the previous one committed before it decides what to write
 (does the run exist, is the index current, which tables are missing). Lock conflicts that the
-database reports at once instead of waiting (SQLite does for a fresh file) are retried for up to
-:data:`LOCK_WAIT_SECONDS`; past that the error says that another writer holds the lock. A
-process killed inside the transaction leaves nothing: the database rolls it back and frees the
-lock. Readers never wait: they see the last committed state (:func:`snapshot` for reads that
-span several statements).
+database reports without waiting (SQLite does in some cases instead of calling its busy handler)
+are retried for up to :data:`LOCK_WAIT_SECONDS`; past that the error says that another writer
+holds the lock. A process killed inside the transaction leaves nothing: the database rolls it
+back and frees the lock. Readers take no lock and see the last committed state (:func:`snapshot`
+for reads that span several statements).
 
 Tables: every module that defines sqlmodel tables puts them in ``SQLModel.metadata``;
 :func:`create_tables` creates what is missing and adds columns introduced after a table's first
