@@ -46,6 +46,7 @@ from metaanalysis.analysis.explore import (
     setup_realism,
     what_it_takes,
 )
+from metaanalysis.evidence import sweep as ev_sweep
 from metaanalysis.evidence.explore import cell_config, check_axes, parse_axis, plan_grid, read_cells, run_grid
 from metaanalysis.evidence.read import load_profile
 from metaanalysis.store.queries import get_paper
@@ -381,3 +382,14 @@ def test_phase_chart_validates(store):
         spec = phase_diagrams(result).to_dict(validate=True)
         assert len(spec["vconcat"]) == len([d for d in result["statistic_names"]
                                             if any(c["verdicts"][d] != "not-measured" for c in result["cells"])])
+
+
+def test_sweep_files_take_a_synthetic_ratio_axis():
+    sweep = ev_sweep.expand({"simulator": "gaussian", "policy": ["replace", "mix"], "real_fraction": [0, 0.5],
+                             "synthetic_ratio": [1, 2.5], "seeds": 3, "iterations": 2})
+    got = sorted((c["policy"], c["real_fraction"], c["synthetic_ratio"]) for c in sweep.configs)
+    assert got == [("mix", 0.0, 1.0), ("mix", 0.0, 2.5), ("mix", 0.5, 1.0), ("mix", 0.5, 2.5),
+                   ("replace", None, 1.0), ("replace", None, 2.5)]
+    assert len(set(sweep.hashes)) == 6
+    with pytest.raises(UserError, match="synthetic_ratio"):
+        ev_sweep.expand({"simulator": "gaussian", "synthetic_ratio": [1, -1]})
