@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from cli.main import Context, main
-from cli.output import STYLES, echo_csv, echo_json, format_option, number, print_table, progress_bar
+from cli.output import STYLES, echo_csv, echo_json, format_option, print_table, progress_bar
 from simulators.errors import UserError
 
 #: verdicts as the cells table writes them
@@ -67,8 +67,8 @@ def _print(result: dict[str, Any]) -> None:
             row.append(SHORT.get(v, v) + (f" {_pct(s)}" if v in ("collapse", "no-collapse") else ""))
         row.append(c["config_hash"][:12])
         rows.append(row)
-    styles = {f"{v} {p}%": STYLES[v] for v in ("collapse", "no-collapse") for p in range(0, 101)}
-    styles.update({"inconclusive": STYLES["inconclusive"]})
+    styles = {text: STYLES[text.split()[0]] for row in rows for text in row
+              if text.split() and text.split()[0] in STYLES}
     print_table(f"{result['paper']}/{result['setup']}: verdicts per cell (stability), each read at the "
                 f"cell's own length", [*axes, *measured, "config"], rows, styles=styles, lines=True)
     brows = []
@@ -177,7 +177,7 @@ def explore_cmd(obj: Context, key: str, setup_name: str | None, axis_items: tupl
             click.echo(f"wrote the phase diagrams to {out}", err=True)
     fmt = fmt or (None if out is not None else "table")
     if fmt == "json":
-        echo_json({k: v for k, v in result.items()})
+        echo_json(result)
     elif fmt == "csv":
         echo_csv(_csv_rows(result))
     elif fmt == "table":

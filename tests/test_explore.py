@@ -250,7 +250,8 @@ def test_real_fraction_zero_collapses_and_half_real_does_not(store):
         expected = "collapse" if c["axes"]["real_fraction"] == 0 else "no-collapse"
         assert c["verdicts"]["catastrophic-risk"] == expected, c["axes"]
     # the flip along real_fraction, at every ratio, sure on both sides
-    flips = [b for b in gauss["boundaries"] if b["definition"] == "collapsing-variance" and b["axis"] == "real_fraction"]
+    flips = [b for b in gauss["boundaries"]
+             if b["definition"] == "collapsing-variance" and b["axis"] == "real_fraction"]
     assert len(flips) == 3
     for b in flips:
         assert b["monotone"] is True and len(b["flips"]) == 1
@@ -313,7 +314,8 @@ def test_boundaries_flips_monotone_and_undecided():
     assert one["flips"] == [{"from": 0.0, "to": 1.0, "verdicts": ["collapse", "no-collapse"],
                              "stability": [0.9, 0.85], "undecided": [0.1, 0.5]}]
     two = out[("real_fraction", (2.0,))]
-    assert two["monotone"] is False and [(f["from"], f["to"]) for f in two["flips"]] == [(0.0, 0.1), (0.1, 0.5), (0.5, 1.0)]
+    assert two["monotone"] is False
+    assert [(f["from"], f["to"]) for f in two["flips"]] == [(0.0, 0.1), (0.1, 0.5), (0.5, 1.0)]
     along_r = out[("synthetic_ratio", (0.1,))]
     assert along_r["verdicts"] == ["inconclusive", "no-collapse"] and along_r["monotone"] is None
     # what it takes at ratio 1: the smallest fraction whose no-collapse has no collapse beyond it

@@ -235,7 +235,8 @@ def test_torch_families_use_the_same_blocks():
     assert np.array_equal(p.trains[2], np.concatenate([p.reals[0], *p.samples], axis=1))
     engine.run(TorchIds, policy="mix", real_fraction=0.5, synthetic_ratio=2.0, seeds=2, iterations=2, n=6)
     p = Ids.last
-    assert np.array_equal(p.trains[1], np.concatenate([p.reals[0][:, :3], p.samples[0][:, 3:], p.samples[1][:, 3:]], axis=1))
+    expected = np.concatenate([p.reals[0][:, :3], p.samples[0][:, 3:], p.samples[1][:, 3:]], axis=1)
+    assert np.array_equal(p.trains[1], expected)
 
 
 # ----------------------------------------------------------------------------- theory
@@ -253,7 +254,8 @@ def accumulate_factor(q: float, t: int) -> float:
 def test_accumulate_factor_is_the_sum_it_stands_for():
     for q in (1, 2, 3):
         for t in (1, 2, 7, 40):
-            assert accumulate_factor(q, t) == pytest.approx(1 + sum(q / (1 + s * q) ** 2 for s in range(1, t)), rel=1e-12)
+            direct = 1 + sum(q / (1 + s * q) ** 2 for s in range(1, t))
+            assert accumulate_factor(q, t) == pytest.approx(direct, rel=1e-12)
     assert accumulate_factor(1, 10**9) == pytest.approx(math.pi**2 / 6, rel=1e-8)
 
 

@@ -215,7 +215,7 @@ def plan_grid(
             base[name] = value
     axes = dict(axes)
     notes: list[str] = []
-    sweep_n = getattr(setup, "sweep_n", None) if not isinstance(setup, Mapping) else setup.get("sweep_n")
+    sweep_n = _get(setup, "sweep_n")
     if sweep_n and "n" not in axes:
         axes["n"] = list(sweep_n)
         notes.append(f"the setup runs at each n of its sweep ({', '.join(str(n) for n in sorted(sweep_n))}): "
@@ -263,8 +263,6 @@ def cell_config(base: Mapping[str, Any], point: Mapping[str, Any]) -> dict[str, 
         f = point["real_fraction"]
         if policy == "replace" and f > 0:
             policy = "mix"
-        elif policy == "mix" and f == 0 and base.get("policy") == "replace":
-            policy = "replace"
     else:
         f = base.get("real_fraction")
         if policy in POLICIES_WITH_REAL_FRACTION and f is None:
