@@ -15,4 +15,6 @@ __getattr__, __dir__, __all__ = facade(__name__, {
     ".synthesis": ["conclusion_checks", "synthesis_table", "verdicts_by_policy"],
     ".pooling": ["log_risk_ratio", "pool", "pooled_by"],
     ".absorption": ["figure4_test", "stored_absorption"],
+    ".agreement": ["agreement_table", "cohen_kappa"],
+    ".explore": ["boundaries", "what_it_takes"],
 })

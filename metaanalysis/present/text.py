@@ -49,6 +49,8 @@ def paper_text(paper: Any, file: str | None = None) -> str:
         for s in paper.setups:
             params = ", ".join(f"{k}={v}" for k, v in s.params.items()) or "defaults"
             policy = s.policy + (f" (real_fraction {s.real_fraction})" if s.real_fraction is not None else "")
+            if getattr(s, "synthetic_ratio", None) not in (None, 1, 1.0):
+                policy += f", synthetic_ratio {s.synthetic_ratio}"
             lines.append(f"  {s.name}: {s.simulator}({params}), {policy}, {s.seeds} seeds x {s.iterations} iterations")
             lines.append(f"    reproduces: {', '.join(s.reproduces) or '-'}; fidelity: {s.fidelity}; {s.note}")
             if s.realistic is not None:
