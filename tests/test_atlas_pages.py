@@ -188,9 +188,9 @@ def test_an_undefined_weighted_support_says_why():
 
     nan = float("nan")
     # the shipped mode-entanglement row: one claim, of weight 0 (replace, toy models)
-    assert "every scored claim has realism weight 0" in weighted_support_text(
+    assert "undefined (all weights 0)" in weighted_support_text(
         {"weighted_support": nan, "claims": 1, "claims_unweighted": 0})
-    assert "no claim from a scored paper" in weighted_support_text(
+    assert "none (no scored paper)" in weighted_support_text(
         {"weighted_support": nan, "claims": 2, "claims_unweighted": 2})
     assert "no claims" in weighted_support_text({"weighted_support": nan, "claims": 0, "claims_unweighted": 0})
     assert weighted_support_text({"weighted_support": 0.25, "claims": 3, "claims_unweighted": 1}) == "0.25"

@@ -266,12 +266,14 @@ def support_chart(synthesis: Any) -> Any:
                  alt.Tooltip("collapse:Q"), alt.Tooltip("no_collapse:Q", title="no-collapse"),
                  alt.Tooltip("mixed:Q")],
     )
-    colour = alt.Color("kind:N", title=None, scale=colour_scale(SUPPORT_COLOURS))
+    colour = alt.Color("kind:N", title=None, scale=colour_scale(SUPPORT_COLOURS),
+                       legend=alt.Legend(orient="top", direction="horizontal"))
     interval = base.mark_rule(strokeWidth=2).encode(x="low:Q", x2="high:Q", color=colour)
     points = base.mark_point(filled=True, size=90, opacity=1).encode(
         x=alt.X("support:Q", title="share of claims reporting collapse", scale=alt.Scale(domain=[0, 1])),
         color=colour,
-        shape=alt.Shape("kind:N", title=None, scale=alt.Scale(domain=list(SUPPORT_COLOURS), range=["circle", "diamond"])),
+        shape=alt.Shape("kind:N", title=None, scale=alt.Scale(domain=list(SUPPORT_COLOURS), range=["circle", "diamond"]),
+                        legend=alt.Legend(orient="top", direction="horizontal")),
     )
     counts = base.transform_filter("datum.label != ''").mark_text(align="left", dx=6, fontSize=11).encode(
         x=alt.datum(1.0), text="label:N")

@@ -57,6 +57,9 @@ NON_NEGATIVE: frozenset[str] = frozenset({"kl_to_truth", "variance_ratio", "supp
 #: quantities drawn on a log scale when every mean of the panel is positive
 LOG_METRICS: frozenset[str] = frozenset({"population_risk", "kl_to_truth"})
 
+#: a trajectory with more iterations than this is drawn without a point per iteration
+MAX_POINTS = 40
+
 #: nominal width of the plotting area of one trajectory panel, per number of metrics per row,
 #: so that a row of panels (with axes and labels) fits a 1400 px window without scrolling
 TRAJECTORY_PANEL_WIDTH = {1: 520, 2: 400, 3: 270, 4: 200}
@@ -158,7 +161,8 @@ def _panel_template(variants: Sequence[str]) -> dict[str, Any]:
         x=alt.X("iteration:Q", title="iteration", axis=alt.Axis(format="d", tickMinStep=1, labelFontSize=11)),
         color=colour,
     )
-    band = base.mark_area(opacity=0.2).encode(y=alt.Y("band_low:Q", title=None), y2="band_high:Q")
+    band = base.mark_area(opacity=0.2).encode(y=alt.Y("band_low:Q", title=None), y2="band_high:Q",
+                                              color=colour.legend(None))  # the legend shows the lines
     line = base.mark_line(point=alt.OverlayMarkDef(size=30, filled=True)).encode(
         y=alt.Y("mean:Q", title=None), strokeDash=dash, shape=shape,
         tooltip=[alt.Tooltip("setup_label:N", title="setup"), alt.Tooltip("variant:N", title="rerun"),
@@ -223,10 +227,12 @@ def trajectories_chart(trajectories: Any, metrics: Sequence[str] = ("population_
                          title={"text": name + (" · log scale" if log else ""), "subtitle": [note] if bad else [],
                                 "fontSize": 12, "subtitleFontSize": 11, "subtitleColor": "#333333",
                                 "anchor": "start"})
-            ticks = iteration_ticks(drawn["iteration"])
+            ticks = iteration_ticks(drawn["iteration"], most=max(3, width // 40))
             for layer in panel["layer"]:
                 layer["encoding"]["y"]["scale"] = {"type": "log"} if log else {"zero": False}
                 layer["encoding"]["x"]["axis"]["values"] = ticks
+            if drawn["iteration"].nunique() > MAX_POINTS:  # a point per iteration would hide the line
+                panel["layer"][1]["mark"].pop("point", None)
             panels.append(panel)
         if panels:
             rows.append({"hconcat": panels, "spacing": 16,

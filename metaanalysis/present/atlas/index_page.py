@@ -118,7 +118,9 @@ def index_page(db: Any, evidence: Any, charts: dict[str, Any], extra: dict[str, 
     page.add('<h2 id="synthesis">Evidence synthesis per definition</h2>'
              '<p class="note">Claims counted once each and weighted by their realism (the paper\'s scores, with the '
              'data-policy dimensions taken from the claim\'s own policy); support = share of claims reporting collapse '
-             '(mixed = one half). The position paper\'s own claims are not counted here: they are checked below. '
+             '(mixed = one half); the weighted support is undefined when every claim of a definition has realism weight 0, '
+             'and missing when none comes from a paper with realism scores. '
+             'The position paper\'s own claims are not counted here: they are checked below. '
              'Claims may name definitions beyond the marks of the position paper\'s Figure 2, so claim counts and the '
              'matrix can differ. Re-executed: number of distinct runs per verdict. '
              'Method: <a href="methodology.html#synthesis">methodology</a>.</p>')

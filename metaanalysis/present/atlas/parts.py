@@ -23,8 +23,8 @@ def weighted_support_text(r: dict[str, Any]) -> str:
     if not r["claims"]:
         return '<span class="note">no claims</span>'
     if r["claims_unweighted"] == r["claims"]:
-        return '<span class="note">none: no claim from a scored paper</span>'
-    return '<span class="note">undefined: every scored claim has realism weight 0</span>'
+        return '<span class="note">none (no scored paper)</span>'
+    return '<span class="note">undefined (all weights 0)</span>'
 
 
 def synthesis_html(table: Any, root: str, caption: str = "Evidence synthesis per definition") -> str:
