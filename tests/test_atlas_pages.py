@@ -166,6 +166,9 @@ def test_records_without_claims_or_setups_say_not_yet_annotated(site):
         assert "Not yet annotated" in page
         assert "<h2>Claims (0)</h2>" not in page and "<h2>Setups (0)</h2>" not in page
         assert "Re-executed evidence" not in page
+    for p in db.papers:  # no heading counts nothing
+        page = (out / "papers" / f"{p.key}.html").read_text(encoding="utf-8")
+        assert "(0)</h2>" not in page, p.key
     index = (out / "index.html").read_text(encoding="utf-8")
     row = index.split(f'papers/{bare[0].key}.html"', 1)[1].split("</tr>", 1)[0]
     assert "not yet annotated" in row

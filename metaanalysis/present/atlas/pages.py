@@ -226,7 +226,7 @@ def paper_page(p: Any, evidence: Any, extra: dict[str, Any]) -> Page:
 
 
 def _claims_and_setups(page: Page, p: Any, extra: dict[str, Any]) -> None:
-    page.add(f"<h2>Claims ({len(p.claims)})</h2>")
+    page.add(f"<h2>Claims ({len(p.claims)})</h2>" if p.claims else "<h2>Claims</h2>")
     if p.claims:
         rows = []
         for c in p.claims:
@@ -250,7 +250,7 @@ def _claims_and_setups(page: Page, p: Any, extra: dict[str, Any]) -> None:
         page.add(checks_html(extra["checks"], "../"))
         page.add('<h2 id="figure4">Figure 4: time to collapse onto one outcome</h2>')
         page.add(figure4_html(extra["figure4"]))
-    page.add(f"<h2>Setups ({len(p.setups)})</h2>")
+    page.add(f"<h2>Setups ({len(p.setups)})</h2>" if p.setups else "<h2>Setups</h2>")
     if not p.setups:
         page.add(_not_annotated("setups, so none of its claims can be re-executed"))
         return
