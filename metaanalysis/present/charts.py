@@ -387,18 +387,20 @@ def display_label(label: str) -> str:
 
 def atlas_labels(papers: Iterable[Any]) -> dict[str, str]:
     """Paper key -> the label the atlas shows: :func:`display_label` of the record's label, with
-    " a", " b", ... appended (in key order) when several papers share it (e.g. two "Dohmatob et
-    al. (2024 Feb)"), so matrix columns and lists can be told apart. The YAML labels are not
-    changed."""
+    " a", " b", ... appended in matrix order (so they read a, b from left to right) when several
+    papers share it (e.g. two "Dohmatob et al. (2024 Feb)"), so matrix columns and lists can be
+    told apart. The YAML labels are not changed."""
+    from metaanalysis.annotations.order import matrix_order
+
     by_label: dict[str, list[str]] = {}
-    for p in papers:
+    for p in sorted(papers, key=matrix_order):
         by_label.setdefault(display_label(p.label), []).append(p.key)
     out = {}
     for label, keys in by_label.items():
         if len(keys) == 1:
             out[keys[0]] = label
             continue
-        for i, key in enumerate(sorted(keys)):
+        for i, key in enumerate(keys):
             out[key] = f"{label} {chr(ord('a') + i)}"
     return out
 
